@@ -1,0 +1,64 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+
+/**
+ * The canonical failure types. Every adapter maps its vendor's errors onto
+ * these; the workflow decides retry / fall over / stop on the type alone.
+ */
+export const FAILURE_TYPES = [
+  'RateLimited',
+  'ProviderUnavailable',
+  'Timeout',
+  'AccessDenied',
+  'ContextTooLong',
+  'ContentRefused',
+  'InvalidOutput',
+  'InvalidRequest',
+] as const;
+export type FailureType = (typeof FAILURE_TYPES)[number];
+
+export function isFailureType(value: unknown): value is FailureType {
+  return typeof value === 'string' && (FAILURE_TYPES as readonly string[]).includes(value);
+}
+
+/**
+ * Types that a retry of the same model cannot fix. They are listed in every
+ * provider activity's `nonRetryableErrorTypes`, so Temporal never retries them
+ * even if an adapter forgets to mark them.
+ */
+export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
+  'AccessDenied',
+  'ContextTooLong',
+  'ContentRefused',
+  'InvalidOutput',
+  'InvalidRequest',
+];
+
+/** Types after which no other model is tried: the request itself is wrong. */
+export const STOP_CHAIN_FAILURE_TYPES: readonly FailureType[] = ['InvalidRequest'];
+
+/**
+ * A provider failure with everything the workflow needs to decide.
+ * Thrown by adapters; turned into an `ApplicationFailure` at the activity
+ * boundary (class identity does not survive serialization).
+ */
+export class GatewayError extends Error {
+  readonly type: FailureType;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly provider: string | undefined;
+  readonly status: number | undefined;
+
+  constructor(
+    type: FailureType,
+    message: string,
+    options: { retryable?: boolean; retryAfterMs?: number; provider?: string; status?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.type = type;
+    this.retryable = options.retryable ?? !NON_RETRYABLE_FAILURE_TYPES.includes(type);
+    this.retryAfterMs = options.retryAfterMs;
+    this.provider = options.provider;
+    this.status = options.status;
+  }
+}

@@ -1,0 +1,72 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+import { z } from 'zod';
+import { FAILURE_TYPES } from './failure-types';
+import { ToolCallSchema } from './request-schema';
+
+export const UNIFIED_FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
+
+/** Normalized finish reason plus the vendor's raw value. */
+export const FinishReasonSchema = z.object({
+  unified: z.enum(UNIFIED_FINISH_REASONS),
+  raw: z.string().nullable(),
+});
+export type FinishReason = z.infer<typeof FinishReasonSchema>;
+
+export const UsageSchema = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+/** What one provider adapter returns for one successful call. */
+export const ModelOutputSchema = z.object({
+  text: z.string().nullable(),
+  toolCalls: z.array(ToolCallSchema),
+  finishReason: FinishReasonSchema,
+  refusal: z.string().nullable(),
+  usage: UsageSchema,
+  /** Settings the provider could not honour, never silently dropped. */
+  warnings: z.array(z.string()),
+});
+export type ModelOutput = z.infer<typeof ModelOutputSchema>;
+
+/** One model's turn in the chain, as shown to callers and ops. */
+export const AttemptSchema = z.object({
+  /** 1-based place in the chain. */
+  position: z.number().int().positive(),
+  provider: z.string(),
+  model: z.string(),
+  outcome: z.enum(['success', 'failed', 'skipped']),
+  failureType: z.enum(FAILURE_TYPES).optional(),
+  message: z.string().optional(),
+  /** Activity attempts Temporal made for this model (retries included). */
+  tries: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export type Attempt = z.infer<typeof AttemptSchema>;
+
+export const OUTCOMES = ['success', 'fallback_answer'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** The gateway's one response shape: the workflow's result. */
+export const CanonicalResponseSchema = z.object({
+  requestId: z.string(),
+  workflowId: z.string(),
+  /** Configured model id that answered, or `fallback` for the deterministic answer. */
+  model: z.string(),
+  provider: z.string(),
+  outcome: z.enum(OUTCOMES),
+  text: z.string().nullable(),
+  toolCalls: z.array(ToolCallSchema),
+  finishReason: FinishReasonSchema,
+  refusal: z.string().nullable(),
+  usage: UsageSchema,
+  /** Models that failed before the answer (0 when the first answered). */
+  fallbacks: z.number().int().nonnegative(),
+  attempts: z.array(AttemptSchema),
+  configVersion: z.string(),
+  warnings: z.array(z.string()),
+  /** ISO time the workflow created the response. */
+  createdAt: z.string(),
+});
+export type CanonicalResponse = z.infer<typeof CanonicalResponseSchema>;
