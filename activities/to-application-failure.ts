@@ -1,0 +1,47 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { GatewayError } from '../common/failure-types';
+
+/** Non-secret facts about a failed try, readable by the workflow and in the UI. */
+export interface FailureDetails {
+  provider: string | undefined;
+  status: number | undefined;
+  retryAfterMs: number | undefined;
+  /** Temporal's attempt number of the try that failed (1-based). */
+  attempt: number;
+}
+
+/**
+ * The one place a `GatewayError` becomes an `ApplicationFailure`: the type is
+ * the canonical failure type, and retrying is decided here per the design:
+ * `Timeout` is retried once at most, a `Retry-After` longer than the provider
+ * allows falls over at once, and Temporal waits exactly the Retry-After.
+ */
+export function toApplicationFailure(error: unknown, maxRetryAfterMs: number, attempt: number): ApplicationFailure {
+  const gatewayError =
+    error instanceof GatewayError
+      ? error
+      : new GatewayError('ProviderUnavailable', `unexpected adapter error: ${describe(error)}`, { retryable: true });
+  let nonRetryable = !gatewayError.retryable;
+  if (gatewayError.type === 'Timeout' && attempt >= 2) nonRetryable = true;
+  const retryAfterMs = gatewayError.type === 'RateLimited' ? gatewayError.retryAfterMs : undefined;
+  if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) nonRetryable = true;
+  const details: FailureDetails = {
+    provider: gatewayError.provider,
+    status: gatewayError.status,
+    retryAfterMs,
+    attempt,
+  };
+  return ApplicationFailure.create({
+    type: gatewayError.type,
+    message: gatewayError.message,
+    nonRetryable,
+    details: [details],
+    // Zero would mean "use the backoff"; the SDK needs a positive delay.
+    nextRetryDelay: retryAfterMs !== undefined && !nonRetryable ? Math.max(retryAfterMs, 1) : undefined,
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  return String(error).slice(0, 300);
+}

@@ -1,0 +1,39 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { LoadedConfig } from '../worker/load-config';
+import { authenticate } from './authenticate';
+import { errorMiddleware, HttpError } from './http-error';
+import { chatCompletionsRouter } from './routes/chat-completions';
+import { healthRouter } from './routes/health';
+import { modelsRouter } from './routes/models';
+
+/** Largest request body the API reads (bytes). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface AppDependencies {
+  client: Client;
+  config: LoadedConfig;
+  taskQueue: string;
+  /** True when a worker shares this process's NativeConnection (the embedded default). */
+  eagerStart: boolean;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+/** The HTTP API, without `listen()`, so tests and the embedded process mount it the same way. */
+export function createApp({ client, config, taskQueue, eagerStart, log = jsonLog }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRouter(client, config.version));
+  app.use('/v1', authenticate(config.config.tenants), express.json({ limit: MAX_BODY_BYTES }));
+  app.use(modelsRouter(config.config, Math.floor(Date.now() / 1000)));
+  app.use(chatCompletionsRouter(config.config, { client, taskQueue, eagerStart }));
+  app.use((request, _response, next) => {
+    next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));
+  });
+  app.use(errorMiddleware(log));
+  return app;
+}
+
+function jsonLog(line: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+}

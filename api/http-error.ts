@@ -1,0 +1,67 @@
+import type { ErrorRequestHandler } from 'express';
+
+/** OpenAI error `type` values the gateway uses. */
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'request_too_large'
+  | 'server_error'
+  | 'service_unavailable';
+
+/** The one error class the API throws; the middleware below turns it into a response. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: ErrorType,
+    message: string,
+    readonly options: { param?: string | null; code?: string | null } = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** Errors express's own parsers raise, mapped to HTTP. */
+function fromParserError(error: unknown): HttpError | undefined {
+  const candidate = error as { type?: string; status?: number; limit?: number };
+  if (candidate?.type === 'entity.too.large') {
+    return new HttpError(413, 'request_too_large', `request body exceeds the limit of ${candidate.limit} bytes`, {
+      code: 'request_too_large',
+    });
+  }
+  if (candidate?.type === 'entity.parse.failed') {
+    return new HttpError(400, 'invalid_request_error', 'request body is not valid JSON', { code: 'invalid_json' });
+  }
+  if (candidate?.type === 'encoding.unsupported' || candidate?.type === 'charset.unsupported') {
+    return new HttpError(415, 'invalid_request_error', 'unsupported request body encoding');
+  }
+  return undefined;
+}
+
+/** OpenAI-style error body for every failure; never a stack trace or a secret. */
+export function errorMiddleware(log: (line: Record<string, unknown>) => void): ErrorRequestHandler {
+  return (error, request, response, _next) => {
+    const httpError =
+      error instanceof HttpError
+        ? error
+        : (fromParserError(error) ?? new HttpError(500, 'server_error', 'internal error in the gateway'));
+    if (httpError.status >= 500) {
+      log({ level: 'error', msg: 'request failed', path: request.path, error: error instanceof Error ? error.message : String(error) });
+    }
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    response.status(httpError.status).json({
+      error: {
+        message: httpError.message,
+        type: httpError.type,
+        param: httpError.options.param ?? null,
+        code: httpError.options.code ?? null,
+      },
+    });
+  };
+}

@@ -1,0 +1,47 @@
+import { Router } from 'express';
+import type { GatewayConfig } from '../../common/config-schema';
+import { AUTO_ROUTE } from '../../common/constants';
+import { HttpError } from '../http-error';
+import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
+import { toCanonicalRequest, toChatCompletion } from '../openai/convert-chat-completion';
+import { runRequest, workflowIdFor, type RequestRunnerOptions } from '../run-request';
+import { parseBody } from '../parse-body';
+
+/** `POST /v1/chat/completions`: OpenAI-compatible, answered by `llmRequestWorkflow`. */
+export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunnerOptions): Router {
+  const router = Router();
+  router.post('/v1/chat/completions', async (request, response) => {
+    const body = parseBody(ChatCompletionRequestSchema, request.body);
+    if (body.stream) {
+      throw new HttpError(400, 'invalid_request_error', 'stream: true is not supported yet; send stream: false', {
+        param: 'stream',
+        code: 'unsupported_parameter',
+      });
+    }
+    if (body.model !== AUTO_ROUTE && !config.models[body.model] && !config.routes[body.model]) {
+      throw new HttpError(404, 'not_found_error', `The model \`${body.model}\` does not exist`, {
+        param: 'model',
+        code: 'model_not_found',
+      });
+    }
+    const tenantId = response.locals.tenantId as string;
+    const idempotencyKey = request.header('idempotency-key') ?? undefined;
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 256)) {
+      throw new HttpError(400, 'invalid_request_error', 'Idempotency-Key must be 1 to 256 characters');
+    }
+    const { requestId, workflowId } = workflowIdFor(tenantId, idempotencyKey);
+    const canonical = toCanonicalRequest(body, { requestId, tenantId });
+    const result = await runRequest(runner, canonical, workflowId, idempotencyKey !== undefined);
+    response
+      .set({
+        'x-gateway-model': result.model,
+        'x-gateway-provider': result.provider,
+        'x-gateway-fallbacks': String(result.fallbacks),
+        'x-gateway-outcome': result.outcome,
+        'x-gateway-workflow-id': result.workflowId,
+        'x-request-id': result.requestId,
+      })
+      .json(toChatCompletion(result));
+  });
+  return router;
+}

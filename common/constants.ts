@@ -1,0 +1,16 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+
+/** Task queue the worker polls and the API starts workflows on. @default 'switchyard' */
+export const DEFAULT_TASK_QUEUE = 'switchyard';
+
+/** Route name that means "let the gateway choose". */
+export const AUTO_ROUTE = 'auto';
+
+/** Model id reported when the deterministic fallback answered. */
+export const FALLBACK_MODEL_ID = 'fallback';
+
+/** Slack between the SDK's own HTTP timeout and Temporal's start-to-close, so the SDK's classified error wins. */
+export const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
+
+/** How long the routing snapshot local activity may take. */
+export const ROUTING_SNAPSHOT_TIMEOUT_MS = 5_000;

@@ -1,0 +1,78 @@
+// `npm start`: the whole gateway on the embedded default — Temporal dev server
+// (SQLite under .data/, Web UI), mock providers when no keys are set, and the
+// worker + API in this process. Ctrl-C stops everything.
+import { resolve } from 'node:path';
+import { startMockProvider } from '../mock/mock-provider';
+import { loadConfigFile } from '../worker/load-config';
+import { readSettings, PROJECT_ROOT } from '../worker/settings';
+import { startEmbeddedGateway } from './embedded-gateway';
+import { startDevServer } from './temporal-dev-server';
+
+async function main(): Promise<void> {
+  const env = { ...process.env };
+  const hasProviderKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
+  const useMock = !env.SWITCHYARD_CONFIG && !hasProviderKeys;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(error));
+  };
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    console.error('\n[switchyard] stopping…');
+    void stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const external = env.TEMPORAL_ADDRESS;
+    let temporalAddress = external ?? '127.0.0.1:7233';
+    if (!external) {
+      const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
+      const server = await startDevServer({
+        port: Number(env.TEMPORAL_PORT ?? 7233),
+        uiPort,
+        dbFile: resolve(PROJECT_ROOT, env.TEMPORAL_DB_FILE ?? '.data/temporal.db'),
+        stdio: 'inherit',
+      });
+      stops.push(server.stop);
+      temporalAddress = server.address;
+      console.error(`[switchyard] Temporal dev server ${server.address}, Web UI ${server.uiUrl}`);
+    }
+
+    if (useMock) {
+      const mock = await startMockProvider({ port: Number(env.MOCK_PROVIDER_PORT ?? 4010) });
+      stops.push(mock.close);
+      env.MOCK_PROVIDER_URL = mock.url;
+      env.MOCK_PROVIDER_KEY ??= 'mock-key';
+      env.SWITCHYARD_CONFIG = resolve(PROJECT_ROOT, 'config/mock.yaml');
+      console.error(`[switchyard] no provider keys set: mock providers at ${mock.url} (fault control: ${mock.url}/_control)`);
+    }
+
+    const settings = readSettings({ ...env, TEMPORAL_ADDRESS: temporalAddress });
+    const config = loadConfigFile(settings.configPath, settings.env);
+    const gateway = await startEmbeddedGateway({
+      temporalAddress,
+      namespace: settings.temporalNamespace,
+      taskQueue: settings.taskQueue,
+      config,
+      env: settings.env,
+      apiHost: settings.apiHost,
+      apiPort: settings.apiPort,
+    });
+    stops.push(gateway.stop);
+    console.error(`[switchyard] config ${settings.configPath} (${config.version})`);
+    console.error(`[switchyard] API ${gateway.apiUrl}  — try:`);
+    console.error(
+      `  curl -s ${gateway.apiUrl}/v1/chat/completions -H 'Authorization: Bearer switchyard-dev-key' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'`,
+    );
+  } catch (error) {
+    console.error(`[switchyard] failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# npm test: install what is missing, type-check, then run every test file with
+# node's test runner (tests start their own Temporal dev server, mock and API
+# on free ports, so they run beside a live `npm start`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+echo "[test] type-checking" >&2
+node_modules/.bin/tsc --noEmit -p .
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+if [ "$#" -gt 0 ]; then files=("$@"); fi
+exec node --import tsx --test --test-timeout=300000 "${files[@]}"

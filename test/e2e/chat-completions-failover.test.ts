@@ -1,0 +1,198 @@
+// Through the real path: official `openai` client → HTTP API → Temporal dev
+// server → worker → mock provider over HTTP.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+
+let harness: Harness;
+let openai: OpenAI;
+
+before(async () => {
+  harness = await startHarness();
+  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+});
+
+after(async () => {
+  await harness?.stop();
+});
+
+afterEach(async () => {
+  await harness.clearFaults();
+  await harness.resetCalls();
+});
+
+async function ask(model = 'model-a', content = 'Hello there') {
+  const { data, response } = await openai.chat.completions
+    .create({ model, messages: [{ role: 'user', content }] })
+    .withResponse();
+  return { data, headers: response.headers, gateway: (data as unknown as { gateway: GatewayBlock }).gateway };
+}
+
+interface GatewayBlock {
+  workflow_id: string;
+  provider: string;
+  outcome: string;
+  fallbacks: number;
+  attempts: { position: number; model: string; outcome: string; failureType?: string; tries: number }[];
+}
+
+describe('POST /v1/chat/completions', () => {
+  test('the first model answers in OpenAI shape with the route headers', async () => {
+    const { data, headers, gateway } = await ask('model-a', 'What is durable execution?');
+    assert.equal(data.object, 'chat.completion');
+    assert.equal(data.choices[0]?.message.role, 'assistant');
+    assert.match(data.choices[0]?.message.content ?? '', /\S/);
+    assert.equal(data.choices[0]?.finish_reason, 'stop');
+    assert.ok((data.usage?.total_tokens ?? 0) > 0);
+    assert.equal(headers.get('x-gateway-model'), 'model-a');
+    assert.equal(headers.get('x-gateway-fallbacks'), '0');
+    assert.match(headers.get('x-gateway-workflow-id') ?? '', /^llm-alpha-/);
+    assert.equal(gateway.outcome, 'success');
+    assert.deepEqual((await harness.calls())['model-a'], 1);
+  });
+
+  test('a 5xx is retried within the provider budget, then the next model answers', async () => {
+    await harness.setFault('model-a', { status: 503 });
+    const { headers, gateway } = await ask();
+    assert.equal(headers.get('x-gateway-model'), 'model-b');
+    assert.equal(headers.get('x-gateway-fallbacks'), '1');
+    assert.equal(gateway.attempts[0]?.failureType, 'ProviderUnavailable');
+    assert.equal(gateway.attempts[0]?.tries, TEST_RETRY.maximumAttempts);
+    const calls = await harness.calls();
+    assert.equal(calls['model-a'], TEST_RETRY.maximumAttempts);
+    assert.equal(calls['model-b'], 1);
+  });
+
+  test('a 429 with Retry-After is waited out and the same model answers', async () => {
+    await harness.setFault('model-a', { status: 429, retryAfterSeconds: 1, times: 1 });
+    const started = Date.now();
+    const { headers, gateway } = await ask();
+    // A lower bound only: the retry cannot come before the provider allowed it.
+    assert.ok(Date.now() - started >= 1_000, 'the retry waited for Retry-After');
+    assert.equal(headers.get('x-gateway-model'), 'model-a');
+    assert.equal(gateway.fallbacks, 0);
+    assert.equal(gateway.attempts[0]?.tries, 2);
+    assert.equal((await harness.calls())['model-a'], 2);
+  });
+
+  test('a Retry-After longer than the provider allows falls over at once', async () => {
+    await harness.setFault('model-a', { status: 429, retryAfterSeconds: 60 });
+    const { headers, gateway } = await ask();
+    assert.equal(headers.get('x-gateway-model'), 'model-b');
+    assert.equal(gateway.attempts[0]?.failureType, 'RateLimited');
+    assert.equal((await harness.calls())['model-a'], 1);
+  });
+
+  test('a provider that hangs times out, is retried once at most, and the next model answers', async () => {
+    await harness.setFault('model-a', { hang: true });
+    const { headers, gateway } = await ask();
+    assert.equal(headers.get('x-gateway-model'), 'model-b');
+    assert.equal(gateway.attempts[0]?.failureType, 'Timeout');
+    assert.equal((await harness.calls())['model-a'], 2);
+  });
+
+  test('a 401 falls over at once without a retry', async () => {
+    await harness.setFault('model-a', { status: 401 });
+    const { headers, gateway } = await ask();
+    assert.equal(headers.get('x-gateway-model'), 'model-b');
+    assert.equal(gateway.attempts[0]?.failureType, 'AccessDenied');
+    assert.equal(gateway.attempts[0]?.tries, 1);
+    assert.equal((await harness.calls())['model-a'], 1);
+  });
+
+  test('an invalid request stops the chain with a 400 and no fallback', async () => {
+    await harness.setFault('model-a', { status: 400 });
+    await assert.rejects(ask(), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError);
+      assert.equal(error.status, 400);
+      assert.equal(error.type, 'invalid_request_error');
+      return true;
+    });
+    const calls = await harness.calls();
+    assert.equal(calls['model-a'], 1);
+    assert.equal(calls['model-b'] ?? 0, 0);
+    assert.equal(calls['model-c'] ?? 0, 0);
+  });
+
+  test('when every model is down the deterministic fallback answers, marked as such', async () => {
+    for (const model of ['model-a', 'model-b', 'model-c']) await harness.setFault(model, { status: 500 });
+    const { data, headers, gateway } = await ask();
+    assert.equal(data.choices[0]?.message.content, 'deterministic fallback answer');
+    assert.equal(headers.get('x-gateway-model'), 'fallback');
+    assert.equal(headers.get('x-gateway-outcome'), 'fallback_answer');
+    assert.equal(headers.get('x-gateway-fallbacks'), '3');
+    assert.deepEqual(
+      gateway.attempts.map((attempt) => [attempt.model, attempt.failureType]),
+      [
+        ['model-a', 'ProviderUnavailable'],
+        ['model-b', 'ProviderUnavailable'],
+        ['model-c', 'ProviderUnavailable'],
+      ],
+    );
+  });
+
+  test('the workflow carries search attributes and activity summaries ops can read', async () => {
+    await harness.setFault('model-a', { status: 401 });
+    const { headers } = await ask();
+    const workflowId = headers.get('x-gateway-workflow-id') ?? '';
+    const handle = harness.client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const attributes = Object.fromEntries(
+      description.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value]),
+    );
+    assert.equal(attributes.Tenant, 'alpha');
+    assert.equal(attributes.Provider, 'mock-anthropic');
+    assert.equal(attributes.Model, 'model-b');
+    assert.equal(attributes.FallbackCount, 1);
+    assert.equal(attributes.Outcome, 'success');
+    const history = await handle.fetchHistory();
+    const summaries = (history.events ?? [])
+      .filter((event) => event.activityTaskScheduledEventAttributes)
+      .map((event) => JSON.parse(Buffer.from(event.userMetadata?.summary?.data ?? new Uint8Array()).toString('utf8')) as string);
+    assert.deepEqual(summaries, ['mock-openai/model-a (first of 3)', 'mock-anthropic/model-b (fallback 1 of 2)']);
+  });
+
+  test('a route name resolves to its chain', async () => {
+    const { headers } = await ask('default');
+    assert.equal(headers.get('x-gateway-model'), 'model-a');
+  });
+});
+
+describe('bad input', () => {
+  async function post(body: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(`${harness.apiUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as { error: { message: string; type: string; param: string | null } } };
+  }
+
+  test('is answered with an OpenAI error body and the right status, and starts nothing', async () => {
+    const cases: [string, unknown, number, RegExp][] = [
+      ['no messages', { model: 'model-a', messages: [] }, 400, /messages/],
+      ['n > 1', { model: 'model-a', messages: [{ role: 'user', content: 'x' }], n: 2 }, 400, /n must be 1/],
+      ['unknown parameter', { model: 'model-a', messages: [{ role: 'user', content: 'x' }], frobnicate: true }, 400, /frobnicate/],
+      ['unknown model', { model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }, 404, /does not exist/],
+      ['bad role', { model: 'model-a', messages: [{ role: 'wizard', content: 'x' }] }, 400, /role/],
+      ['not JSON', '{"model":', 400, /not valid JSON/],
+      ['too large', { model: 'model-a', messages: [{ role: 'user', content: 'x'.repeat(3 * 1024 * 1024) }] }, 413, /exceeds/],
+    ];
+    for (const [name, body, status, message] of cases) {
+      const response = await post(body);
+      assert.equal(response.status, status, name);
+      assert.match(response.body.error.message, message, name);
+      assert.ok(response.body.error.type, name);
+    }
+    assert.deepEqual(await harness.calls(), {});
+  });
+
+  test('a missing or wrong key gets 401', async () => {
+    const missing = await fetch(`${harness.apiUrl}/v1/chat/completions`, { method: 'POST' });
+    assert.equal(missing.status, 401);
+    const wrong = await post({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] }, { authorization: 'Bearer nope' });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error.type, 'authentication_error');
+  });
+});

@@ -1,0 +1,73 @@
+// A worker SIGKILLed in the middle of a provider call: the accepted request
+// still completes once a new worker starts, and the provider was not called
+// more often than the retry policy allows.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import OpenAI from 'openai';
+import { createApp } from '../../api/create-app';
+import { listen, type RunningServer } from '../../api/listen';
+import { loadConfigFile } from '../../worker/load-config';
+import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+
+let harness: Harness;
+let api: RunningServer;
+let connection: Connection;
+const workers: ChildProcess[] = [];
+
+function startWorkerProcess(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    env: { ...process.env, ...harness.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  workers.push(child);
+  return child;
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 600; tries++) {
+    if (await condition()) return;
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+before(async () => {
+  // Calls are slow enough to kill the worker mid-call; heartbeats detect the crash in a second.
+  harness = await startHarness({ embeddedGateway: false, timeouts: { requestMs: 30_000, totalMs: 120_000, heartbeatMs: 1_000 } });
+  connection = await Connection.connect({ address: harness.devServer.address });
+  const client = new Client({ connection });
+  const config = loadConfigFile(harness.configFile, harness.env);
+  api = await listen(createApp({ client, config, taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }), '127.0.0.1', 0);
+});
+
+after(async () => {
+  for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  await api?.close();
+  await connection?.close();
+  await harness?.stop();
+});
+
+test('a request survives its worker being killed mid-call', async () => {
+  await harness.setFault('model-a', { latencyMs: 20_000, times: 1 });
+  const first = startWorkerProcess();
+  const openai = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 120_000 });
+  const pending = openai.chat.completions
+    .create({ model: 'model-a', messages: [{ role: 'user', content: 'survive a crash' }] })
+    .withResponse();
+
+  await waitFor(async () => ((await harness.calls())['model-a'] ?? 0) >= 1, 'the first provider call');
+  first.kill('SIGKILL');
+  await new Promise((resolve) => first.once('exit', resolve));
+  startWorkerProcess();
+
+  const { data, response } = await pending;
+  assert.equal(response.headers.get('x-gateway-model'), 'model-a');
+  assert.equal(response.headers.get('x-gateway-fallbacks'), '0');
+  assert.match(data.choices[0]?.message.content ?? '', /survive a crash/);
+  const calls = await harness.calls();
+  assert.ok((calls['model-a'] ?? 0) >= 2, 'the call was retried after the crash');
+  assert.ok((calls['model-a'] ?? 0) <= TEST_RETRY.maximumAttempts, `no more calls than the retry policy allows: ${calls['model-a']}`);
+  assert.equal(calls['model-b'] ?? 0, 0);
+});

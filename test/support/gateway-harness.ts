@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { hashKey } from '../../api/authenticate';
+import type { GatewayConfigInput } from '../../common/config-schema';
+import { startMockProvider } from '../../mock/mock-provider';
+import { startEmbeddedGateway, type EmbeddedGateway } from '../../scripts/embedded-gateway';
+import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
+import { parseConfig } from '../../worker/load-config';
+
+/** Tenant keys the harness config accepts. */
+export const TENANT_KEY = 'test-tenant-key-alpha';
+export const OTHER_TENANT_KEY = 'test-tenant-key-beta';
+
+/** Provider timeouts/retries small enough that failover tests finish in seconds. */
+export const TEST_RETRY = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 2, maximumIntervalMs: 200, maxRetryAfterMs: 3_000 };
+export const TEST_TIMEOUTS = { requestMs: 1_500, totalMs: 20_000, heartbeatMs: 1_000 };
+
+/**
+ * A gateway config over the mock: `model-a` (OpenAI dialect) falls back to
+ * `model-b` (Anthropic dialect), then `model-c` (OpenAI-compatible).
+ */
+export function harnessConfig(mockUrl: string, timeouts = TEST_TIMEOUTS): GatewayConfigInput {
+  const provider = { retry: TEST_RETRY, timeouts, apiKeyEnv: 'MOCK_PROVIDER_KEY' } as const;
+  return {
+    providers: {
+      'mock-openai': { type: 'openai', baseUrl: `${mockUrl}/v1`, ...provider },
+      'mock-anthropic': { type: 'anthropic', baseUrl: mockUrl, ...provider },
+      'mock-local': { type: 'openai-compatible', baseUrl: `${mockUrl}/v1`, retry: TEST_RETRY, timeouts },
+    },
+    models: {
+      'model-a': { provider: 'mock-openai', fallbacks: ['model-b', 'model-c'] },
+      'model-b': { provider: 'mock-anthropic', fallbacks: ['model-c'] },
+      'model-c': { provider: 'mock-local' },
+    },
+    routes: { default: ['model-a', 'model-b', 'model-c'] },
+    defaultRoute: 'default',
+    fallback: { message: 'deterministic fallback answer' },
+    tenants: { alpha: { keySha256: [hashKey(TENANT_KEY)] }, beta: { keySha256: [hashKey(OTHER_TENANT_KEY)] } },
+  };
+}
+
+export interface Harness {
+  devServer: DevServer;
+  mockUrl: string;
+  /** A client of its own (not the gateway's), as ops would use. */
+  client: Client;
+  gateway: EmbeddedGateway | undefined;
+  apiUrl: string;
+  configFile: string;
+  env: Record<string, string>;
+  /** Mock control: set a fault for a model. */
+  setFault(model: string, fault: Record<string, unknown>): Promise<void>;
+  clearFaults(): Promise<void>;
+  calls(): Promise<Record<string, number>>;
+  resetCalls(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Dev server + mock + (optionally) the embedded gateway, all on free ports with a throwaway database. */
+export async function startHarness(
+  options: { embeddedGateway?: boolean; timeouts?: typeof TEST_TIMEOUTS } = {},
+): Promise<Harness> {
+  const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+  const devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
+  const mock = await startMockProvider();
+  const rawConfig = harnessConfig(mock.url, options.timeouts);
+  const configFile = join(directory, 'gateway.json');
+  writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
+  const config = parseConfig(rawConfig);
+  const taskQueue = `test-${process.pid}-${Date.now()}`;
+  const env = {
+    MOCK_PROVIDER_KEY: 'mock-key',
+    TEMPORAL_ADDRESS: devServer.address,
+    SWITCHYARD_CONFIG: configFile,
+    SWITCHYARD_TASK_QUEUE: taskQueue,
+  };
+  const gateway =
+    options.embeddedGateway === false
+      ? undefined
+      : await startEmbeddedGateway({
+          temporalAddress: devServer.address,
+          namespace: 'default',
+          taskQueue,
+          config,
+          env,
+          apiHost: '127.0.0.1',
+          apiPort: 0,
+        });
+  const connection = await Connection.connect({ address: devServer.address });
+  const client = new Client({ connection });
+  const control = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${mock.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`mock control ${method} ${path}: ${response.status} ${await response.text()}`);
+    return response;
+  };
+  return {
+    devServer,
+    mockUrl: mock.url,
+    client,
+    gateway,
+    apiUrl: gateway?.apiUrl ?? '',
+    configFile,
+    env,
+    async setFault(model, fault) {
+      await control('PUT', `/_control/faults/${encodeURIComponent(model)}`, fault);
+    },
+    async clearFaults() {
+      await control('DELETE', '/_control/faults');
+    },
+    async calls() {
+      return (await (await control('GET', '/_control/calls')).json()) as Record<string, number>;
+    },
+    async resetCalls() {
+      await control('DELETE', '/_control/calls');
+    },
+    async stop() {
+      await gateway?.stop();
+      await connection.close();
+      await mock.close();
+      await devServer.stop();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { GatewayConfigSchema, type GatewayConfig } from '../common/config-schema';
+
+/** A validated, frozen config and the version hash every workflow records. */
+export interface LoadedConfig {
+  readonly config: GatewayConfig;
+  /** `sha256:` + first 16 hex digits of the canonical JSON of the parsed config. */
+  readonly version: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads a YAML or JSON config file, expands `${NAME}` / `${NAME:-default}`
+ * from `env`, validates it and freezes it. Errors name the file and field.
+ */
+export function loadConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(expandVariables(text, env, path));
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}
+
+/** Validates an in-memory config (tests and embedders build it as an object). */
+export function parseConfig(raw: unknown, source = 'config'): LoadedConfig {
+  const result = GatewayConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(`invalid ${source}:\n${formatIssues(result.error)}`);
+  const config = deepFreeze(result.data);
+  const version = `sha256:${createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16)}`;
+  return Object.freeze({ config, version });
+}
+
+/** Provider keys are read here, by env var name, and only on the worker. */
+export function resolveApiKey(apiKeyEnv: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (!apiKeyEnv) return undefined;
+  const value = env[apiKeyEnv];
+  return value && value.length > 0 ? value : undefined;
+}
+
+function expandVariables(text: string, env: Readonly<Record<string, string | undefined>>, path: string): string {
+  return text.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback: string | undefined) => {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(`config file ${path} uses \${${name}} but the environment variable ${name} is not set`);
+  });
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `  - ${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('\n');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

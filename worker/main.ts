@@ -1,0 +1,32 @@
+// Production entry: a worker process (scale these horizontally).
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigFile } from './load-config';
+import { createWorker } from './create-worker';
+import { readSettings } from './settings';
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const config = loadConfigFile(settings.configPath, settings.env);
+  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: settings.temporalNamespace,
+      taskQueue: settings.taskQueue,
+      config,
+      env: settings.env,
+    });
+    console.error(
+      JSON.stringify({ msg: 'worker started', taskQueue: settings.taskQueue, temporal: settings.temporalAddress, configVersion: config.version }),
+    );
+    // Runtime's default shutdown signals (SIGINT, SIGTERM, …) drain the worker; run() resolves after.
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

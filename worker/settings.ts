@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { DEFAULT_TASK_QUEUE } from '../common/constants';
+
+/** Process settings from the environment; the only module that reads `process.env`. */
+export interface Settings {
+  /** Path of the gateway config file. */
+  configPath: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  apiHost: string;
+  apiPort: number;
+  /** The environment, for `${VAR}` expansion and provider keys (worker side only). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const PROJECT_ROOT = resolve(__dirname, '..');
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return Object.freeze({
+    configPath: resolve(env.SWITCHYARD_CONFIG ?? resolve(PROJECT_ROOT, 'config/gateway.yaml')),
+    temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.SWITCHYARD_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+    apiHost: env.HOST ?? '127.0.0.1',
+    apiPort: parsePort(env.PORT, 8080),
+    env: Object.freeze({ ...env }),
+  });
+}
+
+function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${value}"`);
+  return port;
+}
+
+export { PROJECT_ROOT };

@@ -1,0 +1,37 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { isFailureType, type FailureType } from '../common/failure-types';
+
+export interface ClassifiedFailure {
+  type: FailureType;
+  message: string;
+  /** Tries Temporal made before giving up on this model (0 when unknown). */
+  tries: number;
+}
+
+/**
+ * Reads a failed provider activity as a canonical failure type. Decides on
+ * the failure's `type` string only: class identity does not survive
+ * serialization, and unknown types count as the provider being unavailable.
+ */
+export function classifyActivityFailure(error: unknown): ClassifiedFailure {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as { attempt?: unknown } | undefined;
+    return {
+      type: isFailureType(cause.type) ? cause.type : 'ProviderUnavailable',
+      message: cause.message,
+      tries: typeof details?.attempt === 'number' ? details.attempt : 0,
+    };
+  }
+  if (cause instanceof TimeoutFailure) {
+    const heartbeat = cause.lastHeartbeatDetails as { attempt?: unknown } | undefined;
+    return {
+      type: 'Timeout',
+      message: `activity ${(cause.timeoutType ?? 'unknown').toLowerCase().replace(/_/g, '-')} timeout`,
+      tries: typeof heartbeat?.attempt === 'number' ? heartbeat.attempt : 0,
+    };
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { type: 'ProviderUnavailable', message, tries: 0 };
+}

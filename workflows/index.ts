@@ -1,0 +1,3 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+// The worker bundles this file: every workflow type the gateway runs is exported here.
+export { llmRequestWorkflow } from './llm-request-workflow';

@@ -1,0 +1,165 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+import {
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { GatewayActivities } from '../activities/create-activities';
+import { ACTIVITY_TIMEOUT_MARGIN_MS, FALLBACK_MODEL_ID, ROUTING_SNAPSHOT_TIMEOUT_MS } from '../common/constants';
+import { NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common/failure-types';
+import type { CanonicalRequest } from '../common/request-schema';
+import type { Attempt, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
+import type { RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import {
+  FALLBACK_COUNT_ATTRIBUTE,
+  MODEL_ATTRIBUTE,
+  OUTCOME_ATTRIBUTE,
+  PROVIDER_ATTRIBUTE,
+} from '../common/search-attributes';
+import { classifyActivityFailure } from './classify-activity-failure';
+import { activitySummary, attemptTable } from './describe-attempts';
+import { planRoute } from './plan-route';
+
+const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({
+  startToCloseTimeout: ROUTING_SNAPSHOT_TIMEOUT_MS,
+  retry: { maximumAttempts: 3, initialInterval: 100 },
+  summary: 'routing snapshot',
+});
+
+/**
+ * One LLM request: take a routing snapshot, plan the chain, try each model as
+ * a provider activity with that provider's retry policy and timeouts, and
+ * answer with the first success, or with the deterministic fallback when
+ * every model failed. Fails only for an invalid request (no model can fix it).
+ */
+export async function llmRequestWorkflow(request: CanonicalRequest): Promise<CanonicalResponse> {
+  const snapshot = await getRoutingSnapshot();
+  const plan = planRoute(request, snapshot);
+  if (plan.candidates.length === 0) {
+    throw ApplicationFailure.nonRetryable(`model "${request.model}" is not configured`, 'InvalidRequest');
+  }
+
+  const attempts: Attempt[] = [];
+  const chainLength = plan.candidates.length;
+  let answer: { candidate: RouteCandidate; output: ModelOutput } | undefined;
+
+  for (const [index, candidate] of plan.candidates.entries()) {
+    const position = index + 1;
+    const startedAt = Date.now();
+    const { callModel } = proxyActivities<GatewayActivities>(activityOptions(snapshot, candidate, position, chainLength));
+    try {
+      const result = await callModel(request, {
+        modelId: candidate.modelId,
+        providerId: candidate.providerId,
+        upstreamModel: candidate.upstreamModel,
+      });
+      attempts.push({
+        position,
+        provider: candidate.providerId,
+        model: candidate.modelId,
+        outcome: 'success',
+        tries: result.tries,
+        durationMs: Date.now() - startedAt,
+      });
+      answer = { candidate, output: result.output };
+      break;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const failure = classifyActivityFailure(error);
+      attempts.push({
+        position,
+        provider: candidate.providerId,
+        model: candidate.modelId,
+        outcome: 'failed',
+        failureType: failure.type,
+        message: failure.message,
+        tries: failure.tries,
+        durationMs: Date.now() - startedAt,
+      });
+      if (STOP_CHAIN_FAILURE_TYPES.includes(failure.type)) {
+        record(plan, attempts, snapshot, candidate.providerId, candidate.modelId, 'invalid_request');
+        throw ApplicationFailure.create({
+          type: failure.type,
+          message: failure.message,
+          nonRetryable: true,
+          details: [{ attempts }],
+        });
+      }
+    }
+  }
+
+  const fallbacks = answer ? attempts.length - 1 : attempts.length;
+  const outcome: Outcome = answer ? 'success' : 'fallback_answer';
+  const provider = answer?.candidate.providerId ?? FALLBACK_MODEL_ID;
+  const model = answer?.candidate.modelId ?? FALLBACK_MODEL_ID;
+  record(plan, attempts, snapshot, provider, model, outcome);
+
+  const output: ModelOutput = answer?.output ?? {
+    text: snapshot.fallbackMessage,
+    toolCalls: [],
+    finishReason: { unified: 'stop', raw: 'fallback' },
+    refusal: null,
+    usage: { inputTokens: 0, outputTokens: 0 },
+    warnings: [],
+  };
+  return {
+    requestId: request.requestId,
+    workflowId: workflowInfo().workflowId,
+    model,
+    provider,
+    outcome,
+    text: output.text,
+    toolCalls: output.toolCalls,
+    finishReason: output.finishReason,
+    refusal: output.refusal,
+    usage: output.usage,
+    fallbacks,
+    attempts,
+    configVersion: snapshot.configVersion,
+    warnings: output.warnings,
+    createdAt: new Date(Date.now()).toISOString(),
+  };
+}
+
+/** Temporal options for one model's activity, from its provider's config. */
+function activityOptions(snapshot: RoutingSnapshot, candidate: RouteCandidate, position: number, chainLength: number) {
+  const provider = snapshot.providers[candidate.providerId];
+  if (!provider) throw ApplicationFailure.nonRetryable(`provider ${candidate.providerId} missing from snapshot`, 'InvalidRequest');
+  const { retry, timeouts } = provider;
+  return {
+    startToCloseTimeout: timeouts.requestMs + ACTIVITY_TIMEOUT_MARGIN_MS,
+    scheduleToCloseTimeout: Math.max(timeouts.totalMs, timeouts.requestMs + ACTIVITY_TIMEOUT_MARGIN_MS),
+    heartbeatTimeout: timeouts.heartbeatMs,
+    retry: {
+      maximumAttempts: retry.maximumAttempts,
+      initialInterval: retry.initialIntervalMs,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: retry.maximumIntervalMs,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
+    },
+    summary: activitySummary(candidate.providerId, candidate.modelId, position, chainLength),
+  };
+}
+
+/** Search attributes and UI details, set in the workflow's last task (no extra round trip). */
+function record(
+  plan: ReturnType<typeof planRoute>,
+  attempts: Attempt[],
+  snapshot: RoutingSnapshot,
+  provider: string,
+  model: string,
+  outcome: Outcome | 'invalid_request',
+): void {
+  const failed = attempts.filter((attempt) => attempt.outcome === 'failed').length;
+  upsertSearchAttributes([
+    { key: PROVIDER_ATTRIBUTE, value: provider },
+    { key: MODEL_ATTRIBUTE, value: model },
+    { key: FALLBACK_COUNT_ATTRIBUTE, value: failed },
+    { key: OUTCOME_ATTRIBUTE, value: outcome },
+  ]);
+  setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
+}
