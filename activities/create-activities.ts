@@ -1,4 +1,4 @@
-import { activityInfo, Context } from '@temporalio/activity';
+import { activityInfo, CancelledFailure, Context } from '@temporalio/activity';
 import { GatewayError } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
@@ -57,6 +57,8 @@ export function createActivities({ config, adapters }: ActivityDependencies) {
         validateOutput(output, request.output, target.providerId);
         return { output, tries: attempt };
       } catch (error) {
+        // A cancelled or shut-down activity is not the provider's failure.
+        if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
         throw toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
       } finally {
         clearInterval(beat);

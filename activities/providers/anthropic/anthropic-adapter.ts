@@ -1,0 +1,45 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { startCallDeadline } from '../call-deadline';
+import type { AdapterSettings, ModelAdapter } from '../model-adapter';
+import { classifyAnthropicError } from './classify-error';
+import { convertRequest } from './convert-request';
+import { convertResponse } from './convert-response';
+
+/**
+ * Sent when the config names no key, so the SDK never falls back to the
+ * environment or a credentials file; Anthropic then answers 401.
+ */
+const MISSING_API_KEY_PLACEHOLDER = 'not-needed';
+
+/**
+ * A ModelAdapter for the Anthropic Messages API. `settings.baseUrl` is the
+ * API root without `/v1` (e.g. `https://api.anthropic.com`).
+ */
+export function createAnthropicAdapter(settings: AdapterSettings): ModelAdapter {
+  const client = new Anthropic({
+    apiKey: settings.apiKey ?? MISSING_API_KEY_PLACEHOLDER,
+    baseURL: settings.baseUrl,
+    // Temporal is the only retry layer.
+    maxRetries: 0,
+    timeout: settings.requestTimeoutMs,
+  });
+
+  return {
+    async complete(request, options) {
+      const { params, warnings } = convertRequest(request, options.upstreamModel);
+      const expectJson = request.output !== undefined && request.output.type !== 'text';
+      const deadline = startCallDeadline(settings.requestTimeoutMs, options.signal);
+      try {
+        const body: unknown = await client.messages.create(params, { signal: deadline.signal });
+        return convertResponse(body, warnings, { expectJson });
+      } catch (error) {
+        throw classifyAnthropicError(error, {
+          providerId: settings.providerId,
+          apiKey: settings.apiKey,
+          deadlineExceeded: deadline.exceeded,
+          requestTimeoutMs: settings.requestTimeoutMs,
+        });
+      }
+    },
+  };
+}
