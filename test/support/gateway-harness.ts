@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { hashKey } from '../../api/authenticate';
 import type { GatewayConfigInput } from '../../common/config-schema';
+import type { Fault } from '../../mock/fault-schema';
+import { MockControlClient } from '../../mock/mock-control-client';
 import { startMockProvider } from '../../mock/mock-provider';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../../scripts/embedded-gateway';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
@@ -51,7 +53,7 @@ export interface Harness {
   configFile: string;
   env: Record<string, string>;
   /** Mock control: set a fault for a model. */
-  setFault(model: string, fault: Record<string, unknown>): Promise<void>;
+  setFault(model: string, fault: Fault): Promise<void>;
   clearFaults(): Promise<void>;
   calls(): Promise<Record<string, number>>;
   resetCalls(): Promise<void>;
@@ -90,15 +92,7 @@ export async function startHarness(
         });
   const connection = await Connection.connect({ address: devServer.address });
   const client = new Client({ connection });
-  const control = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${mock.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`mock control ${method} ${path}: ${response.status} ${await response.text()}`);
-    return response;
-  };
+  const control = new MockControlClient(mock.url);
   return {
     devServer,
     mockUrl: mock.url,
@@ -107,18 +101,10 @@ export async function startHarness(
     apiUrl: gateway?.apiUrl ?? '',
     configFile,
     env,
-    async setFault(model, fault) {
-      await control('PUT', `/_control/faults/${encodeURIComponent(model)}`, fault);
-    },
-    async clearFaults() {
-      await control('DELETE', '/_control/faults');
-    },
-    async calls() {
-      return (await (await control('GET', '/_control/calls')).json()) as Record<string, number>;
-    },
-    async resetCalls() {
-      await control('DELETE', '/_control/calls');
-    },
+    setFault: (model, fault) => control.setFault(model, fault),
+    clearFaults: () => control.clearFaults(),
+    calls: () => control.calls(),
+    resetCalls: () => control.resetCalls(),
     async stop() {
       await gateway?.stop();
       await connection.close();

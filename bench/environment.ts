@@ -1,0 +1,79 @@
+// Everything the benchmark runs against: a Temporal dev server on a throwaway
+// SQLite file, the mock provider at zero latency and the embedded gateway
+// (worker + API in this process), all on free ports.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMockProvider, type MockProvider } from '../mock/mock-provider';
+import { startEmbeddedGateway, type EmbeddedGateway } from '../scripts/embedded-gateway';
+import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
+import { harnessConfig, TENANT_KEY } from '../test/support/gateway-harness';
+import { parseConfig } from '../worker/load-config';
+
+/** The model every benchmark request names: served by the mock's OpenAI route, no fallback expected. */
+export const BENCH_MODEL = 'model-a';
+export const BENCH_TENANT_KEY = TENANT_KEY;
+/** The key the gateway sends to the mock; direct calls send the same. */
+export const MOCK_KEY = 'mock-key';
+
+/** Provider timeouts far above any latency expected here, so load never turns into failover. */
+const BENCH_TIMEOUTS = { requestMs: 30_000, totalMs: 60_000, heartbeatMs: 10_000 };
+
+export interface BenchEnvironment {
+  apiUrl: string;
+  mockUrl: string;
+  devServer: DevServer;
+  /** Stops everything that was started; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** Starts dev server, mock and gateway; on a failure part-way, stops what already started and rethrows. */
+export async function startBenchEnvironment(log: (line: string) => void): Promise<BenchEnvironment> {
+  const directory = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  let devServer: DevServer | undefined;
+  let mock: MockProvider | undefined;
+  let gateway: EmbeddedGateway | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stop = () => {
+    stopping ??= (async () => {
+      const steps: [string, (() => Promise<void>) | undefined][] = [
+        ['gateway', gateway && (() => gateway!.stop())],
+        ['mock provider', mock && (() => mock!.close())],
+        ['Temporal dev server', devServer && (() => devServer!.stop())],
+      ];
+      for (const [name, step] of steps) {
+        if (!step) continue;
+        try {
+          await step();
+        } catch (error) {
+          log(`[bench] stopping the ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      rmSync(directory, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  try {
+    log('[bench] starting the Temporal dev server (throwaway SQLite file)…');
+    devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
+    mock = await startMockProvider();
+    const config = parseConfig(harnessConfig(mock.url, BENCH_TIMEOUTS));
+    log(`[bench] dev server ${devServer.address} (pid ${devServer.process.pid}), mock ${mock.url}; starting the gateway…`);
+    gateway = await startEmbeddedGateway({
+      temporalAddress: devServer.address,
+      namespace: 'default',
+      taskQueue: `bench-${process.pid}-${Date.now()}`,
+      config,
+      env: { MOCK_PROVIDER_KEY: MOCK_KEY },
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+    });
+    log(`[bench] gateway ${gateway.apiUrl}`);
+    return { apiUrl: gateway.apiUrl, mockUrl: mock.url, devServer, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

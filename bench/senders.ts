@@ -1,0 +1,60 @@
+// The two kinds of benchmark request: through the gateway and directly to the
+// mock, with the same OpenAI-shaped body, each checked before it counts.
+import { BENCH_MODEL, BENCH_TENANT_KEY, MOCK_KEY, type BenchEnvironment } from './environment';
+import type { RequestOutcome } from './load';
+
+const REQUEST_BODY = JSON.stringify({
+  model: BENCH_MODEL,
+  messages: [{ role: 'user', content: 'Benchmark request: answer in one short sentence.' }],
+});
+
+/** Reads the body and checks it is a chat completion; a failure reason otherwise. */
+async function checkCompletion(response: Response): Promise<RequestOutcome> {
+  const text = await response.text();
+  if (response.status !== 200) {
+    let code = '';
+    try {
+      const error = (JSON.parse(text) as { error?: { code?: string; type?: string } }).error;
+      code = ` ${error?.code ?? error?.type ?? ''}`;
+    } catch {
+      // not JSON
+    }
+    return `HTTP ${response.status}${code}`.trim();
+  }
+  try {
+    const body = JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] };
+    if (typeof body.choices?.[0]?.message?.content !== 'string') return 'no choices[0].message.content';
+  } catch {
+    return 'body is not JSON';
+  }
+  return undefined;
+}
+
+export function gatewaySender(env: BenchEnvironment, counters: { otherModel: number }) {
+  return async (signal: AbortSignal): Promise<RequestOutcome> => {
+    const response = await fetch(`${env.apiUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BENCH_TENANT_KEY}`, 'content-type': 'application/json' },
+      body: REQUEST_BODY,
+      signal,
+    });
+    const failure = await checkCompletion(response);
+    if (failure) return failure;
+    const model = response.headers.get('x-gateway-model');
+    if (!model) return 'missing x-gateway-model header';
+    if (model !== BENCH_MODEL) counters.otherModel += 1;
+    return undefined;
+  };
+}
+
+export function directSender(env: BenchEnvironment) {
+  return async (signal: AbortSignal): Promise<RequestOutcome> => {
+    const response = await fetch(`${env.mockUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MOCK_KEY}`, 'content-type': 'application/json' },
+      body: REQUEST_BODY,
+      signal,
+    });
+    return checkCompletion(response);
+  };
+}

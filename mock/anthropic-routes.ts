@@ -1,0 +1,58 @@
+import { Router, type Request, type Response } from 'express';
+import { applyFault, type SendVendorError } from './apply-fault';
+import { sendAnthropicError } from './anthropic-errors';
+import { parseMessagesRequest } from './anthropic-request';
+import { messageBody, messageEvents } from './anthropic-response';
+import { deliverJson, deliverMalformed, deliverSse } from './deliver-reply';
+import { deterministicReply, estimateTokens, isContextTooLong, MAX_PROMPT_CHARS } from './deterministic-reply';
+import type { MockState } from './mock-state';
+import { anthropicApiKey, bodyRecord, requestedModel } from './request-edge';
+
+/** `POST /v1/messages` in Anthropic's wire format, faults and all. */
+export function anthropicRoutes(state: MockState): Router {
+  const router = Router();
+  router.post('/v1/messages', (request, response) => handleMessages(state, request, response));
+  return router;
+}
+
+async function handleMessages(state: MockState, request: Request, response: Response): Promise<void> {
+  const body = bodyRecord(request);
+  const model = requestedModel(body);
+  const callNumber = model === undefined ? undefined : state.recordCall(model);
+
+  if (anthropicApiKey(request) === undefined) {
+    sendAnthropicError(response, 401, { message: 'x-api-key header is required' });
+    return;
+  }
+  if (model === undefined || callNumber === undefined) {
+    sendAnthropicError(response, 400, { message: 'model: Field required' });
+    return;
+  }
+
+  const sendError: SendVendorError = (target, status, options) =>
+    sendAnthropicError(target, status, { ...options, model });
+  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError);
+  if (shaping === undefined) return;
+
+  const parse = parseMessagesRequest(body);
+  if (!parse.ok) {
+    sendAnthropicError(response, 400, { message: parse.message });
+    return;
+  }
+  const { request: mockRequest, stream } = parse.parsed;
+  if (isContextTooLong(mockRequest)) {
+    const tokens = estimateTokens(mockRequest.promptChars);
+    sendAnthropicError(response, 400, {
+      message: `prompt is too long: ${tokens} tokens > ${estimateTokens(MAX_PROMPT_CHARS)} maximum`,
+    });
+    return;
+  }
+
+  if (shaping.malformed !== undefined) {
+    await deliverMalformed(response, shaping.malformed, { stream, eventName: 'message_start' });
+    return;
+  }
+  const reply = deterministicReply(mockRequest);
+  if (stream) await deliverSse(response, messageEvents(model, reply), shaping);
+  else await deliverJson(response, messageBody(model, reply), shaping);
+}

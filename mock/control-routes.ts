@@ -1,0 +1,61 @@
+import { Router } from 'express';
+import { FaultSchema } from './fault-schema';
+import type { MockState } from './mock-state';
+
+/**
+ * The control API tests and benchmarks drive the mock with (JSON in, JSON out):
+ *
+ * - `PUT /_control/faults/:model` sets a fault (body: `FaultSchema`; `*` = every model)
+ * - `GET /_control/faults` lists faults by model
+ * - `DELETE /_control/faults/:model` clears one, `DELETE /_control/faults` all
+ * - `GET /_control/calls` gives `{ "<model>": count }`, `GET /_control/calls/:model`
+ *   one count, `DELETE /_control/calls` resets them
+ * - `POST /_control/reset` clears faults, counts and seen models
+ *
+ * Model names containing `/` must be URL-encoded (`%2F`).
+ */
+export function controlRoutes(state: MockState): Router {
+  const router = Router();
+
+  router.put('/_control/faults/:model', (request, response) => {
+    const parsed = FaultSchema.safeParse(request.body);
+    if (!parsed.success) {
+      response.status(400).json({
+        error: {
+          message: `invalid fault: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+          issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+        },
+      });
+      return;
+    }
+    state.setFault(request.params.model, parsed.data);
+    response.json({ model: request.params.model, fault: parsed.data });
+  });
+  router.get('/_control/faults', (_request, response) => {
+    response.json(state.listFaults());
+  });
+  router.delete('/_control/faults/:model', (request, response) => {
+    response.json({ model: request.params.model, cleared: state.clearFault(request.params.model) });
+  });
+  router.delete('/_control/faults', (_request, response) => {
+    state.clearFaults();
+    response.json({ cleared: true });
+  });
+
+  router.get('/_control/calls', (_request, response) => {
+    response.json(state.callCounts());
+  });
+  router.get('/_control/calls/:model', (request, response) => {
+    response.json({ model: request.params.model, calls: state.callCount(request.params.model) });
+  });
+  router.delete('/_control/calls', (_request, response) => {
+    state.resetCalls();
+    response.json({ reset: true });
+  });
+
+  router.post('/_control/reset', (_request, response) => {
+    state.reset();
+    response.json({ reset: true });
+  });
+  return router;
+}

@@ -1,0 +1,107 @@
+import type { Fault } from './fault-schema';
+
+/** The model name whose fault applies to every model without its own. */
+export const ANY_MODEL = '*';
+
+/** Models `GET /v1/models` lists even before any call named them. */
+export const DEFAULT_MODELS: readonly string[] = ['mock-small', 'mock-large', 'gpt-4o-mini', 'claude-sonnet-4-5'];
+
+/** A fault about to be applied, with the call it applies to. */
+export interface TakenFault {
+  fault: Fault;
+  /** 1-based number of this call to the model, seeding deterministic jitter. */
+  callNumber: number;
+}
+
+interface StoredFault {
+  fault: Fault;
+  /** Calls left before the fault clears itself; undefined means forever. */
+  remaining: number | undefined;
+}
+
+/**
+ * Everything the mock remembers between requests: injected faults, call
+ * counts and the models it has seen. One instance per server, so tests that
+ * start their own server never share counts.
+ */
+export class MockState {
+  private readonly faults = new Map<string, StoredFault>();
+  private readonly calls = new Map<string, number>();
+  private readonly seenModels = new Set<string>();
+
+  /** Sets (or replaces) the fault of `model`; `*` applies to every model. */
+  setFault(model: string, fault: Fault): void {
+    this.faults.set(model, { fault, remaining: fault.times });
+  }
+
+  /** @returns whether `model` had a fault. */
+  clearFault(model: string): boolean {
+    return this.faults.delete(model);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Current faults by model; `times` shows the calls still to be faulted. */
+  listFaults(): Record<string, Fault> {
+    const listed: Record<string, Fault> = {};
+    for (const [model, stored] of this.faults) {
+      listed[model] = stored.remaining === undefined ? stored.fault : { ...stored.fault, times: stored.remaining };
+    }
+    return listed;
+  }
+
+  /**
+   * Counts a call that reached a model route: every such call counts, faulted
+   * or rejected, since a real provider would have received it.
+   *
+   * @returns the 1-based number of this call to `model`.
+   */
+  recordCall(model: string): number {
+    const callNumber = (this.calls.get(model) ?? 0) + 1;
+    this.calls.set(model, callNumber);
+    this.seenModels.add(model);
+    return callNumber;
+  }
+
+  /**
+   * The fault to apply to call `callNumber` of `model`, if any. The model's
+   * own fault wins over the `*` one; a fault with `times` is used up by it.
+   */
+  takeFault(model: string, callNumber: number): TakenFault | undefined {
+    const key = this.faults.has(model) ? model : ANY_MODEL;
+    const stored = this.faults.get(key);
+    if (stored === undefined) return undefined;
+    if (stored.remaining !== undefined) {
+      stored.remaining -= 1;
+      if (stored.remaining <= 0) this.faults.delete(key);
+    }
+    return { fault: stored.fault, callNumber };
+  }
+
+  /** Calls per model since the last reset, faulted calls included. */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.calls);
+  }
+
+  callCount(model: string): number {
+    return this.calls.get(model) ?? 0;
+  }
+
+  resetCalls(): void {
+    this.calls.clear();
+  }
+
+  /** The default models followed by every other model a request named. */
+  knownModels(): string[] {
+    return [...new Set([...DEFAULT_MODELS, ...this.seenModels])];
+  }
+
+  /** Back to a fresh server: no faults, no counts, no seen models. */
+  reset(): void {
+    this.faults.clear();
+    this.calls.clear();
+    this.seenModels.clear();
+  }
+}

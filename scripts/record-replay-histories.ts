@@ -1,0 +1,52 @@
+// Records workflow histories for the replay test (test/workflows/replay.test.ts).
+// Run after a change that is meant to be compatible, review the diff, commit:
+//   node --import tsx scripts/record-replay-histories.ts
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Fault } from '../mock/fault-schema';
+import { startHarness, TENANT_KEY } from '../test/support/gateway-harness';
+import { resolveTemporalCli } from './temporal-dev-server';
+
+const OUT = resolve(__dirname, '../test/fixtures/histories');
+
+const scenarios: { name: string; faults: Record<string, Fault> }[] = [
+  { name: 'first-model-answers', faults: {} },
+  { name: 'fallback-after-access-denied', faults: { 'model-a': { status: 401 } } },
+  { name: 'retries-then-fallback', faults: { 'model-a': { status: 503 } } },
+  { name: 'every-model-down', faults: { 'model-a': { status: 500 }, 'model-b': { status: 500 }, 'model-c': { status: 500 } } },
+  { name: 'invalid-request-stops', faults: { 'model-a': { status: 400 } } },
+];
+
+async function main(): Promise<void> {
+  const harness = await startHarness();
+  try {
+    for (const scenario of scenarios) {
+      await harness.clearFaults();
+      for (const [model, fault] of Object.entries(scenario.faults)) await harness.setFault(model, fault);
+      const response = await fetch(`${harness.apiUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json', 'idempotency-key': scenario.name },
+        body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: `replay ${scenario.name}` }] }),
+      });
+      await response.text();
+      const workflowId = response.headers.get('x-gateway-workflow-id') ?? (await latestWorkflowId(harness.client));
+      const history = execFileSync(
+        resolveTemporalCli(),
+        ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', harness.devServer.address],
+        { encoding: 'utf8' },
+      );
+      writeFileSync(resolve(OUT, `${scenario.name}.json`), history);
+      console.log(`${scenario.name}: HTTP ${response.status} → ${workflowId}`);
+    }
+  } finally {
+    await harness.stop();
+  }
+}
+
+async function latestWorkflowId(client: Awaited<ReturnType<typeof startHarness>>['client']): Promise<string> {
+  for await (const execution of client.workflow.list({ query: "WorkflowType = 'llmRequestWorkflow'" })) return execution.workflowId;
+  throw new Error('no workflow found');
+}
+
+void main();

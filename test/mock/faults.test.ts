@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { MockControlClient } from '../../mock/mock-control-client';
+import { startMockProvider, type MockProvider } from '../../mock/mock-provider';
+
+let mock: MockProvider;
+let control: MockControlClient;
+let openai: OpenAI;
+let anthropic: Anthropic;
+
+before(async () => {
+  mock = await startMockProvider();
+  control = new MockControlClient(mock.url);
+  openai = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'test', maxRetries: 0 });
+  anthropic = new Anthropic({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 });
+});
+afterEach(() => control.clearFaults());
+after(() => mock.close());
+
+function askOpenAi(model: string, client: OpenAI = openai): Promise<OpenAI.Chat.ChatCompletion> {
+  return client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hello there' }] });
+}
+
+function askAnthropic(model: string, client: Anthropic = anthropic): Promise<Anthropic.Message> {
+  return client.messages.create({ model, max_tokens: 50, messages: [{ role: 'user', content: 'hello there' }] });
+}
+
+async function drainOpenAiStream(model: string, client: OpenAI = openai): Promise<string> {
+  const stream = await client.chat.completions.create({
+    model,
+    stream: true,
+    messages: [{ role: 'user', content: 'one two three four five six' }],
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+  return text;
+}
+
+async function drainAnthropicStream(model: string, client: Anthropic = anthropic): Promise<string> {
+  const stream = await client.messages.create({
+    model,
+    max_tokens: 50,
+    stream: true,
+    messages: [{ role: 'user', content: 'one two three four five six' }],
+  });
+  let text = '';
+  for await (const event of stream) {
+    if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text;
+  }
+  return text;
+}
+
+test('a 503 fault is an OpenAI InternalServerError with a server_error body', async () => {
+  await control.setFault('fault-503', { status: 503 });
+  await assert.rejects(askOpenAi('fault-503'), (error: unknown) => {
+    assert.ok(error instanceof OpenAI.InternalServerError);
+    assert.equal(error.status, 503);
+    assert.equal(error.type, 'server_error');
+    return true;
+  });
+});
+
+test('a 503 fault is an Anthropic APIError with status 503 and an api_error body', async () => {
+  await control.setFault('fault-503', { status: 503 });
+  await assert.rejects(askAnthropic('fault-503'), (error: unknown) => {
+    assert.ok(error instanceof Anthropic.InternalServerError);
+    assert.equal(error.status, 503);
+    assert.equal(error.type, 'api_error');
+    return true;
+  });
+});
+
+test('a 429 fault is a RateLimitError whose headers carry retry-after', async () => {
+  await control.setFault('fault-429', { status: 429, retryAfterSeconds: 2 });
+  await assert.rejects(askOpenAi('fault-429'), (error: unknown) => {
+    assert.ok(error instanceof OpenAI.RateLimitError);
+    assert.equal(error.code, 'rate_limit_exceeded');
+    assert.equal(error.headers?.get('retry-after'), '2');
+    return true;
+  });
+  await assert.rejects(askAnthropic('fault-429'), (error: unknown) => {
+    assert.ok(error instanceof Anthropic.RateLimitError);
+    assert.equal(error.type, 'rate_limit_error');
+    assert.equal(error.headers?.get('retry-after'), '2');
+    return true;
+  });
+});
+
+test('a 401 fault is an AuthenticationError in both dialects', async () => {
+  await control.setFault('fault-401', { status: 401 });
+  await assert.rejects(askOpenAi('fault-401'), (error: unknown) => {
+    assert.ok(error instanceof OpenAI.AuthenticationError);
+    assert.equal(error.code, 'invalid_api_key');
+    return true;
+  });
+  await assert.rejects(askAnthropic('fault-401'), (error: unknown) => {
+    assert.ok(error instanceof Anthropic.AuthenticationError);
+    assert.equal(error.type, 'authentication_error');
+    return true;
+  });
+});
+
+test('a 404 fault looks like the vendor saying the model does not exist', async () => {
+  await control.setFault('fault-404', { status: 404 });
+  await assert.rejects(askOpenAi('fault-404'), (error: unknown) => {
+    assert.ok(error instanceof OpenAI.NotFoundError);
+    assert.equal(error.code, 'model_not_found');
+    assert.match(error.message, /fault-404/);
+    return true;
+  });
+  await assert.rejects(askAnthropic('fault-404'), (error: unknown) => {
+    assert.ok(error instanceof Anthropic.NotFoundError);
+    assert.equal(error.type, 'not_found_error');
+    assert.match(error.message, /model: fault-404/);
+    return true;
+  });
+});
+
+test('a 529 fault is Anthropic overloaded_error', async () => {
+  await control.setFault('fault-529', { status: 529, message: 'Overloaded right now' });
+  await assert.rejects(askAnthropic('fault-529'), (error: unknown) => {
+    assert.ok(error instanceof Anthropic.APIError);
+    assert.equal(error.status, 529);
+    assert.equal(error.type, 'overloaded_error');
+    assert.equal(error.apiMessage, 'Overloaded right now');
+    return true;
+  });
+});
+
+test('a hang fault never answers, so the client times out', async () => {
+  await control.setFault('fault-hang', { hang: true });
+  const impatientOpenAi = openai.withOptions({ timeout: 200 });
+  await assert.rejects(askOpenAi('fault-hang', impatientOpenAi), OpenAI.APIConnectionTimeoutError);
+  const impatientAnthropic = anthropic.withOptions({ timeout: 200 });
+  await assert.rejects(askAnthropic('fault-hang', impatientAnthropic), Anthropic.APIConnectionTimeoutError);
+});
+
+test('a latency fault delays but still answers with the normal reply', async () => {
+  await control.setFault('fault-latency', { latencyMs: 30, jitterMs: 20 });
+  const completion = await askOpenAi('fault-latency');
+  assert.equal(completion.choices[0]?.message.content, '[fault-latency] hello there');
+  const message = await askAnthropic('fault-latency');
+  assert.deepEqual(message.content, [{ type: 'text', text: '[fault-latency] hello there' }]);
+});
+
+test('latency combined with a status answers with that status after the delay', async () => {
+  await control.setFault('fault-slow-503', { latencyMs: 20, status: 503 });
+  await assert.rejects(askOpenAi('fault-slow-503'), OpenAI.InternalServerError);
+});
+
+test('a first-token delay still delivers complete streams and replies', async () => {
+  await control.setFault('fault-first-token', { firstTokenDelayMs: 30, chunkDelayMs: 1 });
+  assert.equal(await drainOpenAiStream('fault-first-token'), '[fault-first-token] one two three four five six');
+  assert.equal(await drainAnthropicStream('fault-first-token'), '[fault-first-token] one two three four five six');
+  const completion = await askOpenAi('fault-first-token');
+  assert.equal(completion.choices[0]?.message.content, '[fault-first-token] hello there');
+});
+
+test('a malformed fault answers 200 with a body the SDKs cannot parse', async () => {
+  await control.setFault('fault-malformed', { malformed: true });
+  // The SDKs log unparsable stream events before throwing; keep the test output clean.
+  const quietOpenAi = openai.withOptions({ logLevel: 'off' });
+  const quietAnthropic = anthropic.withOptions({ logLevel: 'off' });
+  await assert.rejects(askOpenAi('fault-malformed', quietOpenAi), SyntaxError);
+  await assert.rejects(askAnthropic('fault-malformed', quietAnthropic), SyntaxError);
+  await assert.rejects(drainOpenAiStream('fault-malformed', quietOpenAi), SyntaxError);
+  await assert.rejects(drainAnthropicStream('fault-malformed', quietAnthropic), SyntaxError);
+});
+
+test('a wrong-shape malformed fault answers valid JSON without the expected fields', async () => {
+  await control.setFault('fault-shape', { malformed: 'wrong-shape' });
+  const completion = await askOpenAi('fault-shape');
+  assert.equal(completion.choices, undefined);
+});
+
+test('cutting a stream after some chunks surfaces an error in both SDK streams', async () => {
+  await control.setFault('fault-cut', { cutStreamAfterChunks: 3 });
+  let received = 0;
+  const stream = await openai.chat.completions.create({
+    model: 'fault-cut',
+    stream: true,
+    messages: [{ role: 'user', content: 'one two three four five six' }],
+  });
+  await assert.rejects(async () => {
+    for await (const chunk of stream) {
+      assert.ok(chunk.object === 'chat.completion.chunk');
+      received += 1;
+    }
+  });
+  assert.equal(received, 3);
+  await assert.rejects(drainAnthropicStream('fault-cut'));
+  await assert.rejects(
+    anthropic.messages
+      .stream({ model: 'fault-cut', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage(),
+  );
+});
+
+test('cutting a non-streaming call drops the connection', async () => {
+  await control.setFault('fault-cut', { cutStreamAfterChunks: 0 });
+  await assert.rejects(askOpenAi('fault-cut'), OpenAI.APIConnectionError);
+  await assert.rejects(askAnthropic('fault-cut'), Anthropic.APIConnectionError);
+});
+
+test('a fault with times applies to that many calls and then clears itself', async () => {
+  await control.setFault('fault-times', { status: 500, times: 2 });
+  await assert.rejects(askOpenAi('fault-times'), OpenAI.InternalServerError);
+  assert.deepEqual(await control.listFaults(), { 'fault-times': { status: 500, times: 1 } });
+  await assert.rejects(askAnthropic('fault-times'), Anthropic.InternalServerError);
+  assert.deepEqual(await control.listFaults(), {});
+  const completion = await askOpenAi('fault-times');
+  assert.equal(completion.choices[0]?.message.content, '[fault-times] hello there');
+});
+
+test('a wildcard fault applies to every model without a fault of its own', async () => {
+  await control.setFault('*', { status: 503 });
+  await control.setFault('fault-own', { status: 429 });
+  await assert.rejects(askOpenAi('any-model-at-all'), OpenAI.InternalServerError);
+  await assert.rejects(askOpenAi('fault-own'), OpenAI.RateLimitError);
+});
+
+test('a model name with a slash can carry a fault when URL-encoded', async () => {
+  await control.setFault('meta/llama-mock', { status: 503 });
+  await assert.rejects(askOpenAi('meta/llama-mock'), OpenAI.InternalServerError);
+});
+
+test('a cleared fault no longer applies', async () => {
+  await control.setFault('fault-cleared', { status: 503 });
+  assert.equal(await control.clearFault('fault-cleared'), true);
+  assert.equal(await control.clearFault('fault-cleared'), false);
+  const completion = await askOpenAi('fault-cleared');
+  assert.equal(completion.choices[0]?.message.content, '[fault-cleared] hello there');
+});
