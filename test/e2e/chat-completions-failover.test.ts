@@ -151,6 +151,10 @@ describe('POST /v1/chat/completions', () => {
       .filter((event) => event.activityTaskScheduledEventAttributes)
       .map((event) => JSON.parse(Buffer.from(event.userMetadata?.summary?.data ?? new Uint8Array()).toString('utf8')) as string);
     assert.deepEqual(summaries, ['mock-openai/model-a (first of 3)', 'mock-anthropic/model-b (fallback 1 of 2)']);
+    // The provider key is resolved on the worker: it never enters workflow history.
+    const historyText = decodedText(history);
+    assert.ok(historyText.includes('model-b'), 'history was decoded');
+    assert.ok(!historyText.includes(harness.env.MOCK_PROVIDER_KEY ?? 'mock-key'), 'no provider key in history');
   });
 
   test('a route name resolves to its chain', async () => {
@@ -196,3 +200,14 @@ describe('bad input', () => {
     assert.equal(wrong.body.error.type, 'authentication_error');
   });
 });
+
+/** Every string and byte payload in a history, as text (protobuf's toJSON would base64 the bytes). */
+function decodedText(value: unknown, seen = new Set<unknown>()): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (!value || typeof value !== 'object' || seen.has(value)) return '';
+  seen.add(value);
+  return Object.values(value)
+    .map((inner) => decodedText(inner, seen))
+    .join('\n');
+}
