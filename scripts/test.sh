@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 echo "[test] type-checking" >&2
 node_modules/.bin/tsc --noEmit -p .
+echo "[test] linting (import directions, floating promises)" >&2
+node_modules/.bin/eslint .
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 exec node --import tsx --test --test-timeout=300000 "${files[@]}"
