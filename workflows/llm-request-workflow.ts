@@ -47,10 +47,17 @@ export async function llmRequestWorkflow(request: CanonicalRequest): Promise<Can
   const chainLength = plan.candidates.length;
   let answer: { candidate: RouteCandidate; output: ModelOutput } | undefined;
 
+  // The caller's deadline bounds the whole chain; past it, the deterministic fallback answers.
+  const deadline = request.timeoutMs === undefined ? undefined : Date.now() + request.timeoutMs;
+
   for (const [index, candidate] of plan.candidates.entries()) {
     const position = index + 1;
     const startedAt = Date.now();
-    const { callModel } = proxyActivities<GatewayActivities>(activityOptions(snapshot, candidate, position, chainLength));
+    const remainingMs = deadline === undefined ? undefined : deadline - startedAt;
+    if (remainingMs !== undefined && remainingMs <= 0) break;
+    const { callModel } = proxyActivities<GatewayActivities>(
+      activityOptions(snapshot, candidate, position, chainLength, remainingMs),
+    );
     try {
       const result = await callModel(request, {
         modelId: candidate.modelId,
@@ -126,13 +133,22 @@ export async function llmRequestWorkflow(request: CanonicalRequest): Promise<Can
 }
 
 /** Temporal options for one model's activity, from its provider's config. */
-function activityOptions(snapshot: RoutingSnapshot, candidate: RouteCandidate, position: number, chainLength: number) {
+function activityOptions(
+  snapshot: RoutingSnapshot,
+  candidate: RouteCandidate,
+  position: number,
+  chainLength: number,
+  remainingMs: number | undefined,
+) {
   const provider = snapshot.providers[candidate.providerId];
   if (!provider) throw ApplicationFailure.nonRetryable(`provider ${candidate.providerId} missing from snapshot`, 'InvalidRequest');
   const { retry, timeouts } = provider;
   return {
     startToCloseTimeout: timeouts.requestMs + ACTIVITY_TIMEOUT_MARGIN_MS,
-    scheduleToCloseTimeout: Math.max(timeouts.totalMs, timeouts.requestMs + ACTIVITY_TIMEOUT_MARGIN_MS),
+    scheduleToCloseTimeout: Math.min(
+      Math.max(timeouts.totalMs, timeouts.requestMs + ACTIVITY_TIMEOUT_MARGIN_MS),
+      remainingMs ?? Number.POSITIVE_INFINITY,
+    ),
     heartbeatTimeout: timeouts.heartbeatMs,
     retry: {
       maximumAttempts: retry.maximumAttempts,

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { GatewayConfig } from '../../common/config-schema';
 import { AUTO_ROUTE } from '../../common/constants';
+import { REQUEST_LIMITS } from '../../common/request-schema';
 import { HttpError } from '../http-error';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
 import { toCanonicalRequest, toChatCompletion } from '../openai/convert-chat-completion';
@@ -30,7 +31,7 @@ export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunn
       throw new HttpError(400, 'invalid_request_error', 'Idempotency-Key must be 1 to 256 characters');
     }
     const { requestId, workflowId } = workflowIdFor(tenantId, idempotencyKey);
-    const canonical = toCanonicalRequest(body, { requestId, tenantId });
+    const canonical = { ...toCanonicalRequest(body, { requestId, tenantId }), timeoutMs: parseTimeoutHeader(request.header('x-gateway-timeout-ms')) };
     const result = await runRequest(runner, canonical, workflowId, idempotencyKey !== undefined);
     response
       .set({
@@ -44,4 +45,17 @@ export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunn
       .json(toChatCompletion(result));
   });
   return router;
+}
+
+/** `x-gateway-timeout-ms`: the caller's deadline for the whole chain, fallbacks included. */
+function parseTimeoutHeader(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const timeoutMs = Number(value);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > REQUEST_LIMITS.maxTimeoutMs) {
+    throw new HttpError(400, 'invalid_request_error', `x-gateway-timeout-ms must be an integer from 100 to ${REQUEST_LIMITS.maxTimeoutMs}`, {
+      param: 'x-gateway-timeout-ms',
+      code: 'invalid_value',
+    });
+  }
+  return timeoutMs;
 }

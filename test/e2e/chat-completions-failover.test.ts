@@ -157,6 +157,20 @@ describe('POST /v1/chat/completions', () => {
     assert.ok(!historyText.includes(harness.env.MOCK_PROVIDER_KEY ?? 'mock-key'), 'no provider key in history');
   });
 
+  test('the caller deadline (x-gateway-timeout-ms) bounds the whole chain and ends in the fallback', async () => {
+    await harness.setFault('model-a', { hang: true });
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'model-a', messages: [{ role: 'user', content: 'quick' }] }, { headers: { 'x-gateway-timeout-ms': '800' } })
+      .withResponse();
+    assert.equal(response.headers.get('x-gateway-outcome'), 'fallback_answer');
+    assert.equal(data.choices[0]?.message.content, 'deterministic fallback answer');
+    const gateway = (data as unknown as { gateway: GatewayBlock }).gateway;
+    assert.deepEqual(gateway.attempts.map((attempt) => [attempt.model, attempt.failureType]), [['model-a', 'Timeout']]);
+    const calls = await harness.calls();
+    assert.equal(calls['model-a'], 1);
+    assert.equal(calls['model-b'] ?? 0, 0);
+  });
+
   test('a route name resolves to its chain', async () => {
     const { headers } = await ask('default');
     assert.equal(headers.get('x-gateway-model'), 'model-a');
@@ -174,17 +188,18 @@ describe('bad input', () => {
   }
 
   test('is answered with an OpenAI error body and the right status, and starts nothing', async () => {
-    const cases: [string, unknown, number, RegExp][] = [
+    const cases: [string, unknown, number, RegExp, Record<string, string>?][] = [
       ['no messages', { model: 'model-a', messages: [] }, 400, /messages/],
       ['n > 1', { model: 'model-a', messages: [{ role: 'user', content: 'x' }], n: 2 }, 400, /n must be 1/],
       ['unknown parameter', { model: 'model-a', messages: [{ role: 'user', content: 'x' }], frobnicate: true }, 400, /frobnicate/],
       ['unknown model', { model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }, 404, /does not exist/],
       ['bad role', { model: 'model-a', messages: [{ role: 'wizard', content: 'x' }] }, 400, /role/],
       ['not JSON', '{"model":', 400, /not valid JSON/],
+      ['bad deadline header', { model: 'model-a', messages: [{ role: 'user', content: 'x' }] }, 400, /x-gateway-timeout-ms/, { 'x-gateway-timeout-ms': 'soon' }],
       ['too large', { model: 'model-a', messages: [{ role: 'user', content: 'x'.repeat(3 * 1024 * 1024) }] }, 413, /exceeds/],
     ];
-    for (const [name, body, status, message] of cases) {
-      const response = await post(body);
+    for (const [name, body, status, message, headers] of cases) {
+      const response = await post(body, headers);
       assert.equal(response.status, status, name);
       assert.match(response.body.error.message, message, name);
       assert.ok(response.body.error.type, name);
