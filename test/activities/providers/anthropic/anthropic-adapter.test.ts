@@ -3,7 +3,7 @@ import { createAnthropicAdapter } from '../../../../activities/providers/anthrop
 import type { Usage } from '../../../../common/response-schema';
 import { runAdapterContract, type ErrorKind, type WireReplies } from '../adapter-contract';
 
-const API_KEY = 'sk-ant-test-0123456789abcdef';
+const API_KEY = 'sk-ant-fake-key-01';
 
 /** A Messages API reply in Anthropic's documented wire format. */
 function message(content: unknown[], stopReason: string, usage: Usage, extra: Record<string, unknown> = {}) {

@@ -5,7 +5,7 @@ import { classifyAnthropicError } from '../../../../activities/providers/anthrop
 import { MalformedResponseError } from '../../../../activities/providers/classify-http-failure';
 import { GatewayError, type FailureType } from '../../../../common/failure-types';
 
-const CONTEXT = { providerId: 'anthropic-main', apiKey: 'sk-ant-api03-abcdefghijklmnop', requestTimeoutMs: 30_000 };
+const CONTEXT = { providerId: 'anthropic-main', apiKey: 'sk-ant-fake-key-02', requestTimeoutMs: 30_000 };
 
 /** The SDK's own error for an HTTP answer with Anthropic's `{type: 'error', error: {...}}` body. */
 function httpError(
