@@ -29,25 +29,34 @@ export function workflowIdFor(tenantId: string, idempotencyKey: string | undefin
   return { requestId, workflowId: `llm-${tenantId}-${requestId}` };
 }
 
+/** What a retried call must match to reuse an idempotency key. */
+export interface IdempotencyCheck {
+  /** sha256 of the request body the key was first used with. */
+  bodySha256: string;
+}
+
+export type RequestHandle = WorkflowHandle<typeof llmRequestWorkflow>;
+
 /**
- * Starts `llmRequestWorkflow` and waits for its result. With an idempotency
- * key, a retried call attaches to the first run (running or closed) instead of
- * starting a second one, so the request is never billed twice.
+ * Starts `llmRequestWorkflow`. With an idempotency key, a retried call
+ * attaches to the first run (running or closed) instead of starting a second
+ * one, so the request is never billed twice; the same key with another body
+ * is refused.
  */
-export async function runRequest(
+export async function startRequest(
   options: RequestRunnerOptions,
   request: CanonicalRequest,
   workflowId: string,
-  idempotent: boolean,
-): Promise<CanonicalResponse> {
-  let handle: WorkflowHandle<typeof llmRequestWorkflow>;
+  idempotency: IdempotencyCheck | undefined,
+): Promise<RequestHandle> {
   try {
-    handle = await options.client.workflow.start<typeof llmRequestWorkflow>('llmRequestWorkflow', {
+    return await options.client.workflow.start<typeof llmRequestWorkflow>('llmRequestWorkflow', {
       taskQueue: options.taskQueue,
       workflowId,
       args: [request],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: idempotent ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: idempotency ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      memo: idempotency ? { bodySha256: idempotency.bodySha256 } : undefined,
       typedSearchAttributes: [
         { key: TENANT_ATTRIBUTE, value: request.tenantId },
         { key: TASK_CLASS_ATTRIBUTE, value: request.tags.taskClass ?? 'default' },
@@ -56,9 +65,21 @@ export async function runRequest(
       requestEagerStart: options.eagerStart,
     });
   } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    handle = options.client.workflow.getHandle<typeof llmRequestWorkflow>(workflowId);
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotency) throw error;
+    const handle = options.client.workflow.getHandle<typeof llmRequestWorkflow>(workflowId);
+    const { memo } = await handle.describe();
+    if (memo?.bodySha256 !== idempotency.bodySha256) {
+      throw new HttpError(422, 'invalid_request_error', 'Idempotency-Key was already used with a different request body', {
+        param: 'Idempotency-Key',
+        code: 'idempotency_key_reused',
+      });
+    }
+    return handle;
   }
+}
+
+/** Waits for a request's answer; outcomes that are not an answer become HTTP errors. */
+export async function awaitResponse(handle: RequestHandle): Promise<CanonicalResponse> {
   try {
     return await handle.result();
   } catch (error) {
@@ -67,7 +88,7 @@ export async function runRequest(
 }
 
 /** Workflow outcomes that are not an answer, as HTTP errors. */
-function toHttpError(error: unknown): unknown {
+export function toHttpError(error: unknown): unknown {
   if (!(error instanceof WorkflowFailedError)) return error;
   const cause = error.cause;
   if (cause instanceof ApplicationFailure && cause.type === 'InvalidRequest') {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { GatewayConfig } from '../../common/config-schema';
 import { AUTO_ROUTE } from '../../common/constants';
@@ -5,7 +6,8 @@ import { REQUEST_LIMITS } from '../../common/request-schema';
 import { HttpError } from '../http-error';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
 import { toCanonicalRequest, toChatCompletion } from '../openai/convert-chat-completion';
-import { runRequest, workflowIdFor, type RequestRunnerOptions } from '../run-request';
+import { awaitResponse, startRequest, workflowIdFor, type RequestRunnerOptions } from '../run-request';
+import { requestStatusBody } from './requests';
 import { parseBody } from '../parse-body';
 
 /** `POST /v1/chat/completions`: OpenAI-compatible, answered by `llmRequestWorkflow`. */
@@ -32,7 +34,16 @@ export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunn
     }
     const { requestId, workflowId } = workflowIdFor(tenantId, idempotencyKey);
     const canonical = { ...toCanonicalRequest(body, { requestId, tenantId }), timeoutMs: parseTimeoutHeader(request.header('x-gateway-timeout-ms')) };
-    const result = await runRequest(runner, canonical, workflowId, idempotencyKey !== undefined);
+    const idempotency = idempotencyKey === undefined ? undefined : { bodySha256: sha256(JSON.stringify(request.body)) };
+    const handle = await startRequest(runner, canonical, workflowId, idempotency);
+    if (wantsAsync(request.header('prefer'), request.header('x-gateway-async'))) {
+      response
+        .status(202)
+        .set({ location: `/v1/requests/${workflowId}`, 'x-gateway-workflow-id': workflowId })
+        .json(await requestStatusBody(handle));
+      return;
+    }
+    const result = await awaitResponse(handle);
     response
       .set({
         'x-gateway-model': result.model,
@@ -45,6 +56,15 @@ export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunn
       .json(toChatCompletion(result));
   });
   return router;
+}
+
+/** `Prefer: respond-async` (RFC 7240) or `x-gateway-async: true` asks for 202 instead of waiting. */
+function wantsAsync(prefer: string | undefined, flag: string | undefined): boolean {
+  return /\brespond-async\b/i.test(prefer ?? '') || flag === 'true' || flag === '1';
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** `x-gateway-timeout-ms`: the caller's deadline for the whole chain, fallbacks included. */

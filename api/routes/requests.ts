@@ -1,0 +1,80 @@
+import { Router } from 'express';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
+import { HttpError } from '../http-error';
+import { toChatCompletion } from '../openai/convert-chat-completion';
+import { toHttpError, type RequestHandle } from '../run-request';
+import type { llmRequestWorkflow } from '../../workflows/llm-request-workflow';
+
+const STATUSES: Record<string, string> = {
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'failed',
+  TIMED_OUT: 'failed',
+  CONTINUED_AS_NEW: 'running',
+};
+
+/** Status (and, once finished, the result or error) of one request, as the API shows it. */
+export async function requestStatusBody(handle: RequestHandle) {
+  const description = await handle.describe();
+  const status = STATUSES[description.status.name] ?? 'unknown';
+  const body: Record<string, unknown> = {
+    id: handle.workflowId,
+    object: 'gateway.request',
+    status,
+    created_at: Math.floor(description.startTime.getTime() / 1000),
+    completed_at: description.closeTime ? Math.floor(description.closeTime.getTime() / 1000) : null,
+  };
+  if (status === 'completed') body.result = toChatCompletion(await handle.result());
+  if (status === 'failed') {
+    const error = await handle.result().then(
+      () => undefined,
+      (failure: unknown) => toHttpError(failure),
+    );
+    body.error = error instanceof HttpError ? { message: error.message, type: error.type, code: error.options.code ?? null } : { message: 'failed' };
+  }
+  return body;
+}
+
+/**
+ * `GET /v1/requests/:id` (status and result) and `DELETE /v1/requests/:id`
+ * (cancel). A tenant sees only its own requests: any other id is a 404.
+ */
+export function requestsRouter(client: Client): Router {
+  const router = Router();
+
+  async function ownHandle(id: string, tenantId: string): Promise<RequestHandle> {
+    const notFound = new HttpError(404, 'not_found_error', `no request with id ${id}`, { param: 'id', code: 'request_not_found' });
+    if (!/^llm-[A-Za-z0-9_-]+$/.test(id) || id.length > 300) throw notFound;
+    const handle = client.workflow.getHandle<typeof llmRequestWorkflow>(id);
+    try {
+      const description = await handle.describe();
+      if (description.type !== 'llmRequestWorkflow' || description.typedSearchAttributes.get(TENANT_ATTRIBUTE) !== tenantId) {
+        throw notFound;
+      }
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw notFound;
+      throw error;
+    }
+    return handle;
+  }
+
+  router.get('/v1/requests/:id', async (request, response) => {
+    const handle = await ownHandle(request.params.id, response.locals.tenantId as string);
+    response.json(await requestStatusBody(handle));
+  });
+
+  router.delete('/v1/requests/:id', async (request, response) => {
+    const handle = await ownHandle(request.params.id, response.locals.tenantId as string);
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') {
+      throw new HttpError(409, 'invalid_request_error', `request ${handle.workflowId} has already finished`, { code: 'request_finished' });
+    }
+    await handle.cancel();
+    response.status(202).json({ id: handle.workflowId, object: 'gateway.request', status: 'cancelling' });
+  });
+
+  return router;
+}

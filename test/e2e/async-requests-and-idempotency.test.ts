@@ -1,0 +1,133 @@
+// Asynchronous requests, cancellation, tenant isolation and idempotency keys,
+// through the real path (HTTP → Temporal → worker → mock provider).
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import { OTHER_TENANT_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+
+let harness: Harness;
+
+before(async () => {
+  harness = await startHarness();
+});
+
+after(async () => {
+  await harness?.stop();
+});
+
+afterEach(async () => {
+  await harness.clearFaults();
+  await harness.resetCalls();
+});
+
+/** The parts of the API's answers these tests read. */
+interface ApiBody {
+  id: string;
+  status: string;
+  error: { code: string };
+  choices: unknown;
+  result: {
+    object: string;
+    model: string;
+    choices: { message: { content: string } }[];
+    gateway: { attempts: { model: string; outcome: string }[] };
+  };
+}
+
+const chatBody = (content: string) => ({ model: 'model-a', messages: [{ role: 'user', content }] });
+
+async function call(method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const response = await fetch(`${harness.apiUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${options.key ?? TENANT_KEY}`,
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as ApiBody };
+}
+
+async function pollUntilFinished(id: string, key = TENANT_KEY) {
+  for (let tries = 0; tries < 600; tries++) {
+    const { body } = await call('GET', `/v1/requests/${id}`, { key });
+    if (body.status !== 'running') return body;
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+  throw new Error(`request ${id} did not finish`);
+}
+
+test('Prefer: respond-async answers 202 with an id, and GET /v1/requests/:id gives the result with its attempt trail', async () => {
+  await harness.setFault('model-a', { status: 503 });
+  const accepted = await call('POST', '/v1/chat/completions', { body: chatBody('later please'), headers: { prefer: 'respond-async' } });
+  assert.equal(accepted.status, 202);
+  const id = accepted.body.id;
+  assert.match(id, /^llm-alpha-/);
+  assert.equal(accepted.headers.get('location'), `/v1/requests/${id}`);
+  assert.ok(['running', 'completed'].includes(accepted.body.status));
+
+  const finished = await pollUntilFinished(id);
+  assert.equal(finished.status, 'completed');
+  assert.equal(finished.result.object, 'chat.completion');
+  assert.match(finished.result.choices[0]?.message.content ?? '', /later please/);
+  assert.equal(finished.result.model, 'model-b');
+  assert.deepEqual(
+    finished.result.gateway.attempts.map((attempt) => [attempt.model, attempt.outcome]),
+    [
+      ['model-a', 'failed'],
+      ['model-b', 'success'],
+    ],
+  );
+});
+
+test('DELETE /v1/requests/:id cancels a running request, and a finished one cannot be cancelled', async () => {
+  for (const model of ['model-a', 'model-b', 'model-c']) await harness.setFault(model, { hang: true });
+  const accepted = await call('POST', '/v1/chat/completions', { body: chatBody('never mind'), headers: { 'x-gateway-async': 'true' } });
+  const id = accepted.body.id;
+  assert.equal((await call('GET', `/v1/requests/${id}`)).body.status, 'running');
+
+  const cancelled = await call('DELETE', `/v1/requests/${id}`);
+  assert.equal(cancelled.status, 202);
+  const finished = await pollUntilFinished(id);
+  assert.equal(finished.status, 'cancelled');
+  assert.equal((await call('DELETE', `/v1/requests/${id}`)).status, 409);
+});
+
+test('a tenant can neither read nor cancel another tenant’s request', async () => {
+  const accepted = await call('POST', '/v1/chat/completions', { body: chatBody('mine'), headers: { prefer: 'respond-async' } });
+  const id = accepted.body.id;
+  const read = await call('GET', `/v1/requests/${id}`, { key: OTHER_TENANT_KEY });
+  assert.equal(read.status, 404);
+  assert.equal(read.body.error.code, 'request_not_found');
+  assert.equal((await call('DELETE', `/v1/requests/${id}`, { key: OTHER_TENANT_KEY })).status, 404);
+  assert.equal((await call('GET', '/v1/requests/llm-nothing-here')).status, 404);
+  assert.equal((await pollUntilFinished(id)).status, 'completed');
+});
+
+test('a retried call with the same Idempotency-Key returns the same answer without a second provider call', async () => {
+  const headers = { 'idempotency-key': 'order-42' };
+  const first = await call('POST', '/v1/chat/completions', { body: chatBody('charge once'), headers });
+  const second = await call('POST', '/v1/chat/completions', { body: chatBody('charge once'), headers });
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 200);
+  assert.equal(second.headers.get('x-gateway-workflow-id'), first.headers.get('x-gateway-workflow-id'));
+  assert.deepEqual(second.body.choices, first.body.choices);
+  assert.equal((await harness.calls())['model-a'], 1);
+});
+
+test('the same Idempotency-Key with a different body is refused with 422 and calls nothing', async () => {
+  const headers = { 'idempotency-key': 'order-43' };
+  assert.equal((await call('POST', '/v1/chat/completions', { body: chatBody('first body'), headers })).status, 200);
+  const reused = await call('POST', '/v1/chat/completions', { body: chatBody('another body'), headers });
+  assert.equal(reused.status, 422);
+  assert.equal(reused.body.error.code, 'idempotency_key_reused');
+  assert.equal((await harness.calls())['model-a'], 1);
+});
+
+test('the same Idempotency-Key from another tenant is a different request', async () => {
+  const headers = { 'idempotency-key': 'shared-key' };
+  const alpha = await call('POST', '/v1/chat/completions', { body: chatBody('alpha'), headers });
+  const beta = await call('POST', '/v1/chat/completions', { body: chatBody('beta'), headers, key: OTHER_TENANT_KEY });
+  assert.equal(beta.status, 200);
+  assert.notEqual(beta.headers.get('x-gateway-workflow-id'), alpha.headers.get('x-gateway-workflow-id'));
+});
