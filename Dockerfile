@@ -9,6 +9,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
+COPY client ./client
 COPY config ./config
 COPY tsconfig.json ./
 USER node

@@ -1,0 +1,59 @@
+// The typed client starts gateway workflows directly through Temporal (no HTTP)
+// and gets the same routing, fallback and idempotency as the HTTP API.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import { ZodError } from 'zod';
+import { GatewayClient } from '../../client/gateway-client';
+import { startHarness, type Harness } from '../support/gateway-harness';
+
+let harness: Harness;
+let gateway: GatewayClient;
+
+before(async () => {
+  harness = await startHarness();
+  gateway = new GatewayClient({ client: harness.client, tenantId: 'alpha', taskQueue: harness.env.SWITCHYARD_TASK_QUEUE });
+});
+
+after(async () => {
+  await harness?.stop();
+});
+
+afterEach(async () => {
+  await harness.clearFaults();
+  await harness.resetCalls();
+});
+
+test('complete() answers with the canonical response and its route', async () => {
+  await harness.setFault('model-a', { status: 401 });
+  const response = await gateway.complete({ model: 'model-a', messages: [{ role: 'user', content: 'typed hello' }] });
+  assert.equal(response.model, 'model-b');
+  assert.equal(response.fallbacks, 1);
+  assert.equal(response.outcome, 'success');
+  assert.match(response.text ?? '', /typed hello/);
+  assert.deepEqual(response.attempts.map((attempt) => attempt.failureType ?? 'ok'), ['AccessDenied', 'ok']);
+});
+
+test('start() then result() and status(); a retried start with the same key is the same request', async () => {
+  const request = { model: 'model-a', messages: [{ role: 'user' as const, content: 'once' }] };
+  const first = await gateway.start(request, { idempotencyKey: 'job-7' });
+  const again = await gateway.start(request, { idempotencyKey: 'job-7' });
+  assert.equal(again.id, first.id);
+  const response = await gateway.result(first.id);
+  assert.equal(response.workflowId, first.id);
+  assert.equal(await gateway.status(first.id), 'completed');
+  assert.equal((await harness.calls())['model-a'], 1);
+});
+
+test('cancel() stops a running request', async () => {
+  for (const model of ['model-a', 'model-b', 'model-c']) await harness.setFault(model, { hang: true });
+  const { id } = await gateway.start({ model: 'model-a', messages: [{ role: 'user', content: 'stop me' }] });
+  assert.equal(await gateway.status(id), 'running');
+  await gateway.cancel(id);
+  await assert.rejects(gateway.result(id), /cancelled/);
+  assert.equal(await gateway.status(id), 'cancelled');
+});
+
+test('an invalid request is refused before anything starts', async () => {
+  await assert.rejects(gateway.start({ model: 'model-a', messages: [] }), (error: unknown) => error instanceof ZodError);
+  assert.deepEqual(await harness.calls(), {});
+});
