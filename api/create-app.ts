@@ -5,6 +5,7 @@ import { authenticate } from './authenticate';
 import { errorMiddleware, HttpError } from './http-error';
 import { chatCompletionsRouter } from './routes/chat-completions';
 import { healthRouter } from './routes/health';
+import { messagesRouter } from './routes/messages';
 import { modelsRouter } from './routes/models';
 import { requestsRouter } from './routes/requests';
 
@@ -28,6 +29,7 @@ export function createApp({ client, config, taskQueue, eagerStart, log = jsonLog
   app.use('/v1', authenticate(config.config.tenants), express.json({ limit: MAX_BODY_BYTES }));
   app.use(modelsRouter(config.config, Math.floor(Date.now() / 1000)));
   app.use(chatCompletionsRouter(config.config, { client, taskQueue, eagerStart }));
+  app.use(messagesRouter(config.config, { client, taskQueue, eagerStart }));
   app.use(requestsRouter(client));
   app.use((request, _response, next) => {
     next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));

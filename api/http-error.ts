@@ -41,7 +41,19 @@ function fromParserError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
-/** OpenAI-style error body for every failure; never a stack trace or a secret. */
+/** The same failures named as Anthropic's error types, for `/v1/messages`. */
+const ANTHROPIC_ERROR_TYPES: Record<ErrorType, string> = {
+  invalid_request_error: 'invalid_request_error',
+  authentication_error: 'authentication_error',
+  permission_error: 'permission_error',
+  not_found_error: 'not_found_error',
+  rate_limit_error: 'rate_limit_error',
+  request_too_large: 'request_too_large',
+  server_error: 'api_error',
+  service_unavailable: 'overloaded_error',
+};
+
+/** OpenAI-style error body (Anthropic-style on `/v1/messages`) for every failure; never a stack trace or a secret. */
 export function errorMiddleware(log: (line: Record<string, unknown>) => void): ErrorRequestHandler {
   return (error, request, response, _next) => {
     const httpError =
@@ -53,6 +65,13 @@ export function errorMiddleware(log: (line: Record<string, unknown>) => void): E
     }
     if (response.headersSent) {
       response.end();
+      return;
+    }
+    if (request.path.startsWith('/v1/messages')) {
+      response.status(httpError.status).json({
+        type: 'error',
+        error: { type: ANTHROPIC_ERROR_TYPES[httpError.type], message: httpError.message },
+      });
       return;
     }
     response.status(httpError.status).json({

@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import type { GatewayConfig } from '../../common/config-schema';
+import { MessagesRequestSchema } from '../anthropic/messages-request-schema';
+import { toAnthropicMessage, toCanonicalRequest } from '../anthropic/convert-messages';
+import { HttpError } from '../http-error';
+import { parseBody } from '../parse-body';
+import type { RequestRunnerOptions } from '../run-request';
+import { serveRequest } from '../serve-request';
+
+/** `POST /v1/messages`: Anthropic-compatible, answered by the same `llmRequestWorkflow`. */
+export function messagesRouter(config: GatewayConfig, runner: RequestRunnerOptions): Router {
+  const router = Router();
+  router.post('/v1/messages', async (request, response) => {
+    const body = parseBody(MessagesRequestSchema, request.body);
+    if (body.stream) {
+      throw new HttpError(400, 'invalid_request_error', 'stream: true is not supported yet; send stream: false', { param: 'stream' });
+    }
+    await serveRequest(request, response, {
+      config,
+      runner,
+      model: body.model,
+      toCanonical: (ids) => toCanonicalRequest(body, ids),
+      render: toAnthropicMessage,
+    });
+  });
+  return router;
+}
