@@ -62,6 +62,12 @@ test('tool use and tool results round-trip in Anthropic blocks', async () => {
   assert.match(text.text, /cloudy, 17C/);
 });
 
+test('models.list() of the Anthropic SDK gets the configured models in Anthropic format', async () => {
+  const ids = [];
+  for await (const model of anthropic.models.list()) ids.push(model.id);
+  assert.deepEqual(ids.sort(), ['default', 'model-a', 'model-b', 'model-c']);
+});
+
 test('errors use Anthropic error bodies with the right status', async () => {
   const noKey = new Anthropic({ baseURL: harness.apiUrl, apiKey: 'wrong-key', maxRetries: 0 });
   await assert.rejects(noKey.messages.create({ model: 'model-a', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
