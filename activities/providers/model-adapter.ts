@@ -9,6 +9,24 @@ export interface AdapterCallOptions {
   signal?: AbortSignal;
 }
 
+/** One piece of an answer as it streams in. */
+export type StreamDelta =
+  | { type: 'text'; text: string }
+  | {
+      type: 'tool_call';
+      /** The call's place among the answer's tool calls (0-based), the same across its pieces. */
+      index: number;
+      /** Sent with the call's first piece. */
+      id?: string;
+      /** Sent with the call's first piece. */
+      name?: string;
+      /** The next piece of the arguments' JSON text; may be empty. */
+      argumentsDelta: string;
+    };
+
+/** Options of a streaming call: `onDelta` receives each piece in order as it arrives. */
+export type AdapterStreamOptions = AdapterCallOptions & { onDelta(delta: StreamDelta): void };
+
 /**
  * One vendor's implementation of a model call. Adapters know nothing of
  * Temporal: they return a canonical `ModelOutput` or throw a `GatewayError`
@@ -16,6 +34,12 @@ export interface AdapterCallOptions {
  */
 export interface ModelAdapter {
   complete(request: CanonicalRequest, options: AdapterCallOptions): Promise<ModelOutput>;
+  /**
+   * The same call with streaming on. Resolves with the `ModelOutput` that
+   * `complete()` gives for the same answer, only once the vendor said the
+   * answer is finished: a stream that ends early throws ProviderUnavailable.
+   */
+  stream(request: CanonicalRequest, options: AdapterStreamOptions): Promise<ModelOutput>;
 }
 
 /** What the registry passes to an adapter factory. */

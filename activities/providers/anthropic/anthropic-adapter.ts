@@ -1,9 +1,11 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { startCallDeadline } from '../call-deadline';
+import { startCallDeadline, type CallDeadline } from '../call-deadline';
+import type { FailureContext } from '../classify-http-failure';
 import type { AdapterSettings, ModelAdapter } from '../model-adapter';
 import { classifyAnthropicError } from './classify-error';
 import { convertRequest } from './convert-request';
 import { convertResponse } from './convert-response';
+import { convertStream } from './convert-stream';
 
 /**
  * Sent when the config names no key, so the SDK never falls back to the
@@ -24,6 +26,13 @@ export function createAnthropicAdapter(settings: AdapterSettings): ModelAdapter 
     timeout: settings.requestTimeoutMs,
   });
 
+  const failureContext = (deadline: CallDeadline): FailureContext => ({
+    providerId: settings.providerId,
+    apiKey: settings.apiKey,
+    deadlineExceeded: deadline.exceeded,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  });
+
   return {
     async complete(request, options) {
       const { params, warnings } = convertRequest(request, options.upstreamModel);
@@ -33,12 +42,20 @@ export function createAnthropicAdapter(settings: AdapterSettings): ModelAdapter 
         const body: unknown = await client.messages.create(params, { signal: deadline.signal });
         return convertResponse(body, warnings, { expectJson });
       } catch (error) {
-        throw classifyAnthropicError(error, {
-          providerId: settings.providerId,
-          apiKey: settings.apiKey,
-          deadlineExceeded: deadline.exceeded,
-          requestTimeoutMs: settings.requestTimeoutMs,
-        });
+        throw classifyAnthropicError(error, failureContext(deadline));
+      }
+    },
+
+    async stream(request, options) {
+      const { params, warnings } = convertRequest(request, options.upstreamModel);
+      const expectJson = request.output !== undefined && request.output.type !== 'text';
+      // One deadline for the whole stream, as for complete(): the SDK's timeout covers the wait for headers.
+      const deadline = startCallDeadline(settings.requestTimeoutMs, options.signal);
+      try {
+        const events = await client.messages.create({ ...params, stream: true }, { signal: deadline.signal });
+        return await convertStream(events, options.onDelta, deadline.signal, warnings, { expectJson });
+      } catch (error) {
+        throw classifyAnthropicError(error, failureContext(deadline));
       }
     },
   };

@@ -1,9 +1,11 @@
 import OpenAI from 'openai';
-import { startCallDeadline } from '../call-deadline';
+import { startCallDeadline, type CallDeadline } from '../call-deadline';
+import type { FailureContext } from '../classify-http-failure';
 import type { AdapterSettings, ModelAdapter } from '../model-adapter';
 import { classifyOpenAiError } from './classify-error';
 import { OPENAI_DIALECT, convertRequest, type OpenAiDialect } from './convert-request';
 import { convertResponse } from './convert-response';
+import { convertStream } from './convert-stream';
 
 /**
  * Sent when the config names no key, so the SDK never falls back to reading
@@ -24,6 +26,13 @@ export function createOpenAiAdapter(settings: AdapterSettings, dialect: OpenAiDi
     timeout: settings.requestTimeoutMs,
   });
 
+  const failureContext = (deadline: CallDeadline): FailureContext => ({
+    providerId: settings.providerId,
+    apiKey: settings.apiKey,
+    deadlineExceeded: deadline.exceeded,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  });
+
   return {
     async complete(request, options) {
       const { params, warnings } = convertRequest(request, options.upstreamModel, dialect);
@@ -32,12 +41,22 @@ export function createOpenAiAdapter(settings: AdapterSettings, dialect: OpenAiDi
         const body: unknown = await client.chat.completions.create(params, { signal: deadline.signal });
         return convertResponse(body, warnings);
       } catch (error) {
-        throw classifyOpenAiError(error, {
-          providerId: settings.providerId,
-          apiKey: settings.apiKey,
-          deadlineExceeded: deadline.exceeded,
-          requestTimeoutMs: settings.requestTimeoutMs,
-        });
+        throw classifyOpenAiError(error, failureContext(deadline));
+      }
+    },
+
+    async stream(request, options) {
+      const { params, warnings } = convertRequest(request, options.upstreamModel, dialect);
+      // One deadline for the whole stream, as for complete(): the SDK's timeout covers the wait for headers.
+      const deadline = startCallDeadline(settings.requestTimeoutMs, options.signal);
+      try {
+        const chunks = await client.chat.completions.create(
+          { ...params, stream: true, stream_options: { include_usage: true } },
+          { signal: deadline.signal },
+        );
+        return await convertStream(chunks, options.onDelta, deadline.signal, warnings);
+      } catch (error) {
+        throw classifyOpenAiError(error, failureContext(deadline));
       }
     },
   };

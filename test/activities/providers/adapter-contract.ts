@@ -5,6 +5,7 @@ import { GatewayError, type FailureType } from '../../../common/failure-types';
 import { CanonicalRequestSchema, type CanonicalRequest, type CanonicalRequestInput } from '../../../common/request-schema';
 import type { ModelOutput, Usage } from '../../../common/response-schema';
 import type { AdapterSettings, ModelAdapter } from '../../../activities/providers/model-adapter';
+import { runStreamContract, type StreamContractSpec } from './adapter-stream-contract';
 import { closedPortOrigin, startFixtureServer, type FixtureServer } from './fixture-server';
 
 /**
@@ -26,7 +27,7 @@ export type ErrorKind = 'invalid' | 'contextTooLong' | 'auth' | 'notFound' | 'ra
 
 type RequestAssertion = (body: Record<string, unknown>, output: ModelOutput) => void;
 
-export interface AdapterContractSpec {
+export interface AdapterContractSpec extends StreamContractSpec {
   name: string;
   createAdapter(settings: AdapterSettings): ModelAdapter;
   apiKey: string | undefined;
@@ -335,6 +336,19 @@ export function runAdapterContract(spec: AdapterContractSpec): void {
         'Timeout',
       );
       assert.equal(error.retryable, true);
+    });
+
+    runStreamContract(spec, {
+      server: () => server,
+      adapter: () => adapter,
+      impatientAdapter: () => spec.createAdapter(settingsFor(server.origin, HANG_TIMEOUT_MS)),
+      upstreamModel: UPSTREAM_MODEL,
+      canonical: (content) => canonical({ messages: [{ role: 'user', content }] }),
+      complete: async (request, replyBody) => (await call(request, replyBody)).output,
+      replies: spec.replies,
+      tools: [WEATHER_TOOL],
+      errorBody: (kind) => spec.errorBody(kind, spec.apiKey),
+      expectFailure,
     });
 
     test('stops the call when the caller aborts it', async () => {

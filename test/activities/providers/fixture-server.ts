@@ -10,6 +10,12 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+/** One server-sent event; `data` is sent as is (JSON text, `[DONE]`, or something broken). */
+export interface SseEvent {
+  event?: string;
+  data: string;
+}
+
 /** What the fixture answers to the next requests. */
 export type FixtureReply =
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
@@ -18,7 +24,12 @@ export type FixtureReply =
   /** Headers and half a body, then the socket is destroyed. */
   | { kind: 'cut' }
   /** Never answers. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /**
+   * A `text/event-stream` answer. After the events the stream ends cleanly
+   * (`complete`), the socket is destroyed (`cut`), or nothing more is sent (`stall`).
+   */
+  | { kind: 'sse'; events: SseEvent[]; end: 'complete' | 'cut' | 'stall' };
 
 export interface FixtureServer {
   /** `http://127.0.0.1:<port>` */
@@ -91,6 +102,12 @@ function answer(res: ServerResponse, reply: FixtureReply): void {
       setImmediate(() => res.destroy());
       return;
     case 'hang':
+      return;
+    case 'sse':
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      for (const { event, data } of reply.events) res.write(`${event ? `event: ${event}\n` : ''}data: ${data}\n\n`);
+      if (reply.end === 'complete') res.end();
+      else if (reply.end === 'cut') setImmediate(() => res.destroy());
       return;
   }
 }

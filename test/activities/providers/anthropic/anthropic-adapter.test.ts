@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createAnthropicAdapter } from '../../../../activities/providers/anthropic/anthropic-adapter';
 import type { Usage } from '../../../../common/response-schema';
 import { runAdapterContract, type ErrorKind, type WireReplies } from '../adapter-contract';
+import type { WireStreamReplies } from '../adapter-stream-contract';
+import type { SseEvent } from '../fixture-server';
 
 const API_KEY = 'sk-ant-fake-key-01';
 
@@ -43,6 +45,64 @@ const replies: WireReplies = {
     message([], 'refusal', usage, { stop_details: { type: 'refusal', category: 'general_harms', explanation } }),
 };
 
+/**
+ * A Messages API stream in Anthropic's documented wire format
+ * (https://docs.anthropic.com/en/api/messages-streaming): `message_start`
+ * with the input usage, one start/deltas/stop run per content block, a
+ * `ping`, `message_delta` with the stop reason and the final output usage,
+ * then `message_stop`.
+ */
+function messageEvents(
+  blocks: { start: Record<string, unknown>; deltas: Record<string, unknown>[] }[],
+  stopReason: string,
+  usage: Usage,
+): SseEvent[] {
+  const event = (data: Record<string, unknown>): SseEvent => ({ event: String(data.type), data: JSON.stringify(data) });
+  return [
+    event({
+      type: 'message_start',
+      message: {
+        ...message([], '', usage),
+        stop_reason: null,
+        usage: { input_tokens: usage.inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
+    }),
+    event({ type: 'ping' }),
+    ...blocks.flatMap(({ start, deltas }, index) => [
+      event({ type: 'content_block_start', index, content_block: start }),
+      ...deltas.map((delta) => event({ type: 'content_block_delta', index, delta })),
+      event({ type: 'content_block_stop', index }),
+    ]),
+    event({
+      type: 'message_delta',
+      delta: { stop_reason: stopReason, stop_sequence: null, stop_details: null },
+      usage: { output_tokens: usage.outputTokens },
+    }),
+    event({ type: 'message_stop' }),
+  ];
+}
+
+const textBlock = (pieces: string[]) => ({
+  start: { type: 'text', text: '', citations: null },
+  deltas: pieces.map((text) => ({ type: 'text_delta', text })),
+});
+
+const streamReplies: WireStreamReplies = {
+  text: ({ pieces, finish, usage }) => messageEvents([textBlock(pieces)], finish === 'stop' ? 'end_turn' : 'max_tokens', usage),
+  toolCall: ({ id, name, argumentPieces, usage }) =>
+    messageEvents(
+      [
+        textBlock(['Let me look ', 'that up.']),
+        {
+          start: { type: 'tool_use', id, name, input: {} },
+          deltas: argumentPieces.map((partial_json) => ({ type: 'input_json_delta', partial_json })),
+        },
+      ],
+      'tool_use',
+      usage,
+    ),
+};
+
 /** `{type: 'error', error: {type, message}}` as Anthropic sends it. */
 function errorBody(kind: ErrorKind): unknown {
   const [type, text] = (
@@ -77,6 +137,10 @@ runAdapterContract({
     assert.ok(headers['anthropic-version'], 'anthropic-version header');
   },
   replies,
+  streamReplies,
+  expectStreamRequest(body) {
+    assert.equal(body.stream, true);
+  },
   errorBody,
   rawFinishReasons: { stop: 'end_turn', length: 'max_tokens', toolCalls: 'tool_use', refusal: 'refusal' },
   expectRequest: {

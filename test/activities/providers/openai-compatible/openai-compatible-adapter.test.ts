@@ -11,6 +11,7 @@ import {
   openAiErrorBody,
   openAiRequestExpectations,
 } from '../openai/openai-wire-fixtures';
+import { OPENAI_STREAM_REPLIES, expectOpenAiStreamRequest, textChunks } from '../openai/openai-stream-fixtures';
 
 /** Error bodies as vLLM's OpenAI server words them (numeric codes, Python exception names). */
 function errorBody(kind: ErrorKind): unknown {
@@ -49,6 +50,8 @@ runAdapterContract({
   replies: OPENAI_WIRE_REPLIES,
   errorBody,
   rawFinishReasons: OPENAI_RAW_FINISH_REASONS,
+  streamReplies: OPENAI_STREAM_REPLIES,
+  expectStreamRequest: expectOpenAiStreamRequest,
   expectRequest: openAiRequestExpectations('max_tokens'),
 });
 
@@ -87,6 +90,28 @@ describe('OpenAI-compatible adapter with lenient servers', () => {
     });
     server.reply({ kind: 'json', status: 200, body: chatCompletion({ content: 'Hello' }, 'stop', null) });
     const output = await adapter.complete(request, { upstreamModel: 'llama' });
+    assert.equal(output.text, 'Hello');
+    assert.deepEqual(output.usage, { inputTokens: 0, outputTokens: 0 });
+    assert.equal(output.warnings.length, 1);
+    assert.match(output.warnings[0] ?? '', /no token usage/);
+  });
+
+  test('counts zero usage with a warning when a stream reports none', async () => {
+    const adapter = createOpenAiCompatibleAdapter({
+      providerId: 'ollama',
+      baseUrl: `${server.origin}/v1`,
+      apiKey: undefined,
+      requestTimeoutMs: 5_000,
+    });
+    server.reply({ kind: 'sse', events: textChunks(['Hel', 'lo'], 'stop', null), end: 'complete' });
+    const texts: string[] = [];
+    const output = await adapter.stream(request, {
+      upstreamModel: 'llama',
+      onDelta: (delta) => {
+        if (delta.type === 'text') texts.push(delta.text);
+      },
+    });
+    assert.deepEqual(texts, ['Hel', 'lo']);
     assert.equal(output.text, 'Hello');
     assert.deepEqual(output.usage, { inputTokens: 0, outputTokens: 0 });
     assert.equal(output.warnings.length, 1);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createOpenAiAdapter } from '../../../../activities/providers/openai/openai-adapter';
+import { OPENAI_STREAM_REPLIES, expectOpenAiStreamRequest } from './openai-stream-fixtures';
 import { runAdapterContract, type ErrorKind } from '../adapter-contract';
 import {
   OPENAI_RAW_FINISH_REASONS,
@@ -60,5 +61,7 @@ runAdapterContract({
   replies: OPENAI_WIRE_REPLIES,
   errorBody,
   rawFinishReasons: OPENAI_RAW_FINISH_REASONS,
+  streamReplies: OPENAI_STREAM_REPLIES,
+  expectStreamRequest: expectOpenAiStreamRequest,
   expectRequest: openAiRequestExpectations('max_completion_tokens'),
 });
