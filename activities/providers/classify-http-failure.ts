@@ -1,3 +1,5 @@
+import type { CallDeadline } from './call-deadline';
+import type { AdapterSettings } from './model-adapter';
 import { GatewayError, type FailureType } from '../../common/failure-types';
 
 /**
@@ -213,4 +215,14 @@ function causeChain(error: unknown): unknown[] {
     current = (current as { cause?: unknown }).cause;
   }
   return chain;
+}
+
+/** The facts a classifier needs about one call of an adapter. */
+export function failureContextFor(settings: AdapterSettings, deadline: CallDeadline): FailureContext {
+  return {
+    providerId: settings.providerId,
+    apiKey: settings.apiKey,
+    deadlineExceeded: deadline.exceeded,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  };
 }

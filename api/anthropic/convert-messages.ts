@@ -1,3 +1,4 @@
+import { gatewayMetadata } from '../gateway-metadata';
 import type { CanonicalRequest, Message, ToolChoice } from '../../common/request-schema';
 import type { CanonicalResponse, FinishReason } from '../../common/response-schema';
 import type { MessagesRequest } from './messages-request-schema';
@@ -101,15 +102,7 @@ export function toAnthropicMessage(response: CanonicalResponse) {
     stop_reason: STOP_REASONS[response.finishReason.unified],
     stop_sequence: null,
     usage: { input_tokens: response.usage.inputTokens, output_tokens: response.usage.outputTokens },
-    gateway: {
-      workflow_id: response.workflowId,
-      provider: response.provider,
-      outcome: response.outcome,
-      fallbacks: response.fallbacks,
-      attempts: response.attempts,
-      config_version: response.configVersion,
-      warnings: response.warnings,
-    },
+    gateway: gatewayMetadata(response),
   };
 }
 

@@ -1,3 +1,4 @@
+import { gatewayMetadata } from '../gateway-metadata';
 import type { CanonicalRequest, Message, OutputFormat, ToolChoice } from '../../common/request-schema';
 import type { CanonicalResponse, FinishReason } from '../../common/response-schema';
 import type { ChatCompletionRequest } from './chat-completion-request-schema';
@@ -131,14 +132,6 @@ export function toChatCompletion(response: CanonicalResponse) {
       completion_tokens: response.usage.outputTokens,
       total_tokens: response.usage.inputTokens + response.usage.outputTokens,
     },
-    gateway: {
-      workflow_id: response.workflowId,
-      provider: response.provider,
-      outcome: response.outcome,
-      fallbacks: response.fallbacks,
-      attempts: response.attempts,
-      config_version: response.configVersion,
-      warnings: response.warnings,
-    },
+    gateway: gatewayMetadata(response),
   };
 }

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { startCallDeadline, type CallDeadline } from '../call-deadline';
-import type { FailureContext } from '../classify-http-failure';
+import { startCallDeadline } from '../call-deadline';
+import { failureContextFor } from '../classify-http-failure';
 import type { AdapterSettings, ModelAdapter } from '../model-adapter';
 import { classifyAnthropicError } from './classify-error';
 import { convertRequest } from './convert-request';
@@ -26,13 +26,6 @@ export function createAnthropicAdapter(settings: AdapterSettings): ModelAdapter 
     timeout: settings.requestTimeoutMs,
   });
 
-  const failureContext = (deadline: CallDeadline): FailureContext => ({
-    providerId: settings.providerId,
-    apiKey: settings.apiKey,
-    deadlineExceeded: deadline.exceeded,
-    requestTimeoutMs: settings.requestTimeoutMs,
-  });
-
   return {
     async complete(request, options) {
       const { params, warnings } = convertRequest(request, options.upstreamModel);
@@ -42,7 +35,7 @@ export function createAnthropicAdapter(settings: AdapterSettings): ModelAdapter 
         const body: unknown = await client.messages.create(params, { signal: deadline.signal });
         return convertResponse(body, warnings, { expectJson });
       } catch (error) {
-        throw classifyAnthropicError(error, failureContext(deadline));
+        throw classifyAnthropicError(error, failureContextFor(settings, deadline));
       }
     },
 
@@ -55,7 +48,7 @@ export function createAnthropicAdapter(settings: AdapterSettings): ModelAdapter 
         const events = await client.messages.create({ ...params, stream: true }, { signal: deadline.signal });
         return await convertStream(events, options.onDelta, deadline.signal, warnings, { expectJson });
       } catch (error) {
-        throw classifyAnthropicError(error, failureContext(deadline));
+        throw classifyAnthropicError(error, failureContextFor(settings, deadline));
       }
     },
   };

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
-import { startCallDeadline, type CallDeadline } from '../call-deadline';
-import type { FailureContext } from '../classify-http-failure';
+import { startCallDeadline } from '../call-deadline';
+import { failureContextFor } from '../classify-http-failure';
 import type { AdapterSettings, ModelAdapter } from '../model-adapter';
 import { classifyOpenAiError } from './classify-error';
 import { OPENAI_DIALECT, convertRequest, type OpenAiDialect } from './convert-request';
@@ -26,13 +26,6 @@ export function createOpenAiAdapter(settings: AdapterSettings, dialect: OpenAiDi
     timeout: settings.requestTimeoutMs,
   });
 
-  const failureContext = (deadline: CallDeadline): FailureContext => ({
-    providerId: settings.providerId,
-    apiKey: settings.apiKey,
-    deadlineExceeded: deadline.exceeded,
-    requestTimeoutMs: settings.requestTimeoutMs,
-  });
-
   return {
     async complete(request, options) {
       const { params, warnings } = convertRequest(request, options.upstreamModel, dialect);
@@ -41,7 +34,7 @@ export function createOpenAiAdapter(settings: AdapterSettings, dialect: OpenAiDi
         const body: unknown = await client.chat.completions.create(params, { signal: deadline.signal });
         return convertResponse(body, warnings);
       } catch (error) {
-        throw classifyOpenAiError(error, failureContext(deadline));
+        throw classifyOpenAiError(error, failureContextFor(settings, deadline));
       }
     },
 
@@ -56,7 +49,7 @@ export function createOpenAiAdapter(settings: AdapterSettings, dialect: OpenAiDi
         );
         return await convertStream(chunks, options.onDelta, deadline.signal, warnings);
       } catch (error) {
-        throw classifyOpenAiError(error, failureContext(deadline));
+        throw classifyOpenAiError(error, failureContextFor(settings, deadline));
       }
     },
   };
