@@ -31,7 +31,7 @@ async function handleMessages(state: MockState, request: Request, response: Resp
 
   const sendError: SendVendorError = (target, status, options) =>
     sendAnthropicError(target, status, { ...options, model });
-  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError);
+  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError, () => state.holdStream());
   if (shaping === undefined) return;
 
   const parse = parseMessagesRequest(body);

@@ -17,6 +17,8 @@ export interface ReplyShaping {
   firstTokenDelayMs: number;
   chunkDelayMs: number;
   cutAfterChunks: number | undefined;
+  /** Park the stream after this many events until the control API releases it. */
+  hold: { afterChunks: number; park(): { released: Promise<void>; forget(): void } } | undefined;
 }
 
 /** Shaping of a call without a fault: a clean, immediate reply. */
@@ -25,6 +27,7 @@ export const NO_SHAPING: ReplyShaping = {
   firstTokenDelayMs: 0,
   chunkDelayMs: 0,
   cutAfterChunks: undefined,
+  hold: undefined,
 };
 
 /**
@@ -38,6 +41,7 @@ export async function applyFault(
   taken: TakenFault | undefined,
   response: Response,
   sendError: SendVendorError,
+  park: () => { released: Promise<void>; forget(): void },
 ): Promise<ReplyShaping | undefined> {
   if (taken === undefined) return NO_SHAPING;
   const { fault, callNumber } = taken;
@@ -59,6 +63,7 @@ export async function applyFault(
     firstTokenDelayMs: fault.firstTokenDelayMs ?? 0,
     chunkDelayMs: fault.chunkDelayMs ?? 0,
     cutAfterChunks: fault.cutStreamAfterChunks,
+    hold: fault.holdStreamAfterChunks === undefined ? undefined : { afterChunks: fault.holdStreamAfterChunks, park },
   };
 }
 

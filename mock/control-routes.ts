@@ -10,7 +10,9 @@ import type { MockState } from './mock-state';
  * - `DELETE /_control/faults/:model` clears one, `DELETE /_control/faults` all
  * - `GET /_control/calls` gives `{ "<model>": count }`, `GET /_control/calls/:model`
  *   one count, `DELETE /_control/calls` resets them
- * - `POST /_control/reset` clears faults, counts and seen models
+ * - `GET /_control/held` gives `{ "held": n }`, the streams parked by a
+ *   `holdStreamAfterChunks` fault; `POST /_control/release` lets them go on
+ * - `POST /_control/reset` clears faults, counts and seen models, and releases parked streams
  *
  * Model names containing `/` must be URL-encoded (`%2F`).
  */
@@ -51,6 +53,13 @@ export function controlRoutes(state: MockState): Router {
   router.delete('/_control/calls', (_request, response) => {
     state.resetCalls();
     response.json({ reset: true });
+  });
+
+  router.get('/_control/held', (_request, response) => {
+    response.json({ held: state.heldStreamCount() });
+  });
+  router.post('/_control/release', (_request, response) => {
+    response.json({ released: state.releaseStreams() });
   });
 
   router.post('/_control/reset', (_request, response) => {

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { NO_SHAPING, type ReplyShaping } from './apply-fault';
-import { waitUnlessClosed } from './client-wait';
+import { untilClosed, waitUnlessClosed } from './client-wait';
 
 /** One server-sent event; OpenAI streams leave `event` out, Anthropic streams name every event. */
 export interface SseEvent {
@@ -30,7 +30,8 @@ export async function deliverJson(response: Response, body: unknown, shaping: Re
  * out at once; the first event waits `firstTokenDelayMs`, later ones
  * `chunkDelayMs`. A `cutAfterChunks` fault destroys the socket after that
  * many events, and always before the last one, so the terminal event
- * (`[DONE]` / `message_stop`) never arrives.
+ * (`[DONE]` / `message_stop`) never arrives. A `hold` parks the stream after
+ * that many events until the control API releases it.
  */
 export async function deliverSse(response: Response, events: SseEvent[], shaping: ReplyShaping): Promise<void> {
   response.status(200);
@@ -45,6 +46,12 @@ export async function deliverSse(response: Response, events: SseEvent[], shaping
     if (cutAt !== undefined && index >= cutAt) {
       response.destroy();
       return;
+    }
+    if (shaping.hold !== undefined && index === shaping.hold.afterChunks) {
+      const parked = shaping.hold.park();
+      const left = await Promise.race([parked.released.then(() => false), untilClosed(response).then(() => true)]);
+      parked.forget();
+      if (left) return;
     }
     const delay = index === 0 ? shaping.firstTokenDelayMs : shaping.chunkDelayMs;
     if (!(await waitUnlessClosed(response, delay))) return;

@@ -30,6 +30,9 @@ const delayMs = z.number().int().min(0).max(MAX_DELAY_MS);
  *    events (and before the terminal one at the latest), so `[DONE]` /
  *    `message_stop` never arrives; non-streaming: destroy the socket without
  *    answering.
+ * 8. `holdStreamAfterChunks` — streams: after that many SSE events, wait
+ *    until `POST /_control/release` (or the client leaves), so a test can
+ *    check what a caller has received while the provider is mid-answer.
  *
  * `times` limits the fault to the next N calls of the model, after which it
  * clears itself; without it the fault stays until deleted.
@@ -52,6 +55,7 @@ export const FaultSchema = z
     chunkDelayMs: delayMs.optional(),
     malformed: z.union([z.literal(true), z.enum(['invalid-json', 'wrong-shape'])]).optional(),
     cutStreamAfterChunks: z.number().int().min(0).max(100_000).optional(),
+    holdStreamAfterChunks: z.number().int().min(1).max(100_000).optional(),
     /** Apply to the next N calls only, then clear. */
     times: z.number().int().min(1).max(1_000_000).optional(),
   })

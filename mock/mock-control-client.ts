@@ -43,6 +43,18 @@ export class MockControlClient {
     await this.send('DELETE', '/_control/calls');
   }
 
+  /** Streams parked by a `holdStreamAfterChunks` fault right now. */
+  async heldStreams(): Promise<number> {
+    const body = (await this.send('GET', '/_control/held')) as { held: number };
+    return body.held;
+  }
+
+  /** Lets parked streams go on. @returns how many were parked. */
+  async releaseStreams(): Promise<number> {
+    const body = (await this.send('POST', '/_control/release')) as { released: number };
+    return body.released;
+  }
+
   /** Clears faults, counts and seen models. */
   async reset(): Promise<void> {
     await this.send('POST', '/_control/reset');

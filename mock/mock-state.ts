@@ -28,6 +28,7 @@ export class MockState {
   private readonly faults = new Map<string, StoredFault>();
   private readonly calls = new Map<string, number>();
   private readonly seenModels = new Set<string>();
+  private readonly heldStreams = new Set<() => void>();
 
   /** Sets (or replaces) the fault of `model`; `*` applies to every model. */
   setFault(model: string, fault: Fault): void {
@@ -98,8 +99,36 @@ export class MockState {
     return [...new Set([...DEFAULT_MODELS, ...this.seenModels])];
   }
 
-  /** Back to a fresh server: no faults, no counts, no seen models. */
+  /**
+   * Parks a stream (a `holdStreamAfterChunks` fault) until `releaseStreams()`.
+   * @returns a promise for the release and a function that forgets the stream
+   *   when its client leaves first.
+   */
+  holdStream(): { released: Promise<void>; forget(): void } {
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.heldStreams.add(release);
+    return { released, forget: () => this.heldStreams.delete(release) };
+  }
+
+  /** Streams parked by a hold fault right now. */
+  heldStreamCount(): number {
+    return this.heldStreams.size;
+  }
+
+  /** Lets every parked stream go on. @returns how many were parked. */
+  releaseStreams(): number {
+    const count = this.heldStreams.size;
+    for (const release of this.heldStreams) release();
+    this.heldStreams.clear();
+    return count;
+  }
+
+  /** Back to a fresh server: no faults, no counts, no seen models, no parked streams. */
   reset(): void {
+    this.releaseStreams();
     this.faults.clear();
     this.calls.clear();
     this.seenModels.clear();

@@ -35,7 +35,7 @@ async function handleChatCompletion(state: MockState, request: Request, response
 
   const sendError: SendVendorError = (target, status, options) =>
     sendOpenAiError(target, status, { ...options, model });
-  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError);
+  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError, () => state.holdStream());
   if (shaping === undefined) return;
 
   const parse = parseChatCompletionRequest(body);

@@ -233,3 +233,44 @@ test('a cleared fault no longer applies', async () => {
   const completion = await askOpenAi('fault-cleared');
   assert.equal(completion.choices[0]?.message.content, '[fault-cleared] hello there');
 });
+
+test('a held stream delivers its first chunks, waits for release, then finishes', async () => {
+  await control.setFault('fault-hold', { holdStreamAfterChunks: 2, times: 1 });
+  const stream = await openai.chat.completions.create({
+    model: 'fault-hold',
+    stream: true,
+    messages: [{ role: 'user', content: 'one two three four five six' }],
+  });
+  const chunks = stream[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  const second = await chunks.next();
+  assert.equal(first.done, false);
+  assert.equal(second.done, false);
+  // The third chunk waits for the release.
+  const third = chunks.next();
+  while ((await control.heldStreams()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await control.releaseStreams(), 1);
+  let text = second.value?.choices[0]?.delta.content ?? '';
+  let result = await third;
+  while (!result.done) {
+    text += result.value.choices[0]?.delta.content ?? '';
+    result = await chunks.next();
+  }
+  assert.ok(text.length > 0);
+  assert.equal(await control.heldStreams(), 0);
+});
+
+test('a held stream whose client leaves is forgotten', async () => {
+  await control.setFault('fault-hold', { holdStreamAfterChunks: 1, times: 1 });
+  const abort = new AbortController();
+  const stream = await openai.chat.completions.create(
+    { model: 'fault-hold', stream: true, messages: [{ role: 'user', content: 'hello' }] },
+    { signal: abort.signal },
+  );
+  const chunks = stream[Symbol.asyncIterator]();
+  await chunks.next();
+  while ((await control.heldStreams()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  abort.abort();
+  while ((await control.heldStreams()) !== 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await control.releaseStreams(), 0);
+});
