@@ -30,6 +30,12 @@ export const TimeoutSettingsSchema = z
     totalMs: z.number().int().positive().default(90_000),
     /** Worker liveness: a crashed worker's call is retried after this. @default 10000 */
     heartbeatMs: z.number().int().positive().default(10_000),
+    /**
+     * One streamed answer from first byte to last. A stream may outlast
+     * `requestMs` as long as no gap between chunks is longer than `requestMs`.
+     * @default 300000
+     */
+    streamMs: z.number().int().positive().default(300_000),
   })
   .strict();
 export type TimeoutSettings = z.infer<typeof TimeoutSettingsSchema>;
@@ -54,7 +60,7 @@ export const ProviderConfigSchema = z
       maximumIntervalMs: 5_000,
       maxRetryAfterMs: 10_000,
     }),
-    timeouts: TimeoutSettingsSchema.default({ requestMs: 30_000, totalMs: 90_000, heartbeatMs: 10_000 }),
+    timeouts: TimeoutSettingsSchema.default({ requestMs: 30_000, totalMs: 90_000, heartbeatMs: 10_000, streamMs: 300_000 }),
   })
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;

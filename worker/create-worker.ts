@@ -35,6 +35,7 @@ export function createAdapters(config: LoadedConfig, env: CreateWorkerOptions['e
         baseUrl: provider.baseUrl,
         apiKey: resolveApiKey(provider.apiKeyEnv, env),
         requestTimeoutMs: provider.timeouts.requestMs,
+        streamTimeoutMs: provider.timeouts.streamMs,
       }),
     );
   }

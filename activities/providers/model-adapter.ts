@@ -49,6 +49,8 @@ export interface AdapterSettings {
   baseUrl: string;
   /** Resolved from the environment by the worker; undefined when the provider needs none. */
   apiKey: string | undefined;
-  /** The SDK's own per-call timeout. */
+  /** The SDK's own per-call timeout; for streams, the longest wait for the first chunk and between chunks. */
   requestTimeoutMs: number;
+  /** The longest a whole stream may take. @default 10 × requestTimeoutMs */
+  streamTimeoutMs?: number;
 }

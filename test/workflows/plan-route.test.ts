@@ -4,7 +4,7 @@ import type { RoutingSnapshot } from '../../common/routing-snapshot-schema';
 import { planRoute } from '../../workflows/plan-route';
 
 const retry = { maximumAttempts: 3, initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 1000, maxRetryAfterMs: 1000 };
-const timeouts = { requestMs: 1000, totalMs: 5000, heartbeatMs: 1000 };
+const timeouts = { requestMs: 1000, totalMs: 5000, heartbeatMs: 1000, streamMs: 10000 };
 const snapshot: RoutingSnapshot = {
   configVersion: 'sha256:test',
   providers: { p1: { type: 'openai', retry, timeouts }, p2: { type: 'anthropic', retry, timeouts } },

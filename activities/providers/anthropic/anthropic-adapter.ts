@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { startCallDeadline } from '../call-deadline';
+import { startCallDeadline, startStreamDeadline, streamTimeoutMs } from '../call-deadline';
 import { failureContextFor } from '../classify-http-failure';
 import type { AdapterSettings, ModelAdapter } from '../model-adapter';
 import { classifyAnthropicError } from './classify-error';
@@ -42,13 +42,15 @@ export function createAnthropicAdapter(settings: AdapterSettings): ModelAdapter 
     async stream(request, options) {
       const { params, warnings } = convertRequest(request, options.upstreamModel);
       const expectJson = request.output !== undefined && request.output.type !== 'text';
-      // One deadline for the whole stream, as for complete(): the SDK's timeout covers the wait for headers.
-      const deadline = startCallDeadline(settings.requestTimeoutMs, options.signal);
+      // The SDK's timeout covers only the wait for headers; this one covers every gap and the whole stream.
+      const deadline = startStreamDeadline(settings.requestTimeoutMs, streamTimeoutMs(settings), options.signal);
       try {
         const events = await client.messages.create({ ...params, stream: true }, { signal: deadline.signal });
-        return await convertStream(events, options.onDelta, deadline.signal, warnings, { expectJson });
+        return await convertStream(deadline.track(events), options.onDelta, deadline.signal, warnings, { expectJson });
       } catch (error) {
         throw classifyAnthropicError(error, failureContextFor(settings, deadline));
+      } finally {
+        deadline.dispose();
       }
     },
   };

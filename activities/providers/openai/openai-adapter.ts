@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { startCallDeadline } from '../call-deadline';
+import { startCallDeadline, startStreamDeadline, streamTimeoutMs } from '../call-deadline';
 import { failureContextFor } from '../classify-http-failure';
 import type { AdapterSettings, ModelAdapter } from '../model-adapter';
 import { classifyOpenAiError } from './classify-error';
@@ -40,16 +40,18 @@ export function createOpenAiAdapter(settings: AdapterSettings, dialect: OpenAiDi
 
     async stream(request, options) {
       const { params, warnings } = convertRequest(request, options.upstreamModel, dialect);
-      // One deadline for the whole stream, as for complete(): the SDK's timeout covers the wait for headers.
-      const deadline = startCallDeadline(settings.requestTimeoutMs, options.signal);
+      // The SDK's timeout covers only the wait for headers; this one covers every gap and the whole stream.
+      const deadline = startStreamDeadline(settings.requestTimeoutMs, streamTimeoutMs(settings), options.signal);
       try {
         const chunks = await client.chat.completions.create(
           { ...params, stream: true, stream_options: { include_usage: true } },
           { signal: deadline.signal },
         );
-        return await convertStream(chunks, options.onDelta, deadline.signal, warnings);
+        return await convertStream(deadline.track(chunks), options.onDelta, deadline.signal, warnings);
       } catch (error) {
         throw classifyOpenAiError(error, failureContextFor(settings, deadline));
+      } finally {
+        deadline.dispose();
       }
     },
   };
