@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { LoadedConfig } from '../worker/load-config';
+import type { StreamingOptions } from './run-request';
 import { authenticate } from './authenticate';
 import { errorMiddleware, HttpError } from './http-error';
 import { chatCompletionsRouter } from './routes/chat-completions';
@@ -18,18 +19,21 @@ export interface AppDependencies {
   taskQueue: string;
   /** True when a worker shares this process's NativeConnection (the embedded default). */
   eagerStart: boolean;
+  /** This process's streaming worker; without it `stream: true` is refused with a 400. */
+  streaming?: StreamingOptions;
   log?: (line: Record<string, unknown>) => void;
 }
 
 /** The HTTP API, without `listen()`, so tests and the embedded process mount it the same way. */
-export function createApp({ client, config, taskQueue, eagerStart, log = jsonLog }: AppDependencies): Express {
+export function createApp({ client, config, taskQueue, eagerStart, streaming, log = jsonLog }: AppDependencies): Express {
+  const runner = { client, taskQueue, eagerStart, streaming };
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(client, config.version));
   app.use('/v1', authenticate(config.config.tenants), express.json({ limit: MAX_BODY_BYTES }));
   app.use(modelsRouter(config.config, Math.floor(Date.now() / 1000)));
-  app.use(chatCompletionsRouter(config.config, { client, taskQueue, eagerStart }));
-  app.use(messagesRouter(config.config, { client, taskQueue, eagerStart }));
+  app.use(chatCompletionsRouter(config.config, runner));
+  app.use(messagesRouter(config.config, runner));
   app.use(requestsRouter(client));
   app.use((request, _response, next) => {
     next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));

@@ -67,20 +67,24 @@ export function errorMiddleware(log: (line: Record<string, unknown>) => void): E
       response.end();
       return;
     }
-    if (request.path.startsWith('/v1/messages')) {
-      response.status(httpError.status).json({
-        type: 'error',
-        error: { type: ANTHROPIC_ERROR_TYPES[httpError.type], message: httpError.message },
-      });
-      return;
-    }
-    response.status(httpError.status).json({
-      error: {
-        message: httpError.message,
-        type: httpError.type,
-        param: httpError.options.param ?? null,
-        code: httpError.options.code ?? null,
-      },
-    });
+    const body = request.path.startsWith('/v1/messages') ? anthropicErrorBody(httpError) : openAiErrorBody(httpError);
+    response.status(httpError.status).json(body);
   };
+}
+
+/** OpenAI's error body; also the data of an error event in an OpenAI stream. */
+export function openAiErrorBody(error: HttpError) {
+  return {
+    error: {
+      message: error.message,
+      type: error.type,
+      param: error.options.param ?? null,
+      code: error.options.code ?? null,
+    },
+  };
+}
+
+/** Anthropic's error body; also the data of an `error` event in an Anthropic stream. */
+export function anthropicErrorBody(error: HttpError) {
+  return { type: 'error' as const, error: { type: ANTHROPIC_ERROR_TYPES[error.type], message: error.message } };
 }

@@ -9,7 +9,8 @@ import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure
 import type { CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
 import { TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../common/search-attributes';
-import type { llmRequestWorkflow } from '../workflows/llm-request-workflow';
+import type { DeliveryOptions, llmRequestWorkflow } from '../workflows/llm-request-workflow';
+import type { StreamRelay } from '../activities/stream-relay';
 import { HttpError } from './http-error';
 
 export interface RequestRunnerOptions {
@@ -17,6 +18,14 @@ export interface RequestRunnerOptions {
   taskQueue: string;
   /** Start workflows eagerly on the worker that shares this process's connection. */
   eagerStart: boolean;
+  /** This process's streaming activity worker; without it `stream: true` is refused. */
+  streaming?: StreamingOptions;
+}
+
+/** Where streamed tokens travel: this process's own task queue and its in-memory relay. */
+export interface StreamingOptions {
+  taskQueue: string;
+  relay: StreamRelay;
 }
 
 /** A new request id, or the workflow id a tenant's idempotency key maps to. */
@@ -48,12 +57,13 @@ export async function startRequest(
   request: CanonicalRequest,
   workflowId: string,
   idempotency: IdempotencyCheck | undefined,
+  delivery?: DeliveryOptions,
 ): Promise<RequestHandle> {
   try {
     return await options.client.workflow.start<typeof llmRequestWorkflow>('llmRequestWorkflow', {
       taskQueue: options.taskQueue,
       workflowId,
-      args: [request],
+      args: delivery ? [request, delivery] : [request],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: idempotency ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
       memo: idempotency ? { bodySha256: idempotency.bodySha256 } : undefined,
@@ -93,6 +103,9 @@ export function toHttpError(error: unknown): unknown {
   const cause = error.cause;
   if (cause instanceof ApplicationFailure && cause.type === 'InvalidRequest') {
     return new HttpError(400, 'invalid_request_error', cause.message, { code: 'invalid_request' });
+  }
+  if (cause instanceof ApplicationFailure && cause.type === 'StreamInterrupted') {
+    return new HttpError(502, 'server_error', cause.message, { code: 'stream_interrupted' });
   }
   if (cause instanceof CancelledFailure) {
     return new HttpError(409, 'invalid_request_error', 'the request was cancelled', { code: 'request_cancelled' });

@@ -6,7 +6,15 @@ import { REQUEST_LIMITS, type CanonicalRequest } from '../common/request-schema'
 import type { CanonicalResponse } from '../common/response-schema';
 import { HttpError } from './http-error';
 import { requestStatusBody } from './routes/requests';
-import { awaitResponse, startRequest, workflowIdFor, type RequestRunnerOptions } from './run-request';
+import {
+  awaitResponse,
+  startRequest,
+  workflowIdFor,
+  type IdempotencyCheck,
+  type RequestRunnerOptions,
+  type StreamingOptions,
+} from './run-request';
+import type { StreamRenderer } from './stream-renderer';
 
 /**
  * What every dialect's route does once its body is validated: check the
@@ -22,6 +30,8 @@ export async function serveRequest(
     model: string;
     toCanonical: (ids: { requestId: string; tenantId: string }) => CanonicalRequest;
     render: (result: CanonicalResponse) => unknown;
+    /** Set when the caller asked for a stream: the dialect's SSE renderer. */
+    stream?: (ids: { requestId: string }) => StreamRenderer;
   },
 ): Promise<void> {
   const { config, model } = options;
@@ -39,8 +49,29 @@ export async function serveRequest(
     idempotencyKey === undefined
       ? undefined
       : { bodySha256: createHash('sha256').update(`${request.path}\n${JSON.stringify(request.body)}`).digest('hex') };
+  const wantsAsyncAnswer = wantsAsync(request.header('prefer'), request.header('x-gateway-async'));
+  if (options.stream) {
+    const streaming = options.runner.streaming;
+    if (!streaming) {
+      throw new HttpError(400, 'invalid_request_error', 'streaming is not available on this gateway process', { param: 'stream' });
+    }
+    if (wantsAsyncAnswer) {
+      throw new HttpError(400, 'invalid_request_error', 'stream: true cannot be combined with an asynchronous request', {
+        param: 'stream',
+      });
+    }
+    await streamRequest(request, response, {
+      runner: options.runner,
+      streaming,
+      canonical,
+      workflowId,
+      idempotency,
+      renderer: options.stream({ requestId }),
+    });
+    return;
+  }
   const handle = await startRequest(options.runner, canonical, workflowId, idempotency);
-  if (wantsAsync(request.header('prefer'), request.header('x-gateway-async'))) {
+  if (wantsAsyncAnswer) {
     response
       .status(202)
       .set({ location: `/v1/requests/${workflowId}`, 'x-gateway-workflow-id': workflowId })
@@ -76,4 +107,80 @@ function parseTimeoutHeader(value: string | undefined): number | undefined {
     });
   }
   return timeoutMs;
+}
+
+/**
+ * Serves a streamed request. The listener is registered before the workflow
+ * starts, so no piece can be missed; the workflow runs the model on this
+ * process's streaming queue and every piece is written as it arrives. The
+ * response status is sent with the first piece: a request that fails before
+ * any piece (a 400 from every model, a cancel) gets an ordinary error
+ * response; one that fails after gets an explicit error event.
+ */
+async function streamRequest(
+  request: Request,
+  response: Response,
+  options: {
+    runner: RequestRunnerOptions;
+    streaming: StreamingOptions;
+    canonical: CanonicalRequest;
+    workflowId: string;
+    idempotency: IdempotencyCheck | undefined;
+    renderer: StreamRenderer;
+  },
+): Promise<void> {
+  const { renderer, workflowId } = options;
+  let streamed = false;
+  const write = (text: string): void => {
+    if (text === '' || response.writableEnded || response.destroyed) return;
+    if (!response.headersSent) {
+      response.status(200).set({
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+        'x-gateway-workflow-id': workflowId,
+        'x-request-id': options.canonical.requestId,
+      });
+      response.flushHeaders();
+      // Small SSE writes must not wait for Nagle's algorithm to batch them.
+      response.socket?.setNoDelay(true);
+    }
+    response.write(text);
+  };
+  const listener = options.streaming.relay.listen(workflowId, {
+    onDelta(delta, target) {
+      streamed = true;
+      write(renderer.delta(delta, target));
+    },
+  });
+  try {
+    const handle = await startRequest(options.runner, options.canonical, workflowId, options.idempotency, {
+      streamTaskQueue: options.streaming.taskQueue,
+    });
+    // A caller that leaves mid-stream stops the spending, unless it sent an
+    // Idempotency-Key: then it means to retry, and the retry gets the whole answer.
+    const onClose = (): void => {
+      listener?.close();
+      if (!response.writableFinished && options.idempotency === undefined) {
+        handle.cancel().catch(() => undefined);
+      }
+    };
+    if (response.closed) onClose();
+    else response.once('close', onClose);
+    let result: CanonicalResponse;
+    try {
+      result = await awaitResponse(handle);
+    } catch (error) {
+      if (!response.headersSent) throw error;
+      const httpError =
+        error instanceof HttpError ? error : new HttpError(500, 'server_error', 'the gateway lost track of the request; read it with GET /v1/requests/:id');
+      write(renderer.error(httpError));
+      response.end();
+      return;
+    }
+    write(renderer.finish(result, streamed));
+    response.end();
+  } finally {
+    listener?.close();
+  }
 }

@@ -14,3 +14,10 @@ export const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
 
 /** How long the routing snapshot local activity may take. */
 export const ROUTING_SNAPSHOT_TIMEOUT_MS = 5_000;
+
+/**
+ * How long a streaming call may wait for the API process that holds the
+ * caller's connection to pick it up. Past it that process is gone, and the
+ * request finishes without streaming (its result stays readable by id).
+ */
+export const STREAM_PICKUP_TIMEOUT_MS = 10_000;

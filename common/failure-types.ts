@@ -13,6 +13,8 @@ export const FAILURE_TYPES = [
   'ContentRefused',
   'InvalidOutput',
   'InvalidRequest',
+  /** A streamed answer failed after part of it reached the caller; it cannot be retried or handed to another model. */
+  'StreamInterrupted',
 ] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 
@@ -31,10 +33,14 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   'ContentRefused',
   'InvalidOutput',
   'InvalidRequest',
+  'StreamInterrupted',
 ];
 
-/** Types after which no other model is tried: the request itself is wrong. */
-export const STOP_CHAIN_FAILURE_TYPES: readonly FailureType[] = ['InvalidRequest'];
+/**
+ * Types after which no other model is tried: the request itself is wrong,
+ * or the caller already holds part of a streamed answer.
+ */
+export const STOP_CHAIN_FAILURE_TYPES: readonly FailureType[] = ['InvalidRequest', 'StreamInterrupted'];
 
 /**
  * A provider failure with everything the workflow needs to decide.

@@ -1,19 +1,27 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import {
+  ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  TimeoutFailure,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { GatewayActivities } from '../activities/create-activities';
-import { ACTIVITY_TIMEOUT_MARGIN_MS, FALLBACK_MODEL_ID, ROUTING_SNAPSHOT_TIMEOUT_MS } from '../common/constants';
+import type { CallModelResult, GatewayActivities } from '../activities/create-activities';
+import type { StreamActivities } from '../activities/create-stream-activities';
+import {
+  ACTIVITY_TIMEOUT_MARGIN_MS,
+  FALLBACK_MODEL_ID,
+  ROUTING_SNAPSHOT_TIMEOUT_MS,
+  STREAM_PICKUP_TIMEOUT_MS,
+} from '../common/constants';
 import { NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
-import type { RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import {
   FALLBACK_COUNT_ATTRIBUTE,
   MODEL_ATTRIBUTE,
@@ -30,13 +38,23 @@ const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({
   summary: 'routing snapshot',
 });
 
+/** How the answer travels besides the workflow result. */
+export interface DeliveryOptions {
+  /**
+   * Stream the answer: the task queue of the API process holding the
+   * caller's connection; its `streamModel` activity relays the tokens.
+   */
+  streamTaskQueue?: string;
+}
+
 /**
  * One LLM request: take a routing snapshot, plan the chain, try each model as
  * a provider activity with that provider's retry policy and timeouts, and
  * answer with the first success, or with the deterministic fallback when
- * every model failed. Fails only for an invalid request (no model can fix it).
+ * every model failed. Fails only for an invalid request (no model can fix it)
+ * or a stream that broke after part of the answer reached the caller.
  */
-export async function llmRequestWorkflow(request: CanonicalRequest): Promise<CanonicalResponse> {
+export async function llmRequestWorkflow(request: CanonicalRequest, delivery: DeliveryOptions = {}): Promise<CanonicalResponse> {
   const snapshot = await getRoutingSnapshot();
   const plan = planRoute(request, snapshot);
   if (plan.candidates.length === 0) {
@@ -49,21 +67,31 @@ export async function llmRequestWorkflow(request: CanonicalRequest): Promise<Can
 
   // The caller's deadline bounds the whole chain; past it, the deterministic fallback answers.
   const deadline = request.timeoutMs === undefined ? undefined : Date.now() + request.timeoutMs;
+  let streamTaskQueue = delivery.streamTaskQueue;
 
   for (const [index, candidate] of plan.candidates.entries()) {
     const position = index + 1;
     const startedAt = Date.now();
     const remainingMs = deadline === undefined ? undefined : deadline - startedAt;
     if (remainingMs !== undefined && remainingMs <= 0) break;
-    const { callModel } = proxyActivities<GatewayActivities>(
-      activityOptions(snapshot, candidate, position, chainLength, remainingMs),
-    );
+    const options = activityOptions(snapshot, candidate, position, chainLength, remainingMs);
+    const target: CallModelInput = {
+      modelId: candidate.modelId,
+      providerId: candidate.providerId,
+      upstreamModel: candidate.upstreamModel,
+    };
     try {
-      const result = await callModel(request, {
-        modelId: candidate.modelId,
-        providerId: candidate.providerId,
-        upstreamModel: candidate.upstreamModel,
-      });
+      let result: CallModelResult | undefined;
+      if (streamTaskQueue !== undefined) {
+        try {
+          result = await streamOn(streamTaskQueue, snapshot, candidate, options, remainingMs).streamModel(request, target);
+        } catch (error) {
+          if (!isPickupTimeout(error)) throw error;
+          // Nobody picked the stream up: the caller's API process is gone. Finish without streaming.
+          streamTaskQueue = undefined;
+        }
+      }
+      result ??= await proxyActivities<GatewayActivities>(options).callModel(request, target);
       attempts.push({
         position,
         provider: candidate.providerId,
@@ -88,7 +116,8 @@ export async function llmRequestWorkflow(request: CanonicalRequest): Promise<Can
         durationMs: Date.now() - startedAt,
       });
       if (STOP_CHAIN_FAILURE_TYPES.includes(failure.type)) {
-        record(plan, attempts, snapshot, candidate.providerId, candidate.modelId, 'invalid_request');
+        const stopped = failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request';
+        record(plan, attempts, snapshot, candidate.providerId, candidate.modelId, stopped);
         throw ApplicationFailure.create({
           type: failure.type,
           message: failure.message,
@@ -161,6 +190,37 @@ function activityOptions(
   };
 }
 
+/**
+ * The streaming activity on the caller's API process queue, with the
+ * provider's policy: the stream's own cap replaces the per-call timeout (a
+ * stream stays alive by moving), and a short schedule-to-start detects an
+ * API process that is gone.
+ */
+function streamOn(
+  taskQueue: string,
+  snapshot: RoutingSnapshot,
+  candidate: RouteCandidate,
+  options: ReturnType<typeof activityOptions>,
+  remainingMs: number | undefined,
+) {
+  const timeouts = snapshot.providers[candidate.providerId]?.timeouts;
+  const streamMs = Math.max(timeouts?.streamMs ?? 0, timeouts?.requestMs ?? 0) + ACTIVITY_TIMEOUT_MARGIN_MS;
+  return proxyActivities<StreamActivities>({
+    ...options,
+    taskQueue,
+    startToCloseTimeout: streamMs,
+    scheduleToCloseTimeout: Math.min(Math.max(options.scheduleToCloseTimeout, streamMs), remainingMs ?? Number.POSITIVE_INFINITY),
+    scheduleToStartTimeout: STREAM_PICKUP_TIMEOUT_MS,
+  });
+}
+
+/** The stream's API process never picked the call up. */
+function isPickupTimeout(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
+}
+
 /** Search attributes and UI details, set in the workflow's last task (no extra round trip). */
 function record(
   plan: ReturnType<typeof planRoute>,
@@ -168,7 +228,7 @@ function record(
   snapshot: RoutingSnapshot,
   provider: string,
   model: string,
-  outcome: Outcome | 'invalid_request',
+  outcome: Outcome | 'invalid_request' | 'stream_interrupted',
 ): void {
   const failed = attempts.filter((attempt) => attempt.outcome === 'failed').length;
   upsertSearchAttributes([

@@ -54,6 +54,7 @@ const SUMMARIES: Record<FailureType, string> = {
   ContentRefused: 'refused by content policy',
   InvalidOutput: 'returned invalid output',
   InvalidRequest: 'rejected the request',
+  StreamInterrupted: 'broke off a stream',
 };
 
 /** Matches vendor wording for "the prompt is longer than the model's window". */

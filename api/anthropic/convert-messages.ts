@@ -79,7 +79,7 @@ function toToolChoice(choice: MessagesRequest['tool_choice']): ToolChoice | unde
   }
 }
 
-const STOP_REASONS: Record<FinishReason['unified'], string> = {
+export const STOP_REASONS: Record<FinishReason['unified'], string> = {
   stop: 'end_turn',
   length: 'max_tokens',
   tool_calls: 'tool_use',

@@ -90,7 +90,7 @@ function toOutputFormat(format: ChatCompletionRequest['response_format']): Outpu
   };
 }
 
-const FINISH_REASONS: Record<FinishReason['unified'], string> = {
+export const FINISH_REASONS: Record<FinishReason['unified'], string> = {
   stop: 'stop',
   length: 'length',
   tool_calls: 'tool_calls',

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { GatewayConfig } from '../../common/config-schema';
 import { HttpError } from '../http-error';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
+import { createChatCompletionStream } from '../openai/chat-completion-stream';
 import { toCanonicalRequest, toChatCompletion } from '../openai/convert-chat-completion';
 import { parseBody } from '../parse-body';
 import type { RequestRunnerOptions } from '../run-request';
@@ -12,18 +13,20 @@ export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunn
   const router = Router();
   router.post('/v1/chat/completions', async (request, response) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
-    if (body.stream) {
-      throw new HttpError(400, 'invalid_request_error', 'stream: true is not supported yet; send stream: false', {
-        param: 'stream',
-        code: 'unsupported_parameter',
+    if (body.stream_options != null && body.stream !== true) {
+      throw new HttpError(400, 'invalid_request_error', 'stream_options is only allowed when stream is true', {
+        param: 'stream_options',
+        code: 'invalid_value',
       });
     }
+    const includeUsage = body.stream_options?.include_usage === true;
     await serveRequest(request, response, {
       config,
       runner,
       model: body.model,
       toCanonical: (ids) => toCanonicalRequest(body, ids),
       render: toChatCompletion,
+      stream: body.stream === true ? ({ requestId }) => createChatCompletionStream({ requestId, includeUsage }) : undefined,
     });
   });
   return router;

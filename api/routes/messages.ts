@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { GatewayConfig } from '../../common/config-schema';
 import { MessagesRequestSchema } from '../anthropic/messages-request-schema';
 import { toAnthropicMessage, toCanonicalRequest } from '../anthropic/convert-messages';
-import { HttpError } from '../http-error';
+import { createMessagesStream } from '../anthropic/messages-stream';
 import { parseBody } from '../parse-body';
 import type { RequestRunnerOptions } from '../run-request';
 import { serveRequest } from '../serve-request';
@@ -12,15 +12,13 @@ export function messagesRouter(config: GatewayConfig, runner: RequestRunnerOptio
   const router = Router();
   router.post('/v1/messages', async (request, response) => {
     const body = parseBody(MessagesRequestSchema, request.body);
-    if (body.stream) {
-      throw new HttpError(400, 'invalid_request_error', 'stream: true is not supported yet; send stream: false', { param: 'stream' });
-    }
     await serveRequest(request, response, {
       config,
       runner,
       model: body.model,
       toCanonical: (ids) => toCanonicalRequest(body, ids),
       render: toAnthropicMessage,
+      stream: body.stream === true ? ({ requestId }) => createMessagesStream({ requestId }) : undefined,
     });
   });
   return router;

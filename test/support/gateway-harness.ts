@@ -17,13 +17,16 @@ export const OTHER_TENANT_KEY = 'test-tenant-key-beta';
 
 /** Provider timeouts/retries small enough that failover tests finish in seconds. */
 export const TEST_RETRY = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 2, maximumIntervalMs: 200, maxRetryAfterMs: 3_000 };
-export const TEST_TIMEOUTS = { requestMs: 1_500, totalMs: 20_000, heartbeatMs: 1_000 };
+export const TEST_TIMEOUTS = { requestMs: 1_500, totalMs: 20_000, heartbeatMs: 1_000, streamMs: 20_000 };
+
+/** Provider timeouts a test may set; `streamMs` defaults as in production. */
+export type HarnessTimeouts = { requestMs: number; totalMs: number; heartbeatMs: number; streamMs?: number };
 
 /**
  * A gateway config over the mock: `model-a` (OpenAI dialect) falls back to
  * `model-b` (Anthropic dialect), then `model-c` (OpenAI-compatible).
  */
-export function harnessConfig(mockUrl: string, timeouts = TEST_TIMEOUTS): GatewayConfigInput {
+export function harnessConfig(mockUrl: string, timeouts: HarnessTimeouts = TEST_TIMEOUTS): GatewayConfigInput {
   const provider = { retry: TEST_RETRY, timeouts, apiKeyEnv: 'MOCK_PROVIDER_KEY' } as const;
   return {
     providers: {
@@ -52,6 +55,8 @@ export interface Harness {
   apiUrl: string;
   configFile: string;
   env: Record<string, string>;
+  /** The mock's whole control API (held streams, call counts, …). */
+  control: MockControlClient;
   /** Mock control: set a fault for a model. */
   setFault(model: string, fault: Fault): Promise<void>;
   clearFaults(): Promise<void>;
@@ -62,7 +67,7 @@ export interface Harness {
 
 /** Dev server + mock + (optionally) the embedded gateway, all on free ports with a throwaway database. */
 export async function startHarness(
-  options: { embeddedGateway?: boolean; timeouts?: typeof TEST_TIMEOUTS } = {},
+  options: { embeddedGateway?: boolean; timeouts?: HarnessTimeouts } = {},
 ): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
@@ -101,6 +106,7 @@ export async function startHarness(
     apiUrl: gateway?.apiUrl ?? '',
     configFile,
     env,
+    control,
     setFault: (model, fault) => control.setFault(model, fault),
     clearFaults: () => control.clearFaults(),
     calls: () => control.calls(),

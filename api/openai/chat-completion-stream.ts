@@ -1,0 +1,88 @@
+import type { StreamDelta } from '../../activities/providers/model-adapter';
+import { gatewayMetadata } from '../gateway-metadata';
+import { openAiErrorBody } from '../http-error';
+import { sseEvent, type StreamRenderer } from '../stream-renderer';
+import { FINISH_REASONS } from './convert-chat-completion';
+
+/**
+ * `chat.completion.chunk` events as OpenAI sends them: a first chunk with
+ * the role, one chunk per piece, a last chunk with the finish reason (and
+ * the `gateway` block), a usage chunk when `stream_options.include_usage`
+ * asked for it, then `[DONE]`.
+ */
+export function createChatCompletionStream(options: { requestId: string; includeUsage: boolean }): StreamRenderer {
+  const id = `chatcmpl-${options.requestId}`;
+  const created = Math.floor(Date.now() / 1000);
+  let model = '';
+  let started = false;
+
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) =>
+    sseEvent({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      system_fingerprint: null,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...(options.includeUsage ? { usage: null } : {}),
+      ...extra,
+    });
+
+  const start = (modelId: string): string => {
+    if (started) return '';
+    started = true;
+    model = modelId;
+    return chunk({ role: 'assistant', content: '', refusal: null });
+  };
+
+  const piece = (delta: StreamDelta): string => {
+    if (delta.type === 'text') return chunk({ content: delta.text });
+    return chunk({
+      tool_calls: [
+        {
+          index: delta.index,
+          ...(delta.id === undefined ? {} : { id: delta.id, type: 'function' }),
+          function: { ...(delta.name === undefined ? {} : { name: delta.name }), arguments: delta.argumentsDelta },
+        },
+      ],
+    });
+  };
+
+  return {
+    delta(delta, target) {
+      return start(target.modelId) + piece(delta);
+    },
+
+    finish(result, streamed) {
+      let text = start(result.model);
+      if (!streamed) {
+        if (result.text) text += piece({ type: 'text', text: result.text });
+        for (const [index, call] of result.toolCalls.entries()) {
+          text += piece({ type: 'tool_call', index, id: call.id, name: call.name, argumentsDelta: call.arguments });
+        }
+      }
+      if (result.refusal !== null) text += chunk({ refusal: result.refusal });
+      text += chunk({}, FINISH_REASONS[result.finishReason.unified], { gateway: gatewayMetadata(result) });
+      if (options.includeUsage) {
+        text += sseEvent({
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model,
+          system_fingerprint: null,
+          choices: [],
+          usage: {
+            prompt_tokens: result.usage.inputTokens,
+            completion_tokens: result.usage.outputTokens,
+            total_tokens: result.usage.inputTokens + result.usage.outputTokens,
+          },
+        });
+      }
+      return `${text}data: [DONE]\n\n`;
+    },
+
+    error(error) {
+      return sseEvent(openAiErrorBody(error));
+    },
+  };
+}
