@@ -1,6 +1,8 @@
 // Records workflow histories for the replay test (test/workflows/replay.test.ts).
 // Run after a change that is meant to be compatible, review the diff, commit:
-//   node --import tsx scripts/record-replay-histories.ts
+//   node --import tsx scripts/record-replay-histories.ts [scenario …]
+// Name scenarios to record only those (older fixtures are worth keeping: they
+// prove today's code still replays histories of earlier versions).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,24 +12,32 @@ import { resolveTemporalCli } from './temporal-dev-server';
 
 const OUT = resolve(__dirname, '../test/fixtures/histories');
 
-const scenarios: { name: string; faults: Record<string, Fault> }[] = [
+const scenarios: { name: string; faults: Record<string, Fault>; stream?: boolean }[] = [
   { name: 'first-model-answers', faults: {} },
   { name: 'fallback-after-access-denied', faults: { 'model-a': { status: 401 } } },
   { name: 'retries-then-fallback', faults: { 'model-a': { status: 503 } } },
   { name: 'every-model-down', faults: { 'model-a': { status: 500 }, 'model-b': { status: 500 }, 'model-c': { status: 500 } } },
   { name: 'invalid-request-stops', faults: { 'model-a': { status: 400 } } },
+  { name: 'streamed-first-model-answers', faults: {}, stream: true },
+  { name: 'streamed-failover-before-first-token', faults: { 'model-a': { status: 503 } }, stream: true },
+  { name: 'stream-interrupted', faults: { 'model-a': { cutStreamAfterChunks: 3 } }, stream: true },
 ];
 
 async function main(): Promise<void> {
   const harness = await startHarness();
   try {
-    for (const scenario of scenarios) {
+    const only = process.argv.slice(2);
+    for (const scenario of scenarios.filter(({ name }) => only.length === 0 || only.includes(name))) {
       await harness.clearFaults();
       for (const [model, fault] of Object.entries(scenario.faults)) await harness.setFault(model, fault);
       const response = await fetch(`${harness.apiUrl}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json', 'idempotency-key': scenario.name },
-        body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: `replay ${scenario.name}` }] }),
+        body: JSON.stringify({
+          model: 'model-a',
+          stream: scenario.stream,
+          messages: [{ role: 'user', content: `replay ${scenario.name}` }],
+        }),
       });
       await response.text();
       const workflowId = response.headers.get('x-gateway-workflow-id') ?? (await latestWorkflowId(harness.client));
