@@ -1,25 +1,55 @@
-// Production entry: an API process (no worker), talking to Temporal over gRPC.
-import { Client, Connection } from '@temporalio/client';
+// Production entry: an API process, talking to Temporal over gRPC. It runs no
+// workflows; its only worker streams answers to its own callers.
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createStreamWorker } from '../worker/create-stream-worker';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { createApp } from './create-app';
 import { listen } from './listen';
 
 async function main(): Promise<void> {
+  // This process orders its own shutdown: stop taking requests, then let open streams finish.
+  Runtime.install({ shutdownSignals: [] });
   const settings = readSettings();
   const config = loadConfigFile(settings.configPath, settings.env);
-  const connection = await Connection.connect({ address: settings.temporalAddress });
+  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const client = new Client({ connection, namespace: settings.temporalNamespace });
-  const app = createApp({ client, config, taskQueue: settings.taskQueue, eagerStart: false });
+  const stream = await createStreamWorker({
+    connection,
+    namespace: settings.temporalNamespace,
+    taskQueue: settings.taskQueue,
+    config,
+    env: settings.env,
+  });
+  const streaming = stream.worker.run();
+  const app = createApp({
+    client,
+    config,
+    taskQueue: settings.taskQueue,
+    eagerStart: false,
+    streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
+  });
   const server = await listen(app, settings.apiHost, settings.apiPort);
-  console.error(JSON.stringify({ msg: 'api listening', url: server.url, configVersion: config.version }));
-  const shutdown = async () => {
+  console.error(
+    JSON.stringify({ msg: 'api listening', url: server.url, streamTaskQueue: stream.taskQueue, configVersion: config.version }),
+  );
+  let stopping = false;
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
     await server.close();
+    stream.worker.shutdown();
+    await streaming;
     await connection.close();
     process.exit(0);
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+  await streaming.catch((error: unknown) => {
+    console.error(JSON.stringify({ msg: 'stream worker failed', error: error instanceof Error ? error.message : String(error) }));
+    process.exit(1);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,126 @@
+// Streaming when the API and the worker are separate processes (api/main.ts
+// and worker/main.ts, as in docker-compose): tokens still reach the caller
+// as the provider produces them, and a request whose API process dies
+// mid-stream still finishes, its result readable by id.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+
+let harness: Harness;
+const children: ChildProcess[] = [];
+
+/** Starts an entry point; resolves with its first JSON log line whose `msg` is `ready`. */
+async function startProcess(entry: string, ready: string): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, ...harness.env, HOST: '127.0.0.1', PORT: '0' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  const lines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
+  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before it was ready`)));
+    lines.on('line', (text) => {
+      try {
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        if (parsed.msg === ready) resolve(parsed);
+      } catch {
+        // Not one of our JSON lines (SDK logs).
+      }
+    });
+  });
+  // Keep draining stderr so the child never blocks on a full pipe.
+  return { child, line };
+}
+
+async function startApi(): Promise<{ child: ChildProcess; url: string; streamTaskQueue: string }> {
+  const { child, line } = await startProcess('api/main.ts', 'api listening');
+  return { child, url: String(line.url), streamTaskQueue: String(line.streamTaskQueue) };
+}
+
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let round = 0; round < 1_200; round += 1) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+/** Task queues the request's provider activities were scheduled on, in order. */
+async function activityQueues(workflowId: string): Promise<{ type: string; queue: string }[]> {
+  const history = await harness.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((event) => event.activityTaskScheduledEventAttributes)
+    .filter((attributes) => attributes != null)
+    .map((attributes) => ({ type: attributes.activityType?.name ?? '', queue: attributes.taskQueue?.name ?? '' }));
+}
+
+before(async () => {
+  harness = await startHarness({ embeddedGateway: false });
+  await startProcess('worker/main.ts', 'worker started');
+});
+
+after(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await harness?.stop();
+});
+
+test('an API process streams through its own task queue while a separate worker runs the workflow', async () => {
+  const api = await startApi();
+  const openai = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+  const prompt = 'tokens cross processes one two three four';
+  const expected = (await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: prompt }] })).choices[0]
+    ?.message.content;
+
+  await harness.setFault('model-a', { holdStreamAfterChunks: 3, times: 1 });
+  const { data: stream, response } = await openai.chat.completions
+    .create({ model: 'model-a', stream: true, messages: [{ role: 'user', content: prompt }] })
+    .withResponse();
+  const workflowId = response.headers.get('x-gateway-workflow-id') ?? '';
+  const iterator = stream[Symbol.asyncIterator]();
+  let text = '';
+  while (text.split(' ').length < 2) {
+    const next = await iterator.next();
+    assert.equal(next.done, false);
+    text += next.value.choices[0]?.delta.content ?? '';
+  }
+  assert.equal((await harness.client.workflow.getHandle(workflowId).describe()).status.name, 'RUNNING');
+  await harness.control.releaseStreams();
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += next.value.choices[0]?.delta.content ?? '';
+  assert.equal(text, expected);
+  assert.deepEqual(await activityQueues(workflowId), [{ type: 'streamModel', queue: api.streamTaskQueue }]);
+  api.child.kill('SIGTERM');
+  await new Promise((resolve) => api.child.once('exit', resolve));
+});
+
+test('a request whose API process dies mid-stream still finishes without streaming, readable by id', async () => {
+  const api = await startApi();
+  const openai = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+  await harness.resetCalls();
+  await harness.setFault('model-a', { holdStreamAfterChunks: 2, times: 1 });
+  const { data: stream, response } = await openai.chat.completions
+    .create({ model: 'model-a', stream: true, messages: [{ role: 'user', content: 'outlive the api process' }] })
+    .withResponse();
+  const workflowId = response.headers.get('x-gateway-workflow-id') ?? '';
+  const iterator = stream[Symbol.asyncIterator]();
+  await iterator.next();
+  await eventually(async () => (await harness.control.heldStreams()) === 1, 'the provider is mid-stream');
+
+  api.child.kill('SIGKILL');
+  await assert.rejects(async () => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next());
+  });
+
+  // Heartbeat timeout, then nobody picks the retry up on the dead process's queue: the worker answers instead.
+  const result = await harness.client.workflow.getHandle(workflowId).result();
+  assert.equal(result.outcome, 'success');
+  assert.equal(result.model, 'model-a');
+  assert.match(result.text ?? '', /outlive the api process/);
+  const queues = await activityQueues(workflowId);
+  assert.equal(queues[0]?.type, 'streamModel');
+  assert.deepEqual(queues.at(-1), { type: 'callModel', queue: harness.env.SWITCHYARD_TASK_QUEUE });
+  assert.equal(result.attempts.length, 1);
+});
