@@ -82,6 +82,25 @@ export function failureTypeForHttp(facts: HttpFailureFacts): FailureType {
   return status >= 400 ? 'InvalidRequest' : 'ProviderUnavailable';
 }
 
+/**
+ * The HTTP status an error event inside a 200 stream stands for, from the
+ * vendor's error `type`/`code` (OpenAI: `{"error":{…}}` data; Anthropic:
+ * `event: error`), so an overloaded or rate-limited stream is classified as
+ * the same answer before the stream would be. Undefined when unrecognised.
+ */
+export function statusOfStreamError(type: string | null | undefined, code: string | null | undefined): number | undefined {
+  const names = `${type ?? ''} ${code ?? ''}`;
+  if (/rate_limit|insufficient_quota/.test(names)) return 429;
+  if (/overloaded/.test(names)) return 529;
+  if (/authentication/.test(names)) return 401;
+  if (/permission/.test(names)) return 403;
+  if (/not_found/.test(names)) return 404;
+  if (/context_length_exceeded/.test(names)) return 400;
+  if (/invalid_request/.test(names)) return 400;
+  if (/server_error|api_error|timeout/.test(names)) return 500;
+  return undefined;
+}
+
 export function classifyHttpFailure(facts: HttpFailureFacts, context: FailureContext): GatewayError {
   const type = failureTypeForHttp(facts);
   const waitsForRetryAfter = type === 'RateLimited' || type === 'ProviderUnavailable';

@@ -6,6 +6,7 @@ import {
   classifyHttpFailure,
   classifyTransportFailure,
   connectionFailure,
+  statusOfStreamError,
   timeoutFailure,
   type FailureContext,
 } from '../classify-http-failure';
@@ -24,11 +25,13 @@ export function classifyAnthropicError(error: unknown, context: FailureContext):
   if (error instanceof APIConnectionTimeoutError) return timeoutFailure(context);
   if (error instanceof APIUserAbortError) return abortFailure(context);
   if (error instanceof APIConnectionError) return connectionFailure(error, context);
-  if (error instanceof APIError && typeof error.status === 'number') {
+  // An `event: error` inside a stream has no status of its own: read one from its type.
+  const status = error instanceof APIError ? (error.status ?? statusOfStreamError(error.type, error.errorCode)) : undefined;
+  if (error instanceof APIError && status !== undefined) {
     const message = error.apiMessage ?? error.message;
     return classifyHttpFailure(
       {
-        status: error.status,
+        status,
         headers: error.headers,
         vendorMessage: message,
         contextTooLong: CONTEXT_TOO_LONG_PATTERN.test(message),

@@ -6,6 +6,7 @@ import {
   classifyHttpFailure,
   classifyTransportFailure,
   connectionFailure,
+  statusOfStreamError,
   timeoutFailure,
   type FailureContext,
 } from '../classify-http-failure';
@@ -24,13 +25,15 @@ export function classifyOpenAiError(error: unknown, context: FailureContext): Ga
   if (error instanceof APIConnectionTimeoutError) return timeoutFailure(context);
   if (error instanceof APIUserAbortError) return abortFailure(context);
   if (error instanceof APIConnectionError) return connectionFailure(error, context);
-  if (error instanceof APIError && typeof error.status === 'number') {
+  // An error event inside a stream has no status of its own: read one from its type and code.
+  const status = error instanceof APIError ? (error.status ?? statusOfStreamError(error.type, error.code)) : undefined;
+  if (error instanceof APIError && status !== undefined) {
     const body = readErrorBody(error.error);
     const code = error.code ?? body.code;
     const message = body.message ?? error.message;
     return classifyHttpFailure(
       {
-        status: error.status,
+        status,
         headers: error.headers,
         vendorMessage: message,
         contextTooLong: (code !== undefined && CONTEXT_TOO_LONG_CODES.has(code)) || CONTEXT_TOO_LONG_PATTERN.test(message),

@@ -19,6 +19,8 @@ export interface WireStreamReplies {
   text(reply: { pieces: string[]; finish: 'stop' | 'length'; usage: Usage }): SseEvent[];
   /** The same answer as `WireReplies.toolCall`, its arguments' JSON in `argumentPieces`. */
   toolCall(reply: { id: string; name: string; argumentPieces: string[]; usage: Usage }): SseEvent[];
+  /** The vendor's error event inside a stream that already answered 200. */
+  errorEvent(kind: 'rateLimit' | 'server'): SseEvent;
 }
 
 /** What the streaming cases need from the vendor's contract spec. */
@@ -157,6 +159,18 @@ export function runStreamContract(spec: StreamContractSpec, harness: StreamContr
         assert.equal(error.retryAfterMs, retryAfterMs);
         assert.deepEqual(deltas, []);
         assert.equal(harness.server().requests.length, 1);
+      });
+    }
+
+    for (const [kind, type] of [
+      ['rateLimit', 'RateLimited'],
+      ['server', 'ProviderUnavailable'],
+    ] as const) {
+      test(`maps a ${kind} error event inside the stream to ${type}, as the same error before the stream`, async () => {
+        harness.server().reply({ kind: 'sse', events: [spec.streamReplies.errorEvent(kind)], end: 'complete' });
+        const { error, deltas } = await failingStream(harness.adapter(), type);
+        assert.equal(error.retryable, true);
+        assert.equal(deltas.length, 0);
       });
     }
 

@@ -101,6 +101,7 @@ const streamReplies: WireStreamReplies = {
       'tool_use',
       usage,
     ),
+  errorEvent: (kind) => ({ event: 'error', data: JSON.stringify(errorBody(kind === 'rateLimit' ? 'rateLimit' : 'overloaded')) }),
 };
 
 /** `{type: 'error', error: {type, message}}` as Anthropic sends it. */

@@ -73,6 +73,15 @@ export const OPENAI_STREAM_REPLIES: WireStreamReplies = {
       'tool_calls',
       usage,
     ),
+  // OpenAI sends an error inside a stream as a data event with an `error` object.
+  errorEvent: (kind) => ({
+    data: JSON.stringify({
+      error:
+        kind === 'rateLimit'
+          ? { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' }
+          : { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null },
+    }),
+  }),
 };
 
 /** Both OpenAI dialects ask for streaming with usage. */
