@@ -10,7 +10,7 @@ import type { CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
 import { TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../common/search-attributes';
 import type { DeliveryOptions, llmRequestWorkflow } from '../workflows/llm-request-workflow';
-import type { StreamRelay } from '../activities/stream-relay';
+import type { StreamListener, StreamRelay } from '../activities/stream-relay';
 import { HttpError } from './http-error';
 
 export interface RequestRunnerOptions {
@@ -85,6 +85,32 @@ export async function startRequest(
       });
     }
     return handle;
+  }
+}
+
+/**
+ * Starts a streamed request: `listener` is registered before the workflow
+ * starts (so no piece can be missed) and the workflow is told to stream on
+ * this process's queue. Call `detach()` once the answer is in. A request
+ * that already has a listener in this process (an idempotent retry of a
+ * running stream) streams nothing here; its answer comes with the result.
+ */
+export async function startStreamedRequest(
+  options: RequestRunnerOptions,
+  streaming: StreamingOptions,
+  request: CanonicalRequest,
+  workflowId: string,
+  idempotency: IdempotencyCheck | undefined,
+  listener: StreamListener,
+): Promise<{ handle: RequestHandle; detach(): void }> {
+  const registration = streaming.relay.listen(workflowId, listener);
+  const detach = (): void => registration?.close();
+  try {
+    const handle = await startRequest(options, request, workflowId, idempotency, { streamTaskQueue: streaming.taskQueue });
+    return { handle, detach };
+  } catch (error) {
+    detach();
+    throw error;
   }
 }
 

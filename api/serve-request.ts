@@ -9,6 +9,7 @@ import { requestStatusBody } from './routes/requests';
 import {
   awaitResponse,
   startRequest,
+  startStreamedRequest,
   workflowIdFor,
   type IdempotencyCheck,
   type RequestRunnerOptions,
@@ -147,20 +148,17 @@ async function streamRequest(
     }
     response.write(text);
   };
-  const listener = options.streaming.relay.listen(workflowId, {
+  const { handle, detach } = await startStreamedRequest(options.runner, options.streaming, options.canonical, workflowId, options.idempotency, {
     onDelta(delta, target) {
       streamed = true;
       write(renderer.delta(delta, target));
     },
   });
   try {
-    const handle = await startRequest(options.runner, options.canonical, workflowId, options.idempotency, {
-      streamTaskQueue: options.streaming.taskQueue,
-    });
     // A caller that leaves mid-stream stops the spending, unless it sent an
     // Idempotency-Key: then it means to retry, and the retry gets the whole answer.
     const onClose = (): void => {
-      listener?.close();
+      detach();
       if (!response.writableFinished && options.idempotency === undefined) {
         handle.cancel().catch(() => undefined);
       }
@@ -181,6 +179,6 @@ async function streamRequest(
     write(renderer.finish(result, streamed));
     response.end();
   } finally {
-    listener?.close();
+    detach();
   }
 }

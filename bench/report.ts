@@ -1,4 +1,5 @@
 // Figures of one benchmark run, and the table printed from them.
+import type { FirstTokenFigures } from './first-token';
 import type { LatencySummary } from './load';
 
 export interface PhaseFigures {
@@ -97,5 +98,39 @@ export function formatReport(levels: readonly LevelFigures[], notes: readonly st
     for (const level of otherModel) out.push(`  concurrency ${level.concurrency}: ${level.gateway.answeredByOtherModel}`);
   }
   if (notes.length > 0) out.push('', ...notes);
+  return out.join('\n');
+}
+
+/** Time to first streamed token, direct and through the gateway, and what the gateway adds. */
+export function formatFirstToken(direct: FirstTokenFigures, gateway: FirstTokenFigures): string {
+  const row = (name: string, figures: FirstTokenFigures) => [
+    name,
+    `${figures.ok}/${figures.sent}`,
+    ms(figures.firstTokenMs.p50),
+    ms(figures.firstTokenMs.p95),
+    ms(figures.firstTokenMs.p99),
+    ms(figures.totalMs.p50),
+  ];
+  const rows = [
+    row('direct', direct),
+    row('gateway', gateway),
+    [
+      'added',
+      '',
+      signed(gateway.firstTokenMs.p50 - direct.firstTokenMs.p50),
+      signed(gateway.firstTokenMs.p95 - direct.firstTokenMs.p95),
+      signed(gateway.firstTokenMs.p99 - direct.firstTokenMs.p99),
+      signed(gateway.totalMs.p50 - direct.totalMs.p50),
+    ],
+  ];
+  const out = [
+    'Time to first streamed token (stream: true, one request at a time):',
+    table(['target', 'ok/sent', 'first token p50 ms', 'p95 ms', 'p99 ms', 'whole stream p50 ms'], rows),
+  ];
+  const failures = [
+    ...Object.entries(direct.errorKinds).map(([kind, count]) => `  direct: ${count} × ${kind}`),
+    ...Object.entries(gateway.errorKinds).map(([kind, count]) => `  gateway: ${count} × ${kind}`),
+  ];
+  if (failures.length > 0) out.push('Errors:', ...failures);
   return out.join('\n');
 }

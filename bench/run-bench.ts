@@ -9,8 +9,9 @@ import { parseArgs } from 'node:util';
 import { resolveTemporalCli } from '../scripts/temporal-dev-server';
 import { clockTicksPerSecond, cpuDelta, processTreeCpuMs, sampleCpu, type CpuSample } from './cpu';
 import { BENCH_MODEL, startBenchEnvironment } from './environment';
+import { measureFirstToken, type FirstTokenFigures } from './first-token';
 import { runLoad, summarize, type LoadResult, type RequestOutcome } from './load';
-import { formatReport, type LevelFigures, type PhaseFigures } from './report';
+import { formatFirstToken, formatReport, type LevelFigures, type PhaseFigures } from './report';
 import { directSender, gatewaySender } from './senders';
 
 const ROOT = resolve(__dirname, '..');
@@ -24,6 +25,7 @@ interface Options {
   warmup: number;
   maxSeconds: number;
   timeoutMs: number;
+  streamRequests: number;
   out: string;
 }
 
@@ -35,13 +37,14 @@ function readOptions(): Options {
       warmup: { type: 'string', default: '50' },
       'max-seconds': { type: 'string', default: '120' },
       'timeout-ms': { type: 'string', default: '30000' },
+      'stream-requests': { type: 'string', default: '100' },
       out: { type: 'string', default: 'bench/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--out bench/results/latest.json]',
+      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--out bench/results/latest.json]',
     );
     process.exit(0);
   }
@@ -56,6 +59,7 @@ function readOptions(): Options {
     warmup: values.warmup === '0' ? 0 : positive('warmup', values.warmup, 10_000),
     maxSeconds: positive('max-seconds', values['max-seconds'], 3_600),
     timeoutMs: positive('timeout-ms', values['timeout-ms'], 600_000),
+    streamRequests: values['stream-requests'] === '0' ? 0 : positive('stream-requests', values['stream-requests'], 100_000),
     out: resolve(ROOT, values.out),
   };
 }
@@ -161,6 +165,15 @@ async function main(): Promise<number> {
       });
     }
 
+    let firstToken: { direct: FirstTokenFigures; gateway: FirstTokenFigures } | undefined;
+    if (options.streamRequests > 0 && !interrupt.signal.aborted) {
+      log(`[bench] time to first streamed token: ${options.streamRequests} streamed requests direct, then through the gateway…`);
+      firstToken = {
+        direct: await measureFirstToken(env, 'direct', options.streamRequests, interrupt.signal),
+        gateway: await measureFirstToken(env, 'gateway', options.streamRequests, interrupt.signal),
+      };
+    }
+
     const truncated = levels.some((level) => level.direct.truncated || level.gateway.truncated);
     const notes = [
       `Latencies are of successful requests only. CPU ms/req divides a phase's CPU time (plus ${SETTLE_MS} ms settle) by the requests sent.`,
@@ -172,6 +185,7 @@ async function main(): Promise<number> {
     ];
     console.log('');
     console.log(levels.length > 0 ? formatReport(levels, notes) : 'Interrupted before any concurrency level was measured.');
+    if (firstToken) console.log(`\n${formatFirstToken(firstToken.direct, firstToken.gateway)}`);
 
     const results = {
       machine: machineInfo(),
@@ -179,12 +193,14 @@ async function main(): Promise<number> {
       serverIdleCpuMsPerSecond,
       interrupted: interrupt.signal.aborted,
       levels,
+      firstToken,
     };
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(results, (_key, value: unknown) => (typeof value === 'number' ? (Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null) : value), 2)}\n`);
     log(`\n[bench] results written to ${options.out}`);
 
-    const errors = levels.reduce((sum, level) => sum + level.direct.errors + level.gateway.errors, 0);
+    const streamErrors = firstToken ? firstToken.direct.sent - firstToken.direct.ok + firstToken.gateway.sent - firstToken.gateway.ok : 0;
+    const errors = levels.reduce((sum, level) => sum + level.direct.errors + level.gateway.errors, 0) + streamErrors;
     if (errors > 0) log(`[bench] ${errors} request(s) failed; see "Errors" above`);
     return errors > 0 || interrupt.signal.aborted ? 1 : 0;
   } finally {

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 import { CanonicalRequestSchema, type CanonicalRequestInput } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
-import { awaitResponse, startRequest, workflowIdFor } from '../api/run-request';
+import type { StreamDelta } from '../activities/providers/model-adapter';
+import { awaitResponse, startRequest, startStreamedRequest, workflowIdFor, type StreamingOptions } from '../api/run-request';
 
 export interface GatewayClientOptions {
   /** A Temporal client connected to the gateway's namespace. */
@@ -12,7 +13,16 @@ export interface GatewayClientOptions {
   tenantId: string;
   /** @default 'switchyard' */
   taskQueue?: string;
+  /**
+   * This process's streaming worker (`createStreamWorker` from
+   * `worker/create-stream-worker`, running), needed by `stream()`: the model
+   * is called in the process that receives the tokens, so it needs the
+   * gateway config and the provider keys, like an API process.
+   */
+  streaming?: StreamingOptions;
 }
+
+export type { StreamDelta };
 
 /** A request as a backend service writes it: the canonical request without ids. */
 export type GatewayRequest = Omit<CanonicalRequestInput, 'requestId' | 'tenantId'>;
@@ -34,23 +44,56 @@ export class GatewayClient {
   private readonly client: Client;
   private readonly tenantId: string;
   private readonly taskQueue: string;
+  private readonly streaming: StreamingOptions | undefined;
 
   constructor(options: GatewayClientOptions) {
     this.client = options.client;
     this.tenantId = options.tenantId;
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    this.streaming = options.streaming;
   }
 
   /** Starts a request and returns its id (the workflow id) without waiting. */
   async start(request: GatewayRequest, options: StartOptions = {}): Promise<{ id: string }> {
-    const { requestId, workflowId } = workflowIdFor(this.tenantId, options.idempotencyKey);
-    const canonical = CanonicalRequestSchema.parse({ ...request, requestId, tenantId: this.tenantId });
-    const idempotency =
-      options.idempotencyKey === undefined
-        ? undefined
-        : { bodySha256: createHash('sha256').update(JSON.stringify(canonical)).digest('hex') };
-    await startRequest({ client: this.client, taskQueue: this.taskQueue, eagerStart: false }, canonical, workflowId, idempotency);
+    const { canonical, workflowId, idempotency } = this.prepare(request, options);
+    await startRequest(this.runner(), canonical, workflowId, idempotency);
     return { id: workflowId };
+  }
+
+  /**
+   * Streams a request: `onDelta` receives each piece of the answer as the
+   * model produces it, and the promise resolves with the whole response. A
+   * model failing before its first piece is replaced by the next one
+   * unnoticed; a failure after it rejects with `stream_interrupted`. When
+   * nothing was streamed (the deterministic fallback answered, or the key
+   * named a finished request), the whole answer arrives as pieces at the end.
+   */
+  async stream(
+    request: GatewayRequest,
+    onDelta: (delta: StreamDelta, model: string) => void,
+    options: StartOptions = {},
+  ): Promise<CanonicalResponse> {
+    if (!this.streaming) throw new Error('stream() needs the `streaming` option: a running stream worker in this process');
+    const { canonical, workflowId, idempotency } = this.prepare(request, options);
+    let streamed = false;
+    const { handle, detach } = await startStreamedRequest(this.runner(), this.streaming, canonical, workflowId, idempotency, {
+      onDelta(delta, target) {
+        streamed = true;
+        onDelta(delta, target.modelId);
+      },
+    });
+    try {
+      const response = await awaitResponse(handle);
+      if (!streamed) {
+        if (response.text) onDelta({ type: 'text', text: response.text }, response.model);
+        for (const [index, call] of response.toolCalls.entries()) {
+          onDelta({ type: 'tool_call', index, id: call.id, name: call.name, argumentsDelta: call.arguments }, response.model);
+        }
+      }
+      return response;
+    } finally {
+      detach();
+    }
   }
 
   /** Waits for a started request's answer. */
@@ -73,5 +116,20 @@ export class GatewayClient {
   /** Cancels a running request (its workflow). */
   async cancel(id: string): Promise<void> {
     await this.client.workflow.getHandle(id).cancel();
+  }
+
+  private runner() {
+    return { client: this.client, taskQueue: this.taskQueue, eagerStart: false };
+  }
+
+  /** Validates the request and derives its ids and idempotency check. */
+  private prepare(request: GatewayRequest, options: StartOptions) {
+    const { requestId, workflowId } = workflowIdFor(this.tenantId, options.idempotencyKey);
+    const canonical = CanonicalRequestSchema.parse({ ...request, requestId, tenantId: this.tenantId });
+    const idempotency =
+      options.idempotencyKey === undefined
+        ? undefined
+        : { bodySha256: createHash('sha256').update(JSON.stringify(canonical)).digest('hex') };
+    return { canonical, workflowId, idempotency };
   }
 }

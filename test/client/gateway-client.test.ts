@@ -2,8 +2,12 @@
 // and gets the same routing, fallback and idempotency as the HTTP API.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NativeConnection } from '@temporalio/worker';
 import { ZodError } from 'zod';
 import { GatewayClient } from '../../client/gateway-client';
+import { createStreamWorker } from '../../worker/create-stream-worker';
+import { loadConfigFile } from '../../worker/load-config';
 import { startHarness, type Harness } from '../support/gateway-harness';
 
 let harness: Harness;
@@ -56,4 +60,53 @@ test('cancel() stops a running request', async () => {
 test('an invalid request is refused before anything starts', async () => {
   await assert.rejects(gateway.start({ model: 'model-a', messages: [] }), (error: unknown) => error instanceof ZodError);
   assert.deepEqual(await harness.calls(), {});
+});
+
+test('stream() hands over each piece while the model is still answering, then the whole response', async () => {
+  const connection = await NativeConnection.connect({ address: harness.devServer.address });
+  const streamWorker = await createStreamWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
+    config: loadConfigFile(harness.configFile, harness.env),
+    env: harness.env,
+  });
+  const running = streamWorker.worker.run();
+  try {
+    const streaming = new GatewayClient({
+      client: harness.client,
+      tenantId: 'alpha',
+      taskQueue: harness.env.SWITCHYARD_TASK_QUEUE,
+      streaming: { taskQueue: streamWorker.taskQueue, relay: streamWorker.relay },
+    });
+    // model-a answers 503 (model-b streams instead); model-b parks after message_start, block start, ping and two words.
+    await harness.setFault('model-a', { status: 503 });
+    await harness.setFault('model-b', { holdStreamAfterChunks: 5, times: 1 });
+    const pieces: { text: string; model: string }[] = [];
+    let settled = false;
+    const pending = streaming
+      .stream({ model: 'model-a', messages: [{ role: 'user', content: 'typed stream of words' }] }, (delta, model) => {
+        if (delta.type === 'text') pieces.push({ text: delta.text, model });
+      })
+      .finally(() => {
+        settled = true;
+      });
+    for (let round = 0; round < 600 && pieces.length < 2; round += 1) await sleep(50);
+    assert.equal(pieces.length, 2, 'two pieces arrived while the provider was parked');
+    assert.equal(await harness.control.heldStreams(), 1);
+    assert.equal(settled, false);
+    await harness.control.releaseStreams();
+    const response = await pending;
+    assert.equal(response.model, 'model-b');
+    assert.equal(pieces.map((piece) => piece.text).join(''), response.text);
+    assert.ok(pieces.every((piece) => piece.model === 'model-b'));
+  } finally {
+    streamWorker.worker.shutdown();
+    await running;
+    await connection.close();
+  }
+});
+
+test('stream() without a stream worker says what it needs', async () => {
+  await assert.rejects(gateway.stream({ model: 'model-a', messages: [{ role: 'user', content: 'hi' }] }, () => undefined), /streaming/);
 });
