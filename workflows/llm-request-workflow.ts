@@ -7,6 +7,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,6 +32,7 @@ import {
 import { classifyActivityFailure } from './classify-activity-failure';
 import { activitySummary, attemptTable } from './describe-attempts';
 import { planRoute } from './plan-route';
+import { progressQuery, type RequestProgress } from './progress-query';
 
 const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({
   startToCloseTimeout: ROUTING_SNAPSHOT_TIMEOUT_MS,
@@ -55,14 +57,19 @@ export interface DeliveryOptions {
  * or a stream that broke after part of the answer reached the caller.
  */
 export async function llmRequestWorkflow(request: CanonicalRequest, delivery: DeliveryOptions = {}): Promise<CanonicalResponse> {
+  const attempts: Attempt[] = [];
+  const progress: RequestProgress = { phase: 'routing', position: 0, chainLength: 0, current: null, attempts };
+  setHandler(progressQuery, () => progress);
+
   const snapshot = await getRoutingSnapshot();
   const plan = planRoute(request, snapshot);
   if (plan.candidates.length === 0) {
     throw ApplicationFailure.nonRetryable(`model "${request.model}" is not configured`, 'InvalidRequest');
   }
 
-  const attempts: Attempt[] = [];
   const chainLength = plan.candidates.length;
+  progress.phase = 'calling';
+  progress.chainLength = chainLength;
   let answer: { candidate: RouteCandidate; output: ModelOutput } | undefined;
 
   // The caller's deadline bounds the whole chain; past it, the deterministic fallback answers.
@@ -80,6 +87,8 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       providerId: candidate.providerId,
       upstreamModel: candidate.upstreamModel,
     };
+    progress.position = position;
+    progress.current = { model: candidate.modelId, provider: candidate.providerId, streaming: streamTaskQueue !== undefined };
     try {
       let result: CallModelResult | undefined;
       if (streamTaskQueue !== undefined) {
@@ -89,6 +98,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
           if (!isPickupTimeout(error)) throw error;
           // Nobody picked the stream up: the caller's API process is gone. Finish without streaming.
           streamTaskQueue = undefined;
+          progress.current = { ...progress.current, streaming: false };
         }
       }
       result ??= await proxyActivities<GatewayActivities>(options).callModel(request, target);
@@ -117,6 +127,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       });
       if (STOP_CHAIN_FAILURE_TYPES.includes(failure.type)) {
         const stopped = failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request';
+        Object.assign(progress, { phase: 'finished', current: null });
         record(plan, attempts, snapshot, candidate.providerId, candidate.modelId, stopped);
         throw ApplicationFailure.create({
           type: failure.type,
@@ -128,6 +139,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     }
   }
 
+  Object.assign(progress, { phase: 'finished', current: null });
   const fallbacks = answer ? attempts.length - 1 : attempts.length;
   const outcome: Outcome = answer ? 'success' : 'fallback_answer';
   const provider = answer?.candidate.providerId ?? FALLBACK_MODEL_ID;

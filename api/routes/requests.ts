@@ -5,6 +5,10 @@ import { HttpError } from '../http-error';
 import { toChatCompletion } from '../openai/convert-chat-completion';
 import { toHttpError, type RequestHandle } from '../run-request';
 import type { llmRequestWorkflow } from '../../workflows/llm-request-workflow';
+import { progressQuery } from '../../workflows/progress-query';
+
+/** How long `GET /v1/requests/:id` waits for a worker to answer the progress query. */
+const PROGRESS_QUERY_DEADLINE_MS = 3_000;
 
 const STATUSES: Record<string, string> = {
   RUNNING: 'running',
@@ -27,6 +31,12 @@ export async function requestStatusBody(handle: RequestHandle) {
     created_at: Math.floor(description.startTime.getTime() / 1000),
     completed_at: description.closeTime ? Math.floor(description.closeTime.getTime() / 1000) : null,
   };
+  if (status === 'running') {
+    // Answered by a worker; with none up, the status still answers (progress null) within the deadline.
+    body.progress = await handle.client
+      .withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(progressQuery))
+      .catch(() => null);
+  }
   if (status === 'completed') body.result = toChatCompletion(await handle.result());
   if (status === 'failed') {
     const error = await handle.result().then(

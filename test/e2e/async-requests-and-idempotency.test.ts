@@ -20,9 +20,18 @@ afterEach(async () => {
 });
 
 /** The parts of the API's answers these tests read. */
+interface Progress {
+  phase: string;
+  position: number;
+  chainLength: number;
+  current: { model: string; provider: string; streaming: boolean } | null;
+  attempts: { model: string; outcome: string; failureType?: string }[];
+}
+
 interface ApiBody {
   id: string;
   status: string;
+  progress?: Progress | null;
   error: { code: string };
   choices: unknown;
   result: {
@@ -91,6 +100,30 @@ test('DELETE /v1/requests/:id cancels a running request, and a finished one cann
   const finished = await pollUntilFinished(id);
   assert.equal(finished.status, 'cancelled');
   assert.equal((await call('DELETE', `/v1/requests/${id}`)).status, 409);
+});
+
+test('GET /v1/requests/:id shows a running request’s progress: the model being called and the attempts so far', async () => {
+  await harness.setFault('model-a', { status: 401 });
+  await harness.setFault('model-b', { hang: true });
+  const accepted = await call('POST', '/v1/chat/completions', { body: chatBody('how far along?'), headers: { prefer: 'respond-async' } });
+  const id = accepted.body.id;
+  let progress: Progress | null | undefined;
+  for (let round = 0; round < 600 && progress?.current?.model !== 'model-b'; round += 1) {
+    const read = await call('GET', `/v1/requests/${id}`);
+    assert.equal(read.body.status, 'running');
+    progress = read.body.progress;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(progress?.phase, 'calling');
+  assert.equal(progress?.position, 2);
+  assert.equal(progress?.chainLength, 3);
+  assert.deepEqual(progress?.current, { model: 'model-b', provider: 'mock-anthropic', streaming: false });
+  assert.deepEqual(
+    progress?.attempts.map(({ model, outcome, failureType }) => ({ model, outcome, failureType })),
+    [{ model: 'model-a', outcome: 'failed', failureType: 'AccessDenied' }],
+  );
+  await call('DELETE', `/v1/requests/${id}`);
+  assert.equal((await pollUntilFinished(id)).status, 'cancelled');
 });
 
 test('a tenant can neither read nor cancel another tenant’s request', async () => {
