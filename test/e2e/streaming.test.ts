@@ -267,3 +267,56 @@ test('Anthropic: a stream cut after tokens ends with an error event', async () =
   });
   assert.deepEqual(await harness.calls(), { 'model-b': 1 });
 });
+
+test('a streamed json_schema answer parses and matches the schema', async () => {
+  const schema = {
+    type: 'object',
+    properties: { city: { type: 'string' }, population: { type: 'integer' } },
+    required: ['city', 'population'],
+    additionalProperties: false,
+  };
+  const stream = await openai.chat.completions.create({
+    model: 'model-a',
+    stream: true,
+    stream_options: { include_usage: true },
+    response_format: { type: 'json_schema', json_schema: { name: 'city', schema, strict: true } },
+    messages: [{ role: 'user', content: 'Largest city of Italy?' }],
+  });
+  let text = '';
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    usage ??= chunk.usage;
+  }
+  const parsed = JSON.parse(text) as { city: unknown; population: unknown };
+  assert.equal(typeof parsed.city, 'string');
+  assert.ok(Number.isInteger(parsed.population));
+  assert.ok((usage?.total_tokens ?? 0) > 0);
+});
+
+test('Anthropic: events reach the caller while the provider is still answering', async () => {
+  // model-b parks after message_start, content_block_start, ping and two words.
+  await harness.setFault('model-b', { holdStreamAfterChunks: 5, times: 1 });
+  const { data: stream, response } = await anthropic.messages
+    .create({ model: 'model-b', max_tokens: 200, stream: true, messages: [{ role: 'user', content: PROMPT }] })
+    .withResponse();
+  const workflowId = response.headers.get('x-gateway-workflow-id') ?? '';
+  const iterator = stream[Symbol.asyncIterator]();
+  let text = '';
+  const types: string[] = [];
+  while (text.split(' ').length < 2) {
+    const next = await iterator.next();
+    assert.equal(next.done, false);
+    types.push(next.value.type);
+    if (next.value.type === 'content_block_delta' && next.value.delta.type === 'text_delta') text += next.value.delta.text;
+  }
+  assert.deepEqual(types.slice(0, 2), ['message_start', 'content_block_start']);
+  assert.equal(await workflowStatus(workflowId), 'RUNNING');
+  await harness.control.releaseStreams();
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    types.push(next.value.type);
+    if (next.value.type === 'content_block_delta' && next.value.delta.type === 'text_delta') text += next.value.delta.text;
+  }
+  assert.equal(types.at(-1), 'message_stop');
+  assert.match(text, /one two three four five six seven eight/);
+});
