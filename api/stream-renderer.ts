@@ -24,3 +24,17 @@ export interface StreamRenderer {
 export function sseEvent(data: unknown, event?: string): string {
   return `${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`;
 }
+
+/** A finished answer as the pieces a stream would have carried: its text, then each tool call whole. */
+export function answerAsDeltas(result: Pick<CanonicalResponse, 'text' | 'toolCalls'>): StreamDelta[] {
+  return [
+    ...(result.text ? [{ type: 'text' as const, text: result.text }] : []),
+    ...result.toolCalls.map((call, index) => ({
+      type: 'tool_call' as const,
+      index,
+      id: call.id,
+      name: call.name,
+      argumentsDelta: call.arguments,
+    })),
+  ];
+}

@@ -5,6 +5,7 @@ import { CanonicalRequestSchema, type CanonicalRequestInput } from '../common/re
 import type { CanonicalResponse } from '../common/response-schema';
 import type { StreamDelta } from '../activities/providers/model-adapter';
 import { awaitResponse, startRequest, startStreamedRequest, workflowIdFor, type StreamingOptions } from '../api/run-request';
+import { answerAsDeltas } from '../api/stream-renderer';
 
 export interface GatewayClientOptions {
   /** A Temporal client connected to the gateway's namespace. */
@@ -84,12 +85,7 @@ export class GatewayClient {
     });
     try {
       const response = await awaitResponse(handle);
-      if (!streamed) {
-        if (response.text) onDelta({ type: 'text', text: response.text }, response.model);
-        for (const [index, call] of response.toolCalls.entries()) {
-          onDelta({ type: 'tool_call', index, id: call.id, name: call.name, argumentsDelta: call.arguments }, response.model);
-        }
-      }
+      if (!streamed) for (const delta of answerAsDeltas(response)) onDelta(delta, response.model);
       return response;
     } finally {
       detach();

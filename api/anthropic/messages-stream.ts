@@ -1,7 +1,7 @@
 import type { StreamDelta } from '../../activities/providers/model-adapter';
 import { gatewayMetadata } from '../gateway-metadata';
 import { anthropicErrorBody } from '../http-error';
-import { sseEvent, type StreamRenderer } from '../stream-renderer';
+import { answerAsDeltas, sseEvent, type StreamRenderer } from '../stream-renderer';
 import { STOP_REASONS } from './convert-messages';
 
 type OpenBlock = { kind: 'text'; index: number } | { kind: 'tool'; index: number; toolIndex: number };
@@ -79,11 +79,9 @@ export function createMessagesStream(options: { requestId: string }): StreamRend
     finish(result, streamed) {
       let text = start(result.model);
       if (!streamed) {
-        if (result.text) text += piece({ type: 'text', text: result.text });
-        else if (result.refusal !== null && result.toolCalls.length === 0) text += piece({ type: 'text', text: result.refusal });
-        for (const [index, call] of result.toolCalls.entries()) {
-          text += piece({ type: 'tool_call', index, id: call.id, name: call.name, argumentsDelta: call.arguments });
-        }
+        // Anthropic has no refusal field: a refusal alone is the message's text, as in the unstreamed answer.
+        const refusalOnly = !result.text && result.toolCalls.length === 0 && result.refusal !== null;
+        text += answerAsDeltas(refusalOnly ? { text: result.refusal, toolCalls: [] } : result).map(piece).join('');
       }
       text += close();
       text += sseEvent(

@@ -1,7 +1,7 @@
 import type { StreamDelta } from '../../activities/providers/model-adapter';
 import { gatewayMetadata } from '../gateway-metadata';
 import { openAiErrorBody } from '../http-error';
-import { sseEvent, type StreamRenderer } from '../stream-renderer';
+import { answerAsDeltas, sseEvent, type StreamRenderer } from '../stream-renderer';
 import { FINISH_REASONS } from './convert-chat-completion';
 
 /**
@@ -55,12 +55,7 @@ export function createChatCompletionStream(options: { requestId: string; include
 
     finish(result, streamed) {
       let text = start(result.model);
-      if (!streamed) {
-        if (result.text) text += piece({ type: 'text', text: result.text });
-        for (const [index, call] of result.toolCalls.entries()) {
-          text += piece({ type: 'tool_call', index, id: call.id, name: call.name, argumentsDelta: call.arguments });
-        }
-      }
+      if (!streamed) text += answerAsDeltas(result).map(piece).join('');
       if (result.refusal !== null) text += chunk({ refusal: result.refusal });
       text += chunk({}, FINISH_REASONS[result.finishReason.unified], { gateway: gatewayMetadata(result) });
       if (options.includeUsage) {
