@@ -1,7 +1,19 @@
 import type { RoutingSnapshot } from '../common/routing-snapshot-schema';
 import type { LoadedConfig } from '../worker/load-config';
 
-/** The routing inputs of the current config, without secrets. */
+const built = new WeakMap<LoadedConfig, RoutingSnapshot>();
+
+/** `buildRoutingSnapshot`, built once per loaded config. */
+export function routingSnapshotOf(loaded: LoadedConfig): RoutingSnapshot {
+  let snapshot = built.get(loaded);
+  if (!snapshot) {
+    snapshot = buildRoutingSnapshot(loaded);
+    built.set(loaded, snapshot);
+  }
+  return snapshot;
+}
+
+/** The routing inputs of the current config, without secrets (no key hashes, no key names). */
 export function buildRoutingSnapshot({ config, version }: LoadedConfig): RoutingSnapshot {
   return {
     configVersion: version,
@@ -14,11 +26,27 @@ export function buildRoutingSnapshot({ config, version }: LoadedConfig): Routing
     models: Object.fromEntries(
       Object.entries(config.models).map(([id, model]) => [
         id,
-        { provider: model.provider, upstreamModel: model.upstreamModel ?? id, fallbacks: model.fallbacks },
+        {
+          provider: model.provider,
+          upstreamModel: model.upstreamModel ?? id,
+          fallbacks: model.fallbacks,
+          ...(model.contextWindow === undefined ? {} : { contextWindow: model.contextWindow }),
+          ...(model.capabilities === undefined ? {} : { capabilities: model.capabilities }),
+          ...(model.pricing === undefined ? {} : { pricing: model.pricing }),
+          ...(model.approvedFor === undefined ? {} : { approvedFor: model.approvedFor }),
+          selfHosted: model.selfHosted,
+          openSource: model.openSource,
+          quality: model.quality,
+          ...(model.typicalLatencyMs === undefined ? {} : { typicalLatencyMs: model.typicalLatencyMs }),
+        },
       ]),
     ),
     routes: config.routes,
     defaultRoute: config.defaultRoute,
     fallbackMessage: config.fallback.message,
+    taskClasses: Object.fromEntries(Object.entries(config.taskClasses).map(([name, taskClass]) => [name, taskClass.models])),
+    ...(config.defaultTaskClass === undefined ? {} : { defaultTaskClass: config.defaultTaskClass }),
+    criticality: config.criticality,
+    sensitivity: config.sensitivity,
   };
 }

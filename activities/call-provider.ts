@@ -3,8 +3,10 @@ import { GatewayError } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
-import type { LoadedConfig } from '../worker/load-config';
+import type { ConfigStore } from '../worker/config-store';
+import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
+import { redactRequest } from './sensitive-data';
 import { toApplicationFailure } from './to-application-failure';
 import { validateOutput } from './validate-output';
 
@@ -15,14 +17,18 @@ export interface CallModelResult {
 }
 
 export interface ActivityDependencies {
-  config: LoadedConfig;
-  /** One adapter per configured provider id, built once per process. */
-  adapters: ReadonlyMap<string, ModelAdapter>;
+  /** The config in force and its adapters (swapped whole on a reload). */
+  store: ConfigStore;
+  /** Where call outcomes are counted for routing; none in tests that do not route. */
+  stats?: ObservedStats;
 }
 
+/** Types that say something about the model's health (not about the request or the caller). */
+const HEALTH_FAILURES = new Set(['RateLimited', 'ProviderUnavailable', 'Timeout', 'AccessDenied', 'InvalidOutput']);
+
 export interface ProviderCallOptions {
-  /** Makes the call through the model's adapter. */
-  call(adapter: ModelAdapter, signal: AbortSignal): Promise<ModelOutput>;
+  /** Makes the call through the model's adapter, with the request as this model may see it. */
+  call(adapter: ModelAdapter, request: CanonicalRequest, signal: AbortSignal): Promise<ModelOutput>;
   /** Extra heartbeat details (progress shown in the UI). */
   progress?(): Record<string, unknown>;
   /** Last word on a failure before Temporal sees it (a stream that already reached the caller). */
@@ -35,14 +41,15 @@ export interface ProviderCallOptions {
  * failure into the `ApplicationFailure` Temporal's retry policy acts on.
  */
 export async function callProvider(
-  { config, adapters }: ActivityDependencies,
+  { store, stats }: ActivityDependencies,
   request: CanonicalRequest,
   target: CallModelInput,
   options: ProviderCallOptions,
 ): Promise<CallModelResult> {
   const context = Context.current();
   const { attempt } = activityInfo();
-  const provider = config.config.providers[target.providerId];
+  const { loaded, adapters } = store.current;
+  const provider = loaded.config.providers[target.providerId];
   const adapter = adapters.get(target.providerId);
   if (!provider || !adapter) {
     const error = new GatewayError('AccessDenied', `provider "${target.providerId}" is not configured on this worker`, {
@@ -54,14 +61,19 @@ export async function callProvider(
   const beat = (): void => context.heartbeat({ attempt, ...options.progress?.() });
   beat();
   const timer = setInterval(beat, Math.max(provider.timeouts.heartbeatMs / 3, 100));
+  // Under a `redact` sensitivity class, a model that is not self-hosted never sees the detected data.
+  const sent = target.redact ? redactRequest(request).request : request;
+  const started = Date.now();
   try {
-    const output = await options.call(adapter, context.cancellationSignal);
+    const output = await options.call(adapter, sent, context.cancellationSignal);
     validateOutput(output, request.output, target.providerId);
+    stats?.record(target.modelId, { ok: true, durationMs: Date.now() - started });
     return { output, tries: attempt };
   } catch (error) {
     // A cancelled or shut-down activity is not the provider's failure.
     if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
     const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
+    if (HEALTH_FAILURES.has(failure.type ?? '')) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
     throw options.reviseFailure ? options.reviseFailure(failure) : failure;
   } finally {
     clearInterval(timer);

@@ -1,6 +1,7 @@
 import type { CanonicalRequest } from '../common/request-schema';
 import type { CallModelInput, RoutingSnapshot } from '../common/routing-snapshot-schema';
-import { buildRoutingSnapshot } from './build-routing-snapshot';
+import { assessRequest } from './assess-request';
+import { routingSnapshotOf } from './build-routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 
 export type { ActivityDependencies, CallModelResult } from './call-provider';
@@ -10,18 +11,26 @@ export type { ActivityDependencies, CallModelResult } from './call-provider';
  * and the worker wire them the same way and nothing reads globals.
  */
 export function createActivities(dependencies: ActivityDependencies) {
-  const snapshot = buildRoutingSnapshot(dependencies.config);
-
   return {
-    /** Routing inputs for one request; a local activity, so recorded in history. */
-    async getRoutingSnapshot(): Promise<RoutingSnapshot> {
-      return snapshot;
+    /**
+     * Routing inputs for one request: the config in force, what this worker
+     * observed of each model, and the request's assessment (tokens, detected
+     * data, tags with tenant defaults). A local activity, so recorded in
+     * history: replay routes exactly as the first run did.
+     */
+    async getRoutingSnapshot(request?: CanonicalRequest): Promise<RoutingSnapshot> {
+      const { loaded } = dependencies.store.current;
+      return {
+        ...routingSnapshotOf(loaded),
+        observed: dependencies.stats?.snapshot() ?? {},
+        ...(request === undefined ? {} : { assessment: assessRequest(request, loaded.config) }),
+      };
     },
 
     /** Calls one model once; Temporal's retry policy decides about the next try. */
     async callModel(request: CanonicalRequest, target: CallModelInput): Promise<CallModelResult> {
       return callProvider(dependencies, request, target, {
-        call: (adapter, signal) => adapter.complete(request, { upstreamModel: target.upstreamModel, signal }),
+        call: (adapter, sent, signal) => adapter.complete(sent, { upstreamModel: target.upstreamModel, signal }),
       });
     },
   };

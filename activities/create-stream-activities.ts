@@ -25,8 +25,8 @@ export function createStreamActivities(dependencies: ActivityDependencies & { re
         throw interrupted(channel.deltasSent, 'an earlier try failed mid-stream');
       }
       return callProvider(dependencies, request, target, {
-        call: (adapter, signal) =>
-          adapter.stream(request, {
+        call: (adapter, sent, signal) =>
+          adapter.stream(sent, {
             upstreamModel: target.upstreamModel,
             signal,
             onDelta: (delta) => channel.send(delta, target),

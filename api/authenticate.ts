@@ -12,12 +12,22 @@ export function hashKey(key: string): string {
  * Resolves `Authorization: Bearer <key>` (or Anthropic's `x-api-key`) to a
  * tenant by the key's hash; sets `response.locals.tenantId`.
  */
-export function authenticate(tenants: GatewayConfig['tenants']): RequestHandler {
-  const byHash = new Map<string, string>();
-  for (const [tenantId, tenant] of Object.entries(tenants)) {
-    for (const digest of tenant.keySha256) byHash.set(digest, tenantId);
-  }
+export function authenticate(currentTenants: () => GatewayConfig['tenants']): RequestHandler {
+  // Rebuilt only when a config reload brings new tenants.
+  const indexes = new WeakMap<GatewayConfig['tenants'], Map<string, string>>();
+  const index = (tenants: GatewayConfig['tenants']): Map<string, string> => {
+    let byHash = indexes.get(tenants);
+    if (!byHash) {
+      byHash = new Map();
+      for (const [tenantId, tenant] of Object.entries(tenants)) {
+        for (const digest of tenant.keySha256) byHash.set(digest, tenantId);
+      }
+      indexes.set(tenants, byHash);
+    }
+    return byHash;
+  };
   return (request, response, next) => {
+    const byHash = index(currentTenants());
     const header = request.header('authorization');
     const key = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? request.header('x-api-key')?.trim();
     if (!key) {

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
-import type { LoadedConfig } from '../worker/load-config';
+import type { ConfigStore } from '../worker/config-store';
 import type { StreamingOptions } from './run-request';
 import { authenticate } from './authenticate';
 import { errorMiddleware, HttpError } from './http-error';
@@ -9,13 +9,15 @@ import { healthRouter } from './routes/health';
 import { messagesRouter } from './routes/messages';
 import { modelsRouter } from './routes/models';
 import { requestsRouter } from './routes/requests';
+import { routeExplainRouter } from './routes/route-explain';
 
 /** Largest request body the API reads (bytes). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface AppDependencies {
   client: Client;
-  config: LoadedConfig;
+  /** The config in force; a reload applies to the next request. */
+  store: ConfigStore;
   taskQueue: string;
   /** True when a worker shares this process's NativeConnection (the embedded default). */
   eagerStart: boolean;
@@ -25,16 +27,18 @@ export interface AppDependencies {
 }
 
 /** The HTTP API, without `listen()`, so tests and the embedded process mount it the same way. */
-export function createApp({ client, config, taskQueue, eagerStart, streaming, log = jsonLog }: AppDependencies): Express {
+export function createApp({ client, store, taskQueue, eagerStart, streaming, log = jsonLog }: AppDependencies): Express {
+  const currentConfig = () => store.config.config;
   const runner = { client, taskQueue, eagerStart, streaming };
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRouter(client, config.version));
-  app.use('/v1', authenticate(config.config.tenants), express.json({ limit: MAX_BODY_BYTES }));
-  app.use(modelsRouter(config.config, Math.floor(Date.now() / 1000)));
-  app.use(chatCompletionsRouter(config.config, runner));
-  app.use(messagesRouter(config.config, runner));
+  app.use(healthRouter(client, () => store.config.version));
+  app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));
+  app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
+  app.use(chatCompletionsRouter(store, runner));
+  app.use(messagesRouter(store, runner));
   app.use(requestsRouter(client));
+  app.use(routeExplainRouter(store));
   app.use((request, _response, next) => {
     next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));
   });

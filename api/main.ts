@@ -2,6 +2,7 @@
 // workflows; its only worker streams answers to its own callers.
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { ConfigStore } from '../worker/config-store';
 import { createStreamWorker } from '../worker/create-stream-worker';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
@@ -13,19 +14,21 @@ async function main(): Promise<void> {
   Runtime.install({ shutdownSignals: [] });
   const settings = readSettings();
   const config = loadConfigFile(settings.configPath, settings.env);
+  // A changed config file (or SIGHUP) applies to new requests.
+  const store = new ConfigStore(config, settings.env);
+  const unwatch = store.watch(settings.configPath);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const client = new Client({ connection, namespace: settings.temporalNamespace });
   const stream = await createStreamWorker({
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
-    config,
-    env: settings.env,
+    store,
   });
   const streaming = stream.worker.run();
   const app = createApp({
     client,
-    config,
+    store,
     taskQueue: settings.taskQueue,
     eagerStart: false,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    unwatch();
     await server.close();
     stream.worker.shutdown();
     await streaming;

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { GatewayConfig } from '../common/config-schema';
+import type { ConfigStore } from '../worker/config-store';
 import { AUTO_ROUTE } from '../common/constants';
 import { REQUEST_LIMITS, type CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
+import { assertRoutable, explainRoute } from './explain-route';
+import { routeHeader } from './gateway-metadata';
 import { HttpError } from './http-error';
+import { readPolicyTags } from './policy-tags';
 import { requestStatusBody } from './routes/requests';
 import {
   awaitResponse,
@@ -26,26 +29,37 @@ export async function serveRequest(
   request: Request,
   response: Response,
   options: {
-    config: GatewayConfig;
+    store: ConfigStore;
     runner: RequestRunnerOptions;
     model: string;
+    /** The body's `metadata`, where routing tags may be given instead of headers. */
+    metadata?: Readonly<Record<string, string>>;
     toCanonical: (ids: { requestId: string; tenantId: string }) => CanonicalRequest;
     render: (result: CanonicalResponse) => unknown;
     /** Set when the caller asked for a stream: the dialect's SSE renderer. */
     stream?: (ids: { requestId: string }) => StreamRenderer;
   },
 ): Promise<void> {
-  const { config, model } = options;
-  if (model !== AUTO_ROUTE && !config.models[model] && !config.routes[model]) {
+  const { model } = options;
+  const loaded = options.store.config;
+  const { config } = loaded;
+  if (model !== AUTO_ROUTE && !config.models[model] && !config.routes[model] && !config.taskClasses[model]) {
     throw new HttpError(404, 'not_found_error', `The model \`${model}\` does not exist`, { param: 'model', code: 'model_not_found' });
   }
+  const tags = readPolicyTags(request, options.metadata, config);
   const tenantId = response.locals.tenantId as string;
   const idempotencyKey = request.header('idempotency-key') ?? undefined;
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 256)) {
     throw new HttpError(400, 'invalid_request_error', 'Idempotency-Key must be 1 to 256 characters');
   }
   const { requestId, workflowId } = workflowIdFor(tenantId, idempotencyKey);
-  const canonical = { ...options.toCanonical({ requestId, tenantId }), timeoutMs: parseTimeoutHeader(request.header('x-gateway-timeout-ms')) };
+  const canonical = {
+    ...options.toCanonical({ requestId, tenantId }),
+    tags,
+    timeoutMs: parseTimeoutHeader(request.header('x-gateway-timeout-ms')),
+  };
+  // Policy refusals and requests no model may serve are answered before anything starts.
+  assertRoutable(explainRoute(canonical, loaded, { streaming: options.stream !== undefined }));
   const idempotency =
     idempotencyKey === undefined
       ? undefined
@@ -88,6 +102,7 @@ export async function serveRequest(
       'x-gateway-outcome': result.outcome,
       'x-gateway-workflow-id': result.workflowId,
       'x-request-id': result.requestId,
+      ...(routeHeader(result) === undefined ? {} : { 'x-gateway-route': routeHeader(result) }),
     })
     .json(options.render(result));
 }

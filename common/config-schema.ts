@@ -1,5 +1,6 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { z } from 'zod';
+import { SENSITIVE_DATA_KINDS } from './sensitive-data-kinds';
 
 /** Temporal retry policy for one provider's activity, in config terms. */
 export const RetrySettingsSchema = z
@@ -65,6 +66,15 @@ export const ProviderConfigSchema = z
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
 
+/** What a request may need from a model; a model without it is never chosen for that request. */
+export const CAPABILITIES = ['tools', 'json_object', 'json_schema', 'vision', 'streaming'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** Task-class name, sensitivity-class name, criticality-tier name. */
+const policyName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, _ or -');
+/** A quality figure in [0, 1]. */
+const unitScore = z.number().min(0).max(1);
+
 export const ModelConfigSchema = z
   .object({
     provider: z.string().min(1),
@@ -72,14 +82,124 @@ export const ModelConfigSchema = z
     upstreamModel: z.string().min(1).optional(),
     /** Models tried after this one when a caller names it directly. */
     fallbacks: z.array(z.string().min(1)).default([]),
+    /** Prompt plus output tokens the model accepts. Unset: not checked. */
+    contextWindow: z.number().int().positive().optional(),
+    /** What the model can do. @default every capability */
+    capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+    /** USD per million tokens. Unset: unknown, so the model is skipped whenever a cost ceiling applies. */
+    pricing: z
+      .object({ inputPerMillionUsd: z.number().nonnegative(), outputPerMillionUsd: z.number().nonnegative() })
+      .strict()
+      .optional(),
+    /** Sensitivity classes this model may receive. @default every class except the most sensitive */
+    approvedFor: z.array(policyName).optional(),
+    /** Runs on infrastructure the company controls: prompts are not redacted for it. @default false */
+    selfHosted: z.boolean().default(false),
+    /** Open weights (ranked last for tiers with `openSourceLast`). @default false */
+    openSource: z.boolean().default(false),
+    /** Quality in [0, 1] by task class (`default` for the rest), until measured. @default 0.5 */
+    quality: z.record(z.string(), unitScore).default({}),
+    /** Expected latency before any is observed. @default 1000 */
+    typicalLatencyMs: z.number().int().positive().optional(),
   })
   .strict();
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** Request tags a tenant gets when a request does not set them. */
+const TagDefaultsSchema = z
+  .object({
+    taskClass: policyName.optional(),
+    sensitivity: policyName.optional(),
+    criticality: policyName.optional(),
+    costCeilingUsd: z.number().positive().optional(),
+    latencyBudgetMs: z.number().int().positive().optional(),
+  })
+  .strict();
+export type TagDefaults = z.infer<typeof TagDefaultsSchema>;
 
 const TenantConfigSchema = z
   .object({
     /** sha256 hex digests of the tenant's API keys (never the keys). */
     keySha256: z.array(z.string().regex(/^[a-f0-9]{64}$/, 'keySha256 entries are lowercase sha256 hex digests')).min(1),
+    defaults: TagDefaultsSchema.default({}),
+  })
+  .strict();
+
+const TaskClassSchema = z
+  .object({
+    /** Candidate models, in order of preference (the `fit` of the score). */
+    models: z.array(z.string().min(1)).min(1),
+    description: z.string().max(500).optional(),
+  })
+  .strict();
+
+/** Weights of the score's parts; they need not sum to 1. */
+export const ScoreWeightsSchema = z
+  .object({
+    quality: z.number().min(0).default(0),
+    cost: z.number().min(0).default(0),
+    latency: z.number().min(0).default(0),
+    success: z.number().min(0).default(0),
+    fit: z.number().min(0).default(0),
+  })
+  .strict();
+export type ScoreWeights = z.infer<typeof ScoreWeightsSchema>;
+
+const CriticalityTierSchema = z
+  .object({
+    weights: ScoreWeightsSchema,
+    /** Open-weights models go after every other candidate. @default false */
+    openSourceLast: z.boolean().default(false),
+  })
+  .strict();
+
+export const DEFAULT_CRITICALITY = {
+  default: 'normal',
+  tiers: {
+    low: { weights: { cost: 0.5, latency: 0.15, success: 0.15, quality: 0.1, fit: 0.1 }, openSourceLast: false },
+    normal: { weights: { quality: 0.3, cost: 0.2, latency: 0.15, success: 0.2, fit: 0.15 }, openSourceLast: false },
+    high: { weights: { quality: 0.5, success: 0.25, latency: 0.1, cost: 0, fit: 0.15 }, openSourceLast: true },
+  },
+};
+
+const CriticalitySchema = z
+  .object({
+    default: policyName,
+    tiers: z.record(policyName, CriticalityTierSchema),
+  })
+  .strict();
+
+/** What happens to a request of a sensitivity class. */
+export const SENSITIVITY_ACTIONS = ['allow', 'redact', 'refuse'] as const;
+
+export const DEFAULT_SENSITIVITY = {
+  classes: ['public', 'internal', 'confidential'],
+  default: 'internal',
+  actions: { public: 'allow', internal: 'redact', confidential: 'allow' },
+  detect: {
+    email: 'internal',
+    phone: 'internal',
+    payment_card: 'internal',
+    iban: 'internal',
+    national_id: 'confidential',
+    secret: 'confidential',
+  },
+} as const;
+
+const SensitivitySchema = z
+  .object({
+    /** Classes from least to most sensitive. */
+    classes: z.array(policyName).min(1),
+    /** Class of a request that names none (a tenant default wins). */
+    default: policyName,
+    /**
+     * Per class: `allow` (approved models get the prompt as is), `redact`
+     * (detected data is redacted before any model that is not `selfHosted`),
+     * `refuse` (the request is refused with a 400). Unlisted classes: allow.
+     */
+    actions: z.record(policyName, z.enum(SENSITIVITY_ACTIONS)).default({}),
+    /** A prompt holding this kind of data is at least this class. */
+    detect: z.partialRecord(z.enum(SENSITIVE_DATA_KINDS), policyName).default({}),
   })
   .strict();
 
@@ -97,9 +217,49 @@ export const GatewayConfigSchema = z
       .strict()
       .default({ message: 'The service is temporarily unable to answer. Please try again later.' }),
     tenants: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), TenantConfigSchema),
+    /** Task classes and their candidates; `auto` and a task-class name as `model` route by score. */
+    taskClasses: z.record(policyName, TaskClassSchema).default({}),
+    /** Task class of an `auto` request that names none (else `auto` uses `defaultRoute`). */
+    defaultTaskClass: policyName.optional(),
+    criticality: CriticalitySchema.default(DEFAULT_CRITICALITY),
+    sensitivity: SensitivitySchema.default({ ...DEFAULT_SENSITIVITY, classes: [...DEFAULT_SENSITIVITY.classes] }),
   })
   .strict()
   .superRefine((config, ctx) => {
+    const classes = new Set(config.sensitivity.classes);
+    const checkClass = (name: string | undefined, path: (string | number)[]) => {
+      if (name !== undefined && !classes.has(name)) ctx.addIssue({ code: 'custom', path, message: `unknown sensitivity class "${name}"` });
+    };
+    checkClass(config.sensitivity.default, ['sensitivity', 'default']);
+    for (const name of Object.keys(config.sensitivity.actions)) checkClass(name, ['sensitivity', 'actions', name]);
+    for (const [kind, name] of Object.entries(config.sensitivity.detect)) checkClass(name, ['sensitivity', 'detect', kind]);
+    if (!config.criticality.tiers[config.criticality.default]) {
+      ctx.addIssue({ code: 'custom', path: ['criticality', 'default'], message: `unknown criticality tier "${config.criticality.default}"` });
+    }
+    for (const [name, taskClass] of Object.entries(config.taskClasses)) {
+      if (config.models[name] || config.routes[name]) {
+        ctx.addIssue({ code: 'custom', path: ['taskClasses', name], message: `task class "${name}" has the same name as a model or route` });
+      }
+      taskClass.models.forEach((model, index) => {
+        if (!config.models[model]) ctx.addIssue({ code: 'custom', path: ['taskClasses', name, 'models', index], message: `unknown model "${model}"` });
+      });
+    }
+    if (config.defaultTaskClass !== undefined && !config.taskClasses[config.defaultTaskClass]) {
+      ctx.addIssue({ code: 'custom', path: ['defaultTaskClass'], message: `unknown task class "${config.defaultTaskClass}"` });
+    }
+    for (const [id, tenant] of Object.entries(config.tenants)) {
+      checkClass(tenant.defaults.sensitivity, ['tenants', id, 'defaults', 'sensitivity']);
+      const { taskClass, criticality } = tenant.defaults;
+      if (taskClass !== undefined && !config.taskClasses[taskClass]) {
+        ctx.addIssue({ code: 'custom', path: ['tenants', id, 'defaults', 'taskClass'], message: `unknown task class "${taskClass}"` });
+      }
+      if (criticality !== undefined && !config.criticality.tiers[criticality]) {
+        ctx.addIssue({ code: 'custom', path: ['tenants', id, 'defaults', 'criticality'], message: `unknown criticality tier "${criticality}"` });
+      }
+    }
+    for (const [id, model] of Object.entries(config.models)) {
+      (model.approvedFor ?? []).forEach((name, index) => checkClass(name, ['models', id, 'approvedFor', index]));
+    }
     for (const [id, model] of Object.entries(config.models)) {
       if (!config.providers[model.provider]) {
         ctx.addIssue({ code: 'custom', path: ['models', id, 'provider'], message: `unknown provider "${model.provider}"` });

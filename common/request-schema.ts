@@ -1,5 +1,6 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { z } from 'zod';
+import { CAPABILITIES } from './config-schema';
 
 /** Upper bounds on every input, so no request can exhaust memory or history. */
 export const REQUEST_LIMITS = {
@@ -78,6 +79,14 @@ export const PolicyTagsSchema = z.object({
   taskClass: z.string().min(1).max(64).optional(),
   sensitivity: z.string().min(1).max(64).optional(),
   criticality: z.string().min(1).max(64).optional(),
+  /** Models whose observed latency is over this are skipped. */
+  latencyBudgetMs: z.number().int().positive().max(REQUEST_LIMITS.maxTimeoutMs).optional(),
+  /** Models whose worst-case cost for this request is over this (USD) are skipped. */
+  costCeilingUsd: z.number().positive().max(1_000).optional(),
+  /** Capabilities the caller needs beyond what the request itself implies (tools, output format, images, streaming). */
+  capabilities: z.array(z.enum(CAPABILITIES)).max(CAPABILITIES.length).optional(),
+  /** A business feature, for budgets and spend reports. */
+  feature: z.string().min(1).max(64).optional(),
 });
 export type PolicyTags = z.infer<typeof PolicyTagsSchema>;
 

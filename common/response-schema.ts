@@ -48,6 +48,29 @@ export type Attempt = z.infer<typeof AttemptSchema>;
 export const OUTCOMES = ['success', 'fallback_answer'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** The route decision as a caller sees it: why these models, in this order, and who was left out. */
+export const RouteSummarySchema = z.object({
+  resolvedFrom: z.string(),
+  strategy: z.enum(['ordered', 'scored']),
+  taskClass: z.string().optional(),
+  criticality: z.string().optional(),
+  sensitivity: z.string().optional(),
+  promptTokens: z.number().optional(),
+  /** Kinds of personal or secret data found (counts); never the data. */
+  findings: z.record(z.string(), z.number()).optional(),
+  candidates: z.array(
+    z.object({
+      model: z.string(),
+      provider: z.string(),
+      score: z.number().optional(),
+      estimatedCostUsd: z.number().optional(),
+      redacted: z.boolean().optional(),
+    }),
+  ),
+  rejected: z.array(z.object({ model: z.string(), reason: z.string() })),
+});
+export type RouteSummary = z.infer<typeof RouteSummarySchema>;
+
 /** The gateway's one response shape: the workflow's result. */
 export const CanonicalResponseSchema = z.object({
   requestId: z.string(),
@@ -65,6 +88,8 @@ export const CanonicalResponseSchema = z.object({
   fallbacks: z.number().int().nonnegative(),
   attempts: z.array(AttemptSchema),
   configVersion: z.string(),
+  /** The route decision (absent in responses of workflows recorded before it existed). */
+  route: RouteSummarySchema.optional(),
   warnings: z.array(z.string()),
   /** ISO time the workflow created the response. */
   createdAt: z.string(),

@@ -1,11 +1,49 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { z } from 'zod';
-import { PROVIDER_TYPES, RetrySettingsSchema, TimeoutSettingsSchema } from './config-schema';
+import {
+  CAPABILITIES,
+  PROVIDER_TYPES,
+  RetrySettingsSchema,
+  SENSITIVITY_ACTIONS,
+  ScoreWeightsSchema,
+  TimeoutSettingsSchema,
+  type Capability,
+} from './config-schema';
+import { SENSITIVE_DATA_KINDS, type SensitiveDataCounts } from './sensitive-data-kinds';
+
+/** What the routing assessment learnt about one request (never its text). */
+export const RequestAssessmentSchema = z.object({
+  /** Estimated prompt tokens (o200k tokenizer, all messages and tools). */
+  promptTokens: z.number().int().nonnegative(),
+  /** Personal and secret data found, by kind (counts only). */
+  findings: z.partialRecord(z.enum(SENSITIVE_DATA_KINDS), z.number().int().positive()),
+  /** The request's tags with the tenant's defaults filled in. */
+  tags: z.object({
+    taskClass: z.string().optional(),
+    sensitivity: z.string().optional(),
+    criticality: z.string().optional(),
+    latencyBudgetMs: z.number().optional(),
+    costCeilingUsd: z.number().optional(),
+    capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+    feature: z.string().optional(),
+  }),
+});
+export type RequestAssessment = z.infer<typeof RequestAssessmentSchema>;
+
+/** What the gateway has seen of a model lately (this worker's observations). */
+export const ObservedModelSchema = z.object({
+  successes: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative(),
+  /** Smoothed latency of successful calls; null before the first. */
+  latencyMs: z.number().nonnegative().nullable(),
+});
+export type ObservedModel = z.infer<typeof ObservedModelSchema>;
 
 /**
  * Every non-deterministic routing input, read by a (local) activity and so
  * recorded in history: replay routes exactly as the original run did.
- * Holds no secrets: providers are referenced by id.
+ * Holds no secrets: providers are referenced by id. The policy fields are
+ * optional so histories recorded before they existed still replay.
  */
 export const RoutingSnapshotSchema = z.object({
   configVersion: z.string(),
@@ -13,12 +51,55 @@ export const RoutingSnapshotSchema = z.object({
     z.string(),
     z.object({ type: z.enum(PROVIDER_TYPES), retry: RetrySettingsSchema, timeouts: TimeoutSettingsSchema }),
   ),
-  models: z.record(z.string(), z.object({ provider: z.string(), upstreamModel: z.string(), fallbacks: z.array(z.string()) })),
+  models: z.record(
+    z.string(),
+    z.object({
+      provider: z.string(),
+      upstreamModel: z.string(),
+      fallbacks: z.array(z.string()),
+      contextWindow: z.number().optional(),
+      capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+      pricing: z.object({ inputPerMillionUsd: z.number(), outputPerMillionUsd: z.number() }).optional(),
+      approvedFor: z.array(z.string()).optional(),
+      selfHosted: z.boolean().optional(),
+      openSource: z.boolean().optional(),
+      quality: z.record(z.string(), z.number()).optional(),
+      typicalLatencyMs: z.number().optional(),
+    }),
+  ),
   routes: z.record(z.string(), z.array(z.string())),
   defaultRoute: z.string(),
   fallbackMessage: z.string(),
+  taskClasses: z.record(z.string(), z.array(z.string())).optional(),
+  defaultTaskClass: z.string().optional(),
+  criticality: z
+    .object({
+      default: z.string(),
+      tiers: z.record(z.string(), z.object({ weights: ScoreWeightsSchema, openSourceLast: z.boolean() })),
+    })
+    .optional(),
+  sensitivity: z
+    .object({
+      classes: z.array(z.string()),
+      default: z.string(),
+      actions: z.record(z.string(), z.enum(SENSITIVITY_ACTIONS)),
+      detect: z.partialRecord(z.enum(SENSITIVE_DATA_KINDS), z.string()),
+    })
+    .optional(),
+  observed: z.record(z.string(), ObservedModelSchema).optional(),
+  /** This request's assessment; absent in snapshots taken without a request. */
+  assessment: RequestAssessmentSchema.optional(),
 });
 export type RoutingSnapshot = z.infer<typeof RoutingSnapshotSchema>;
+
+/** The parts of a candidate's score, each in [0, 1]. */
+export interface ScoreParts {
+  quality: number;
+  cost: number;
+  latency: number;
+  success: number;
+  fit: number;
+}
 
 /** One model the chain will try, with why it is there. */
 export interface RouteCandidate {
@@ -26,6 +107,13 @@ export interface RouteCandidate {
   providerId: string;
   upstreamModel: string;
   reason: string;
+  /** Weighted score (scored routes only), rounded for display. */
+  score?: number;
+  parts?: ScoreParts;
+  /** Worst-case cost of this request on this model, USD; undefined when the model has no prices. */
+  estimatedCostUsd?: number;
+  /** Detected personal data is redacted before this model receives the prompt. */
+  redact?: boolean;
 }
 
 export interface RejectedModel {
@@ -35,8 +123,20 @@ export interface RejectedModel {
 
 /** The route decision: ordered candidates and what was left out, with reasons. */
 export interface RoutePlan {
-  /** What the caller asked for, resolved: a model id or a route name. */
+  /** What the caller asked for, resolved: a model id, a route or a task class. */
   resolvedFrom: string;
+  /** `ordered`: a model's fallbacks or a named route, in config order; `scored`: a task class, best score first. */
+  strategy: 'ordered' | 'scored';
+  taskClass?: string;
+  criticality?: string;
+  /** The request's sensitivity class after detection raised it. */
+  sensitivity?: string;
+  promptTokens?: number;
+  findings?: SensitiveDataCounts;
+  /** Capabilities every candidate must have. */
+  required?: Capability[];
+  /** Set when the sensitivity policy refuses the request outright. */
+  refused?: string;
   candidates: RouteCandidate[];
   rejected: RejectedModel[];
 }
@@ -46,4 +146,6 @@ export interface CallModelInput {
   modelId: string;
   providerId: string;
   upstreamModel: string;
+  /** Redact detected personal data before sending (a model that is not self-hosted, under a `redact` class). */
+  redact?: boolean;
 }

@@ -18,7 +18,7 @@ export function anthropicRoutes(state: MockState): Router {
 async function handleMessages(state: MockState, request: Request, response: Response): Promise<void> {
   const body = bodyRecord(request);
   const model = requestedModel(body);
-  const callNumber = model === undefined ? undefined : state.recordCall(model);
+  const callNumber = model === undefined ? undefined : state.recordCall(model, body);
 
   if (anthropicApiKey(request) === undefined) {
     sendAnthropicError(response, 401, { message: 'x-api-key header is required' });

@@ -9,7 +9,9 @@ import type { MockState } from './mock-state';
  * - `GET /_control/faults` lists faults by model
  * - `DELETE /_control/faults/:model` clears one, `DELETE /_control/faults` all
  * - `GET /_control/calls` gives `{ "<model>": count }`, `GET /_control/calls/:model`
- *   one count, `DELETE /_control/calls` resets them
+ *   one count, `DELETE /_control/calls` resets them (and the recorded bodies)
+ * - `GET /_control/requests/:model` gives `{ model, requests: [body, …] }`: the
+ *   last 50 request bodies the model received, oldest first
  * - `GET /_control/held` gives `{ "held": n }`, the streams parked by a
  *   `holdStreamAfterChunks` fault; `POST /_control/release` lets them go on
  * - `POST /_control/reset` clears faults, counts and seen models, and releases parked streams
@@ -49,6 +51,9 @@ export function controlRoutes(state: MockState): Router {
   });
   router.get('/_control/calls/:model', (request, response) => {
     response.json({ model: request.params.model, calls: state.callCount(request.params.model) });
+  });
+  router.get('/_control/requests/:model', (request, response) => {
+    response.json({ model: request.params.model, requests: state.receivedBodies(request.params.model) });
   });
   router.delete('/_control/calls', (_request, response) => {
     state.resetCalls();

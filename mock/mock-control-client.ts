@@ -43,6 +43,12 @@ export class MockControlClient {
     await this.send('DELETE', '/_control/calls');
   }
 
+  /** The request bodies `model` received since the last reset, oldest first (the last 50). */
+  async receivedRequests(model: string): Promise<unknown[]> {
+    const body = (await this.send('GET', `/_control/requests/${encodeURIComponent(model)}`)) as { requests: unknown[] };
+    return body.requests;
+  }
+
   /** Streams parked by a `holdStreamAfterChunks` fault right now. */
   async heldStreams(): Promise<number> {
     const body = (await this.send('GET', '/_control/held')) as { held: number };

@@ -1,5 +1,8 @@
 import type { Fault } from './fault-schema';
 
+/** Request bodies remembered per model. */
+const MAX_BODIES_PER_MODEL = 50;
+
 /** The model name whose fault applies to every model without its own. */
 export const ANY_MODEL = '*';
 
@@ -29,6 +32,7 @@ export class MockState {
   private readonly calls = new Map<string, number>();
   private readonly seenModels = new Set<string>();
   private readonly heldStreams = new Set<() => void>();
+  private readonly bodies = new Map<string, unknown[]>();
 
   /** Sets (or replaces) the fault of `model`; `*` applies to every model. */
   setFault(model: string, fault: Fault): void {
@@ -59,7 +63,13 @@ export class MockState {
    *
    * @returns the 1-based number of this call to `model`.
    */
-  recordCall(model: string): number {
+  recordCall(model: string, body?: unknown): number {
+    if (body !== undefined) {
+      const bodies = this.bodies.get(model) ?? [];
+      bodies.push(body);
+      if (bodies.length > MAX_BODIES_PER_MODEL) bodies.shift();
+      this.bodies.set(model, bodies);
+    }
     const callNumber = (this.calls.get(model) ?? 0) + 1;
     this.calls.set(model, callNumber);
     this.seenModels.add(model);
@@ -81,6 +91,11 @@ export class MockState {
     return { fault: stored.fault, callNumber };
   }
 
+  /** The request bodies `model` received, oldest first (the last 50), so a test can check what a provider saw. */
+  receivedBodies(model: string): unknown[] {
+    return [...(this.bodies.get(model) ?? [])];
+  }
+
   /** Calls per model since the last reset, faulted calls included. */
   callCounts(): Record<string, number> {
     return Object.fromEntries(this.calls);
@@ -92,6 +107,7 @@ export class MockState {
 
   resetCalls(): void {
     this.calls.clear();
+    this.bodies.clear();
   }
 
   /** The default models followed by every other model a request named. */
@@ -131,6 +147,7 @@ export class MockState {
     this.releaseStreams();
     this.faults.clear();
     this.calls.clear();
+    this.bodies.clear();
     this.seenModels.clear();
   }
 }

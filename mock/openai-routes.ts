@@ -18,7 +18,7 @@ export function openAiRoutes(state: MockState): Router {
 async function handleChatCompletion(state: MockState, request: Request, response: Response): Promise<void> {
   const body = bodyRecord(request);
   const model = requestedModel(body);
-  const callNumber = model === undefined ? undefined : state.recordCall(model);
+  const callNumber = model === undefined ? undefined : state.recordCall(model, body);
 
   if (bearerToken(request) === undefined) {
     sendOpenAiError(response, 401, {

@@ -4,6 +4,7 @@ import { createApp } from '../api/create-app';
 import { listen } from '../api/listen';
 import { createStreamWorker } from '../worker/create-stream-worker';
 import { createWorker } from '../worker/create-worker';
+import { ConfigStore } from '../worker/config-store';
 import type { LoadedConfig } from '../worker/load-config';
 
 export interface EmbeddedGatewayOptions {
@@ -12,6 +13,8 @@ export interface EmbeddedGatewayOptions {
   taskQueue: string;
   config: LoadedConfig;
   env: Readonly<Record<string, string | undefined>>;
+  /** Watch this file (and SIGHUP) and apply a changed config to new requests. */
+  configPath?: string;
   apiHost: string;
   apiPort: number;
 }
@@ -20,6 +23,8 @@ export interface EmbeddedGateway {
   apiUrl: string;
   client: Client;
   worker: Worker;
+  /** The config in force (reloaded from `configPath` when it changes). */
+  store: ConfigStore;
   /** The activity-only worker that streams answers to this process's callers. */
   streamWorker: Worker;
   stop(): Promise<void>;
@@ -30,26 +35,26 @@ export interface EmbeddedGateway {
  * API start workflows eagerly on this worker (one round trip fewer).
  */
 export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Promise<EmbeddedGateway> {
+  const store = new ConfigStore(options.config, options.env);
+  const unwatch = options.configPath === undefined ? () => undefined : store.watch(options.configPath);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const worker = await createWorker({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    config: options.config,
-    env: options.env,
+    store,
   });
   const stream = await createStreamWorker({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    config: options.config,
-    env: options.env,
+    store,
   });
   const client = new Client({ connection, namespace: options.namespace });
   const running = Promise.all([worker.run(), stream.worker.run()]);
   const app = createApp({
     client,
-    config: options.config,
+    store,
     taskQueue: options.taskQueue,
     eagerStart: true,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
@@ -60,9 +65,11 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     apiUrl: server.url,
     client,
     worker,
+    store,
     streamWorker: stream.worker,
     stop() {
       stopped ??= (async () => {
+        unwatch();
         await server.close();
         if (worker.getState() === 'RUNNING') worker.shutdown();
         if (stream.worker.getState() === 'RUNNING') stream.worker.shutdown();

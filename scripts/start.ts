@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       taskQueue: settings.taskQueue,
       config,
       env: settings.env,
+      configPath: settings.configPath,
       apiHost: settings.apiHost,
       apiPort: settings.apiPort,
     });

@@ -4,7 +4,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createStreamActivities } from '../activities/create-stream-activities';
 import { StreamRelay } from '../activities/stream-relay';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
-import { createAdapters } from './create-worker';
+import type { ConfigStore } from './config-store';
 import type { LoadedConfig } from './load-config';
 
 export interface StreamWorker {
@@ -26,8 +26,8 @@ export async function createStreamWorker(options: {
   namespace: string;
   /** The gateway's task queue; the stream queue is named after it. */
   taskQueue: string;
-  config: LoadedConfig;
-  env: Readonly<Record<string, string | undefined>>;
+  /** The config in force (with its adapters). */
+  store: ConfigStore;
 }): Promise<StreamWorker> {
   const relay = new StreamRelay();
   const taskQueue = streamTaskQueueName(options.taskQueue);
@@ -35,9 +35,9 @@ export async function createStreamWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
-    activities: createStreamActivities({ config: options.config, adapters: createAdapters(options.config, options.env), relay }),
+    activities: createStreamActivities({ store: options.store, relay }),
     // Open streams get time to finish on a deploy.
-    shutdownGraceTime: maxStreamTimeout(options.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
+    shutdownGraceTime: maxStreamTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });
   return { worker, taskQueue, relay };
 }

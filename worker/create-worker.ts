@@ -1,17 +1,16 @@
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/create-activities';
-import type { ModelAdapter } from '../activities/providers/model-adapter';
-import { createModelAdapter } from '../activities/providers/registry';
+import { ObservedStats } from '../activities/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
-import { resolveApiKey, type LoadedConfig } from './load-config';
+import type { ConfigStore } from './config-store';
+import type { LoadedConfig } from './load-config';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  config: LoadedConfig;
-  /** Where provider keys are read from (by the names the config gives). */
-  env: Readonly<Record<string, string | undefined>>;
+  /** The config in force (with its adapters); reloads apply to new requests. */
+  store: ConfigStore;
   /** A prebuilt bundle; built (once per process) when absent. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -24,27 +23,9 @@ export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundlePromise;
 }
 
-/** Builds one adapter per configured provider; keys are resolved here and stay in this process. */
-export function createAdapters(config: LoadedConfig, env: CreateWorkerOptions['env']): Map<string, ModelAdapter> {
-  const adapters = new Map<string, ModelAdapter>();
-  for (const [providerId, provider] of Object.entries(config.config.providers)) {
-    adapters.set(
-      providerId,
-      createModelAdapter(provider.type, {
-        providerId,
-        baseUrl: provider.baseUrl,
-        apiKey: resolveApiKey(provider.apiKeyEnv, env),
-        requestTimeoutMs: provider.timeouts.requestMs,
-        streamTimeoutMs: provider.timeouts.streamMs,
-      }),
-    );
-  }
-  return adapters;
-}
-
 /** A worker that runs the gateway's workflows and provider activities. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const activities = createActivities({ config: options.config, adapters: createAdapters(options.config, options.env) });
+  const activities = createActivities({ store: options.store, stats: new ObservedStats() });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -52,7 +33,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     workflowBundle: options.workflowBundle ?? (await getWorkflowBundle()),
     activities,
     // In-flight LLM calls get time to finish on a deploy instead of being cut.
-    shutdownGraceTime: maxRequestTimeout(options.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
+    shutdownGraceTime: maxRequestTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });
 }
 

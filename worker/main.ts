@@ -1,20 +1,23 @@
 // Production entry: a worker process (scale these horizontally).
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigFile } from './load-config';
+import { ConfigStore } from './config-store';
 import { createWorker } from './create-worker';
 import { readSettings } from './settings';
 
 async function main(): Promise<void> {
   const settings = readSettings();
   const config = loadConfigFile(settings.configPath, settings.env);
+  // A changed config file (or SIGHUP) applies to new requests; running workflows keep their snapshot.
+  const store = new ConfigStore(config, settings.env);
+  const unwatch = store.watch(settings.configPath);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   try {
     const worker = await createWorker({
       connection,
       namespace: settings.temporalNamespace,
       taskQueue: settings.taskQueue,
-      config,
-      env: settings.env,
+      store,
     });
     console.error(
       JSON.stringify({ msg: 'worker started', taskQueue: settings.taskQueue, temporal: settings.temporalAddress, configVersion: config.version }),
@@ -22,6 +25,7 @@ async function main(): Promise<void> {
     // Runtime's default shutdown signals (SIGINT, SIGTERM, …) drain the worker; run() resolves after.
     await worker.run();
   } finally {
+    unwatch();
     await connection.close();
   }
 }

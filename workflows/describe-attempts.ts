@@ -1,5 +1,5 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
-import type { Attempt } from '../common/response-schema';
+import type { Attempt, RouteSummary } from '../common/response-schema';
 import type { RoutePlan } from '../common/routing-snapshot-schema';
 
 /** Activity summary shown in the Temporal UI, e.g. `anthropic/claude-haiku (fallback 1 of 2)`. */
@@ -15,14 +15,57 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
       `| ${attempt.position} | ${attempt.provider} | ${attempt.model} | ${attempt.outcome} | ${attempt.failureType ?? ''} | ${attempt.tries} | ${Math.round(attempt.durationMs)} | ${escapeCell(attempt.message ?? '')} |`,
   );
   const rejected = plan.rejected.map((model) => `- ${model.modelId}: ${model.reason}`);
+  const facts = [
+    plan.taskClass === undefined ? undefined : `task class \`${plan.taskClass}\``,
+    plan.criticality === undefined ? undefined : `criticality \`${plan.criticality}\``,
+    plan.sensitivity === undefined ? undefined : `sensitivity \`${plan.sensitivity}\``,
+    plan.promptTokens === undefined ? undefined : `~${plan.promptTokens} prompt tokens`,
+    plan.findings && Object.keys(plan.findings).length > 0
+      ? `found ${Object.entries(plan.findings).map(([kind, count]) => `${count} ${kind}`).join(', ')}`
+      : undefined,
+    plan.required && plan.required.length > 0 ? `needs ${plan.required.join(', ')}` : undefined,
+  ].filter((fact) => fact !== undefined);
+  const scored = plan.strategy === 'scored';
+  const candidates = plan.candidates.map(
+    (candidate, index) =>
+      `| ${index + 1} | ${candidate.providerId}/${candidate.modelId} | ${scored ? (candidate.score ?? '') : ''} | ${
+        candidate.parts ? `q ${candidate.parts.quality} · $ ${candidate.parts.cost} · lat ${candidate.parts.latency} · ok ${candidate.parts.success} · fit ${candidate.parts.fit}` : ''
+      } | ${candidate.estimatedCostUsd ?? ''} | ${candidate.redact ? 'yes' : ''} |`,
+  );
   return [
-    `**Route** \`${plan.resolvedFrom}\` · config \`${configVersion}\``,
+    `**Route** \`${plan.resolvedFrom}\` (${plan.strategy}) · config \`${configVersion}\``,
+    ...(facts.length > 0 ? ['', facts.join(' · ')] : []),
+    ...(plan.refused ? ['', `**Refused**: ${plan.refused}`] : []),
     '',
-    '| # | provider | model | outcome | failure | tries | ms | message |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows,
+    '| # | candidate | score | parts | worst-case $ | redacted |',
+    '|---|---|---|---|---|---|',
+    ...candidates,
     ...(rejected.length > 0 ? ['', '**Rejected**', ...rejected] : []),
+    ...(rows.length > 0
+      ? ['', '**Attempts**', '', '| # | provider | model | outcome | failure | tries | ms | message |', '|---|---|---|---|---|---|---|---|', ...rows]
+      : []),
   ].join('\n');
+}
+
+/** The decision as the response carries it (`gateway.route`). */
+export function routeSummary(plan: RoutePlan): RouteSummary {
+  return {
+    resolvedFrom: plan.resolvedFrom,
+    strategy: plan.strategy,
+    ...(plan.taskClass === undefined ? {} : { taskClass: plan.taskClass }),
+    ...(plan.criticality === undefined ? {} : { criticality: plan.criticality }),
+    ...(plan.sensitivity === undefined ? {} : { sensitivity: plan.sensitivity }),
+    ...(plan.promptTokens === undefined ? {} : { promptTokens: plan.promptTokens }),
+    ...(plan.findings && Object.keys(plan.findings).length > 0 ? { findings: plan.findings } : {}),
+    candidates: plan.candidates.map((candidate) => ({
+      model: candidate.modelId,
+      provider: candidate.providerId,
+      ...(candidate.score === undefined ? {} : { score: candidate.score }),
+      ...(candidate.estimatedCostUsd === undefined ? {} : { estimatedCostUsd: candidate.estimatedCostUsd }),
+      ...(candidate.redact ? { redacted: true } : {}),
+    })),
+    rejected: plan.rejected.map((model) => ({ model: model.modelId, reason: model.reason })),
+  };
 }
 
 function escapeCell(text: string): string {

@@ -15,6 +15,7 @@ import type { CallModelResult, GatewayActivities } from '../activities/create-ac
 import type { StreamActivities } from '../activities/create-stream-activities';
 import {
   ACTIVITY_TIMEOUT_MARGIN_MS,
+  AUTO_ROUTE,
   FALLBACK_MODEL_ID,
   ROUTING_SNAPSHOT_TIMEOUT_MS,
   STREAM_PICKUP_TIMEOUT_MS,
@@ -30,7 +31,7 @@ import {
   PROVIDER_ATTRIBUTE,
 } from '../common/search-attributes';
 import { classifyActivityFailure } from './classify-activity-failure';
-import { activitySummary, attemptTable } from './describe-attempts';
+import { activitySummary, attemptTable, routeSummary } from './describe-attempts';
 import { planRoute } from './plan-route';
 import { progressQuery, type RequestProgress } from './progress-query';
 
@@ -61,10 +62,20 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   const progress: RequestProgress = { phase: 'routing', position: 0, chainLength: 0, current: null, attempts };
   setHandler(progressQuery, () => progress);
 
-  const snapshot = await getRoutingSnapshot();
-  const plan = planRoute(request, snapshot);
+  const snapshot = await getRoutingSnapshot(request);
+  const plan = planRoute(request, snapshot, { streaming: delivery.streamTaskQueue !== undefined });
+  // The decision is on the workflow's page from the start, and again with the attempts at the end.
+  setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
+  if (plan.refused !== undefined) throw ApplicationFailure.nonRetryable(plan.refused, 'InvalidRequest');
   if (plan.candidates.length === 0) {
-    throw ApplicationFailure.nonRetryable(`model "${request.model}" is not configured`, 'InvalidRequest');
+    const known = snapshot.models[request.model] ?? snapshot.routes[request.model] ?? snapshot.taskClasses?.[request.model];
+    const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
+    throw ApplicationFailure.nonRetryable(
+      known || request.model === AUTO_ROUTE
+        ? `no configured model may serve this request${reasons ? ` (${reasons})` : ''}`
+        : `model "${request.model}" is not configured`,
+      'InvalidRequest',
+    );
   }
 
   const chainLength = plan.candidates.length;
@@ -86,6 +97,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       modelId: candidate.modelId,
       providerId: candidate.providerId,
       upstreamModel: candidate.upstreamModel,
+      ...(candidate.redact ? { redact: true } : {}),
     };
     progress.position = position;
     progress.current = { model: candidate.modelId, provider: candidate.providerId, streaming: streamTaskQueue !== undefined };
@@ -168,6 +180,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     fallbacks,
     attempts,
     configVersion: snapshot.configVersion,
+    route: routeSummary(plan),
     warnings: output.warnings,
     createdAt: new Date(Date.now()).toISOString(),
   };

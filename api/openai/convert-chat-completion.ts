@@ -11,7 +11,6 @@ export function toCanonicalRequest(
   context: { requestId: string; tenantId: string },
 ): CanonicalRequest {
   const stop = body.stop == null ? undefined : Array.isArray(body.stop) ? body.stop : [body.stop];
-  const metadata = body.metadata ?? {};
   return {
     requestId: context.requestId,
     tenantId: context.tenantId,
@@ -31,11 +30,8 @@ export function toCanonicalRequest(
       stop,
       seed: body.seed ?? undefined,
     },
-    tags: {
-      taskClass: metadata.task_class,
-      sensitivity: metadata.sensitivity,
-      criticality: metadata.criticality,
-    },
+    // Routing tags (headers or `metadata`) are read and checked by the route, not here.
+    tags: {},
     user: body.user,
   };
 }

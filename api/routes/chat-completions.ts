@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { GatewayConfig } from '../../common/config-schema';
+import type { ConfigStore } from '../../worker/config-store';
 import { HttpError } from '../http-error';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
 import { createChatCompletionStream } from '../openai/chat-completion-stream';
@@ -9,7 +9,7 @@ import type { RequestRunnerOptions } from '../run-request';
 import { serveRequest } from '../serve-request';
 
 /** `POST /v1/chat/completions`: OpenAI-compatible, answered by `llmRequestWorkflow`. */
-export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunnerOptions): Router {
+export function chatCompletionsRouter(store: ConfigStore, runner: RequestRunnerOptions): Router {
   const router = Router();
   router.post('/v1/chat/completions', async (request, response) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
@@ -21,9 +21,10 @@ export function chatCompletionsRouter(config: GatewayConfig, runner: RequestRunn
     }
     const includeUsage = body.stream_options?.include_usage === true;
     await serveRequest(request, response, {
-      config,
+      store,
       runner,
       model: body.model,
+      metadata: body.metadata ?? undefined,
       toCanonical: (ids) => toCanonicalRequest(body, ids),
       render: toChatCompletion,
       stream: body.stream === true ? ({ requestId }) => createChatCompletionStream({ requestId, includeUsage }) : undefined,

@@ -7,6 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ZodError } from 'zod';
 import { GatewayClient } from '../../client/gateway-client';
 import { createStreamWorker } from '../../worker/create-stream-worker';
+import { ConfigStore } from '../../worker/config-store';
 import { loadConfigFile } from '../../worker/load-config';
 import { startHarness, type Harness } from '../support/gateway-harness';
 
@@ -68,8 +69,7 @@ test('stream() hands over each piece while the model is still answering, then th
     connection,
     namespace: 'default',
     taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
-    config: loadConfigFile(harness.configFile, harness.env),
-    env: harness.env,
+    store: new ConfigStore(loadConfigFile(harness.configFile, harness.env), harness.env),
   });
   const running = streamWorker.worker.run();
   try {

@@ -65,7 +65,7 @@ test('tool use and tool results round-trip in Anthropic blocks', async () => {
 test('models.list() of the Anthropic SDK gets the configured models in Anthropic format', async () => {
   const ids = [];
   for await (const model of anthropic.models.list()) ids.push(model.id);
-  assert.deepEqual(ids.sort(), ['default', 'model-a', 'model-b', 'model-c']);
+  assert.deepEqual(ids.sort(), ['chat', 'default', 'model-a', 'model-b', 'model-c', 'model-small', 'summarize']);
 });
 
 test('errors use Anthropic error bodies with the right status', async () => {

@@ -93,8 +93,8 @@ test('usage and max_tokens: a length stop reports finish_reason length and token
   assert.equal(completion.usage?.total_tokens, (completion.usage?.prompt_tokens ?? 0) + 2);
 });
 
-test('GET /v1/models lists configured models and routes in OpenAI format', async () => {
+test('GET /v1/models lists configured models, routes and task classes in OpenAI format', async () => {
   const ids = [];
   for await (const model of openai.models.list()) ids.push(model.id);
-  assert.deepEqual(ids.sort(), ['default', 'model-a', 'model-b', 'model-c']);
+  assert.deepEqual(ids.sort(), ['chat', 'default', 'model-a', 'model-b', 'model-c', 'model-small', 'summarize']);
 });

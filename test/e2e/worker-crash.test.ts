@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
 import { createApp } from '../../api/create-app';
 import { listen, type RunningServer } from '../../api/listen';
+import { ConfigStore } from '../../worker/config-store';
 import { loadConfigFile } from '../../worker/load-config';
 import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 
@@ -39,7 +40,7 @@ before(async () => {
   connection = await Connection.connect({ address: harness.devServer.address });
   const client = new Client({ connection });
   const config = loadConfigFile(harness.configFile, harness.env);
-  api = await listen(createApp({ client, config, taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }), '127.0.0.1', 0);
+  api = await listen(createApp({ client, store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }), '127.0.0.1', 0);
 });
 
 after(async () => {

@@ -110,3 +110,15 @@ test('a fault body that is not JSON is rejected with a JSON 400', async () => {
   const answer = (await response.json()) as { error: { message: string } };
   assert.equal(typeof answer.error.message, 'string');
 });
+
+test('the bodies a model received can be read back, and a reset forgets them', async () => {
+  await askOpenAi('recorded');
+  await anthropic.messages.create({ model: 'recorded', max_tokens: 5, messages: [{ role: 'user', content: 'second' }] });
+  const bodies = (await control.receivedRequests('recorded')) as { messages: { content: unknown }[] }[];
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[0]?.messages[0]?.content, 'count me');
+  assert.equal(bodies[1]?.messages[0]?.content, 'second');
+  assert.deepEqual(await control.receivedRequests('never-called'), []);
+  await control.resetCalls();
+  assert.deepEqual(await control.receivedRequests('recorded'), []);
+});

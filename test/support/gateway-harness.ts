@@ -14,6 +14,8 @@ import { parseConfig } from '../../worker/load-config';
 /** Tenant keys the harness config accepts. */
 export const TENANT_KEY = 'test-tenant-key-alpha';
 export const OTHER_TENANT_KEY = 'test-tenant-key-beta';
+/** Tenant `gamma`, whose requests default to the `summarize` task class and `confidential` data. */
+export const GAMMA_TENANT_KEY = 'test-tenant-key-gamma';
 
 /** Provider timeouts/retries small enough that failover tests finish in seconds. */
 export const TEST_RETRY = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 2, maximumIntervalMs: 200, maxRetryAfterMs: 3_000 };
@@ -35,14 +37,59 @@ export function harnessConfig(mockUrl: string, timeouts: HarnessTimeouts = TEST_
       'mock-local': { type: 'openai-compatible', baseUrl: `${mockUrl}/v1`, retry: TEST_RETRY, timeouts },
     },
     models: {
-      'model-a': { provider: 'mock-openai', fallbacks: ['model-b', 'model-c'] },
-      'model-b': { provider: 'mock-anthropic', fallbacks: ['model-c'] },
-      'model-c': { provider: 'mock-local' },
+      'model-a': {
+        provider: 'mock-openai',
+        approvedFor: ['public', 'internal'],
+        fallbacks: ['model-b', 'model-c'],
+        contextWindow: 128_000,
+        pricing: { inputPerMillionUsd: 5, outputPerMillionUsd: 15 },
+        quality: { default: 0.9 },
+      },
+      'model-b': {
+        provider: 'mock-anthropic',
+        approvedFor: ['public', 'internal'],
+        fallbacks: ['model-c'],
+        contextWindow: 200_000,
+        pricing: { inputPerMillionUsd: 3, outputPerMillionUsd: 15 },
+        quality: { default: 0.8 },
+      },
+      'model-c': {
+        provider: 'mock-local',
+        contextWindow: 32_000,
+        capabilities: ['tools', 'json_object', 'json_schema', 'streaming'],
+        pricing: { inputPerMillionUsd: 0, outputPerMillionUsd: 0 },
+        selfHosted: true,
+        openSource: true,
+        approvedFor: ['public', 'internal', 'confidential'],
+        quality: { default: 0.4 },
+      },
+      // Cheap, but its window holds only short prompts.
+      'model-small': {
+        provider: 'mock-openai',
+        approvedFor: ['public', 'internal'],
+        contextWindow: 300,
+        pricing: { inputPerMillionUsd: 0.1, outputPerMillionUsd: 0.4 },
+        quality: { default: 0.6 },
+      },
     },
     routes: { default: ['model-a', 'model-b', 'model-c'] },
+    taskClasses: {
+      summarize: { models: ['model-small', 'model-b', 'model-a', 'model-c'] },
+      chat: { models: ['model-a', 'model-b', 'model-c'] },
+    },
     defaultRoute: 'default',
     fallback: { message: 'deterministic fallback answer' },
-    tenants: { alpha: { keySha256: [hashKey(TENANT_KEY)] }, beta: { keySha256: [hashKey(OTHER_TENANT_KEY)] } },
+    tenants: {
+      alpha: { keySha256: [hashKey(TENANT_KEY)] },
+      beta: { keySha256: [hashKey(OTHER_TENANT_KEY)] },
+      gamma: { keySha256: [hashKey(GAMMA_TENANT_KEY)], defaults: { taskClass: 'summarize', sensitivity: 'confidential' } },
+    },
+    sensitivity: {
+      classes: ['public', 'internal', 'confidential', 'restricted'],
+      default: 'internal',
+      actions: { public: 'allow', internal: 'redact', confidential: 'allow', restricted: 'refuse' },
+      detect: { email: 'internal', phone: 'internal', payment_card: 'internal', iban: 'internal', national_id: 'confidential', secret: 'confidential' },
+    },
   };
 }
 
@@ -92,6 +139,7 @@ export async function startHarness(
           taskQueue,
           config,
           env,
+          configPath: configFile,
           apiHost: '127.0.0.1',
           apiPort: 0,
         });

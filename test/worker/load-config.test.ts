@@ -34,6 +34,15 @@ test('defaults fill retry and timeout settings', () => {
   assert.deepEqual(config.models['gpt-4o-mini']?.fallbacks, []);
 });
 
+test('routing policy has defaults: every capability, three sensitivity classes, three criticality tiers', () => {
+  const { config } = parseConfig(valid);
+  assert.deepEqual(config.sensitivity.classes, ['public', 'internal', 'confidential']);
+  assert.equal(config.sensitivity.default, 'internal');
+  assert.deepEqual(Object.keys(config.criticality.tiers), ['low', 'normal', 'high']);
+  assert.equal(config.models['gpt-4o-mini']?.capabilities, undefined);
+  assert.equal(config.models['gpt-4o-mini']?.selfHosted, false);
+});
+
 test('the version changes with the content and not with key order', () => {
   const reordered = { tenants: valid.tenants, defaultRoute: 'default', routes: valid.routes, models: valid.models, providers: valid.providers };
   assert.equal(parseConfig(valid).version, parseConfig(reordered).version);
@@ -49,6 +58,13 @@ test('errors name the bad field', () => {
     [{ ...valid, providers: { openai: { ...valid.providers.openai, baseUrl: 'not a url' } } }, /providers\.openai\.baseUrl/],
     [{ ...valid, providers: { openai: { ...valid.providers.openai, typo: 1 } } }, /providers\.openai.*typo/],
     [{ ...valid, providers: { openai: { ...valid.providers.openai, type: 'gemini' } } }, /providers\.openai\.type/],
+    [{ ...valid, taskClasses: { chat: { models: ['ghost'] } } }, /taskClasses\.chat\.models\.0: unknown model "ghost"/],
+    [{ ...valid, defaultTaskClass: 'chat' }, /defaultTaskClass: unknown task class "chat"/],
+    [{ ...valid, models: { 'gpt-4o-mini': { provider: 'openai', approvedFor: ['secret'] } } }, /models\.gpt-4o-mini\.approvedFor\.0: unknown sensitivity class "secret"/],
+    [{ ...valid, models: { 'gpt-4o-mini': { provider: 'openai', capabilities: ['telepathy'] } } }, /models\.gpt-4o-mini\.capabilities/],
+    [{ ...valid, models: { 'gpt-4o-mini': { provider: 'openai', quality: { code: 2 } } } }, /models\.gpt-4o-mini\.quality\.code/],
+    [{ ...valid, tenants: { t: { keySha256: ['a'.repeat(64)], defaults: { criticality: 'urgent' } } } }, /tenants\.t\.defaults\.criticality: unknown criticality tier "urgent"/],
+    [{ ...valid, sensitivity: { classes: ['open'], default: 'closed' } }, /sensitivity\.default: unknown sensitivity class "closed"/],
   ];
   for (const [raw, message] of cases) {
     assert.throws(() => parseConfig(raw), (error: unknown) => error instanceof ConfigError && message.test(error.message));

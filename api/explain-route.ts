@@ -1,0 +1,31 @@
+import { assessRequest } from '../activities/assess-request';
+import { routingSnapshotOf } from '../activities/build-routing-snapshot';
+import type { CanonicalRequest } from '../common/request-schema';
+import type { RoutePlan } from '../common/routing-snapshot-schema';
+import type { LoadedConfig } from '../worker/load-config';
+import { planRoute, type PlanOptions } from '../workflows/plan-route';
+import { HttpError } from './http-error';
+
+/**
+ * The route the gateway would take for `request` under `loaded`, computed
+ * here without calling any model: the same assessment and the same pure
+ * `planRoute` the workflow runs. The workflow's own decision may still differ
+ * where it depends on the worker's live observations (latency, success).
+ */
+export function explainRoute(request: CanonicalRequest, loaded: LoadedConfig, options: PlanOptions = {}): RoutePlan & { configVersion: string } {
+  const snapshot = { ...routingSnapshotOf(loaded), assessment: assessRequest(request, loaded.config) };
+  return { ...planRoute(request, snapshot, options), configVersion: loaded.version };
+}
+
+/** Refuses, before anything starts, a request that policy refuses or that no model may serve. */
+export function assertRoutable(plan: RoutePlan): void {
+  if (plan.refused !== undefined) {
+    throw new HttpError(400, 'invalid_request_error', plan.refused, { code: 'sensitive_data_refused' });
+  }
+  if (plan.candidates.length === 0) {
+    const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
+    throw new HttpError(400, 'invalid_request_error', `no configured model may serve this request${reasons ? ` (${reasons})` : ''}`, {
+      code: 'no_eligible_model',
+    });
+  }
+}

@@ -1,0 +1,58 @@
+import { Router } from 'express';
+import type { ConfigStore } from '../../worker/config-store';
+import { explainRoute } from '../explain-route';
+import { HttpError } from '../http-error';
+import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
+import { toCanonicalRequest } from '../openai/convert-chat-completion';
+import { parseBody } from '../parse-body';
+import { readPolicyTags } from '../policy-tags';
+
+/**
+ * `POST /v1/route/explain`: the route a chat completion body (with the same
+ * `x-gateway-*` headers or `metadata`) would take, calling no model and
+ * starting nothing: the assessment, the candidates with their scores, the
+ * rejected models with their reasons, and the config version.
+ */
+export function routeExplainRouter(store: ConfigStore): Router {
+  const router = Router();
+  router.post('/v1/route/explain', (request, response) => {
+    const body = parseBody(ChatCompletionRequestSchema, request.body);
+    const loaded = store.config;
+    const { config } = loaded;
+    const model = body.model;
+    if (model !== 'auto' && !config.models[model] && !config.routes[model] && !config.taskClasses[model]) {
+      throw new HttpError(404, 'not_found_error', `The model \`${model}\` does not exist`, { param: 'model', code: 'model_not_found' });
+    }
+    const tenantId = response.locals.tenantId as string;
+    const canonical = {
+      ...toCanonicalRequest(body, { requestId: 'route-explain', tenantId }),
+      tags: readPolicyTags(request, body.metadata ?? undefined, config),
+    };
+    const plan = explainRoute(canonical, loaded, { streaming: body.stream === true });
+    response.json({
+      object: 'gateway.route_explanation',
+      config_version: plan.configVersion,
+      model,
+      resolved_from: plan.resolvedFrom,
+      strategy: plan.strategy,
+      task_class: plan.taskClass ?? null,
+      criticality: plan.criticality ?? null,
+      sensitivity: plan.sensitivity ?? null,
+      prompt_tokens: plan.promptTokens ?? null,
+      findings: plan.findings ?? {},
+      required_capabilities: plan.required ?? [],
+      refused: plan.refused ?? null,
+      candidates: plan.candidates.map((candidate) => ({
+        model: candidate.modelId,
+        provider: candidate.providerId,
+        reason: candidate.reason,
+        score: candidate.score ?? null,
+        parts: candidate.parts ?? null,
+        estimated_cost_usd: candidate.estimatedCostUsd ?? null,
+        redacted: candidate.redact === true,
+      })),
+      rejected: plan.rejected.map((model) => ({ model: model.modelId, reason: model.reason })),
+    });
+  });
+  return router;
+}
