@@ -29,7 +29,7 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
   const candidates = plan.candidates.map(
     (candidate, index) =>
       `| ${index + 1} | ${candidate.providerId}/${candidate.modelId} | ${scored ? (candidate.score ?? '') : ''} | ${
-        candidate.parts ? `q ${candidate.parts.quality} · $ ${candidate.parts.cost} · lat ${candidate.parts.latency} · ok ${candidate.parts.success} · fit ${candidate.parts.fit}` : ''
+        candidate.parts ? `quality ${candidate.parts.quality} · cost ${candidate.parts.cost} · latency ${candidate.parts.latency} · success ${candidate.parts.success} · fit ${candidate.parts.fit}` : ''
       } | ${candidate.estimatedCostUsd ?? ''} | ${candidate.redact ? 'yes' : ''} |`,
   );
   return [
@@ -37,7 +37,7 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
     ...(facts.length > 0 ? ['', facts.join(' · ')] : []),
     ...(plan.refused ? ['', `**Refused**: ${plan.refused}`] : []),
     '',
-    '| # | candidate | score | parts | worst-case $ | redacted |',
+    '| # | candidate | score | parts | worst-case USD | redacted |',
     '|---|---|---|---|---|---|',
     ...candidates,
     ...(rejected.length > 0 ? ['', '**Rejected**', ...rejected] : []),
@@ -69,5 +69,6 @@ export function routeSummary(plan: RoutePlan): RouteSummary {
 }
 
 function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200);
+  // `$` would start TeX in the UI's markdown.
+  return text.replace(/\|/g, '\\|').replace(/\$/g, '\\$').replace(/\n/g, ' ').slice(0, 200);
 }

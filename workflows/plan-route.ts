@@ -49,7 +49,8 @@ type SnapshotModel = RoutingSnapshot['models'][string];
  * the prompt (plus `max_tokens`) must fit its window; its worst-case cost must
  * be under the cost ceiling; its latency under the latency budget. A scored
  * chain is ordered by the criticality tier's weighted score of quality,
- * cost, latency, success rate and fit; ties keep config order.
+ * cost, latency, success rate and fit, scaled by the success rate (a failed
+ * attempt is worth nothing); ties keep config order.
  */
 export function planRoute(
   request: Pick<CanonicalRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'output' | 'sampling' | 'tags'>,
@@ -127,7 +128,8 @@ export function planRoute(
         taskClass: source.taskClass,
         observed: snapshot.observed?.[entry.candidate.modelId],
       });
-      const score = weightedScore(parts, weights);
+      // A failed attempt is worth nothing: the weighted score is scaled by the chance the model answers.
+      const score = weightedScore(parts, weights) * parts.success;
       entry.candidate.score = roundTo(score, 4);
       entry.candidate.parts = roundParts(parts);
       return { ...entry, score };
@@ -263,7 +265,7 @@ function rejection(
   if (tags.costCeilingUsd !== undefined) {
     if (context.estimatedCostUsd === undefined) return 'no prices configured, so the cost ceiling cannot be checked';
     if (context.estimatedCostUsd > tags.costCeilingUsd) {
-      return `worst-case cost $${formatUsd(context.estimatedCostUsd)} is over the $${formatUsd(tags.costCeilingUsd)} ceiling`;
+      return `worst-case cost ${formatUsd(context.estimatedCostUsd)} USD is over the ${formatUsd(tags.costCeilingUsd)} USD ceiling`;
     }
   }
   if (tags.latencyBudgetMs !== undefined) {
@@ -334,6 +336,7 @@ function roundTo(value: number, digits: number): number {
   return Math.round(value * factor) / factor;
 }
 
+/** USD with up to six decimals and no trailing zeros: `0.01`, `0.061536`. */
 function formatUsd(value: number): string {
-  return value < 0.01 ? value.toPrecision(2) : value.toFixed(4);
+  return value.toFixed(6).replace(/\.?0+$/, '');
 }

@@ -58,3 +58,107 @@ test('an unknown model yields no candidates', () => {
 test('the same inputs always give the same plan', () => {
   assert.deepEqual(planRoute(ask('a'), snapshot), planRoute(ask('a'), snapshot));
 });
+
+/** A policy snapshot: three models of one task class, the default sensitivity and criticality. */
+function policySnapshot(overrides: Partial<RoutingSnapshot> = {}): RoutingSnapshot {
+  return {
+    ...snapshot,
+    models: {
+      premium: { provider: 'p1', upstreamModel: 'premium', fallbacks: [], pricing: { inputPerMillionUsd: 5, outputPerMillionUsd: 15 }, quality: { default: 0.9 } },
+      cheap: { provider: 'p1', upstreamModel: 'cheap', fallbacks: [], pricing: { inputPerMillionUsd: 0.1, outputPerMillionUsd: 0.4 }, quality: { default: 0.6 } },
+      local: {
+        provider: 'p2',
+        upstreamModel: 'local',
+        fallbacks: [],
+        pricing: { inputPerMillionUsd: 0, outputPerMillionUsd: 0 },
+        quality: { default: 0.3 },
+        selfHosted: true,
+        openSource: true,
+        approvedFor: ['public', 'internal', 'confidential'],
+      },
+    },
+    taskClasses: { chat: ['premium', 'cheap', 'local'] },
+    criticality: {
+      default: 'normal',
+      tiers: {
+        low: { weights: { cost: 0.5, latency: 0.15, success: 0.15, quality: 0.1, fit: 0.1 }, openSourceLast: false },
+        normal: { weights: { quality: 0.3, cost: 0.2, latency: 0.15, success: 0.2, fit: 0.15 }, openSourceLast: false },
+        high: { weights: { quality: 0.5, success: 0.25, latency: 0.1, cost: 0, fit: 0.15 }, openSourceLast: true },
+      },
+    },
+    sensitivity: {
+      classes: ['public', 'internal', 'confidential'],
+      default: 'internal',
+      actions: { internal: 'redact' },
+      detect: { payment_card: 'internal', secret: 'confidential' },
+    },
+    ...overrides,
+  };
+}
+
+function withAssessment(base: RoutingSnapshot, assessment: Partial<NonNullable<RoutingSnapshot['assessment']>>): RoutingSnapshot {
+  return { ...base, assessment: { promptTokens: 20, findings: {}, tags: {}, ...assessment } };
+}
+
+test('criticality orders a task class: low puts the cheapest first, high the best, open weights last', () => {
+  const order = (criticality: string) =>
+    planRoute(ask('chat'), withAssessment(policySnapshot(), { tags: { criticality } })).candidates.map((candidate) => candidate.modelId);
+  assert.deepEqual(order('low'), ['local', 'cheap', 'premium']);
+  assert.deepEqual(order('high'), ['premium', 'cheap', 'local']);
+  const plan = planRoute(ask('chat'), withAssessment(policySnapshot(), { tags: { criticality: 'high' } }));
+  assert.equal(plan.strategy, 'scored');
+  assert.equal(plan.criticality, 'high');
+  assert.ok(plan.candidates.every((candidate) => candidate.score !== undefined && candidate.parts !== undefined));
+});
+
+test('what a model has been seen to do moves it down: failures lower its success part', () => {
+  const healthy = planRoute(ask('chat'), withAssessment(policySnapshot(), { tags: { criticality: 'high' } }));
+  const failing = planRoute(
+    ask('chat'),
+    withAssessment(policySnapshot({ observed: { premium: { successes: 1, failures: 30, latencyMs: 400 } } }), { tags: { criticality: 'high' } }),
+  );
+  assert.equal(healthy.candidates[0]?.modelId, 'premium');
+  assert.equal(failing.candidates[0]?.modelId, 'cheap');
+  assert.ok((failing.candidates.find((candidate) => candidate.modelId === 'premium')?.parts?.success ?? 1) < 0.1);
+});
+
+test('a latency budget skips a model whose observed (or typical) latency is over it', () => {
+  const plan = planRoute(
+    ask('chat'),
+    withAssessment(policySnapshot({ observed: { premium: { successes: 5, failures: 0, latencyMs: 2_500 } } }), { tags: { latencyBudgetMs: 1_000 } }),
+  );
+  assert.deepEqual(plan.rejected, [{ modelId: 'premium', reason: 'observed latency 2500 ms is over the 1000 ms budget' }]);
+});
+
+test('detected data raises the class: a secret leaves only the approved model, a card marks external models for redaction', () => {
+  const secret = planRoute(ask('chat'), withAssessment(policySnapshot(), { findings: { secret: 1 } }));
+  assert.equal(secret.sensitivity, 'confidential');
+  assert.deepEqual(secret.candidates.map((candidate) => candidate.modelId), ['local']);
+  assert.ok(secret.rejected.every((model) => model.reason === 'not approved for confidential data'));
+
+  const card = planRoute(ask('chat'), withAssessment(policySnapshot(), { findings: { payment_card: 1 }, tags: { sensitivity: 'public' } }));
+  assert.equal(card.sensitivity, 'internal');
+  assert.deepEqual(
+    Object.fromEntries(card.candidates.map((candidate) => [candidate.modelId, candidate.redact === true])),
+    { premium: true, cheap: true, local: false },
+  );
+  const clean = planRoute(ask('chat'), withAssessment(policySnapshot(), {}));
+  assert.ok(clean.candidates.every((candidate) => candidate.redact === undefined));
+});
+
+test('a named model keeps its fallback order; constraints still filter it', () => {
+  const base = policySnapshot();
+  const models = { ...base.models, premium: { ...base.models.premium!, fallbacks: ['cheap', 'local'] } };
+  const plan = planRoute(ask('premium'), withAssessment({ ...base, models }, { tags: { costCeilingUsd: 0.01 } }));
+  assert.equal(plan.strategy, 'ordered');
+  assert.deepEqual(plan.candidates.map((candidate) => candidate.modelId), ['cheap', 'local']);
+  // 20 prompt tokens × $5/M + 4096 output tokens × $15/M.
+  assert.deepEqual(plan.rejected, [{ modelId: 'premium', reason: 'worst-case cost 0.06154 USD is over the 0.01 USD ceiling' }]);
+});
+
+test('auto without a task class uses the default route; with one, the task class', () => {
+  assert.equal(planRoute(ask('auto'), withAssessment(policySnapshot(), {})).resolvedFrom, 'default');
+  const scored = planRoute(ask('auto'), withAssessment(policySnapshot({ defaultTaskClass: 'chat' }), {}));
+  assert.equal(scored.resolvedFrom, 'chat');
+  assert.equal(scored.strategy, 'scored');
+});
