@@ -1,3 +1,4 @@
+import { own } from '../common/own';
 import type { GatewayConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { RequestAssessment } from '../common/routing-snapshot-schema';
@@ -15,7 +16,7 @@ export function assessRequest(
   request: Pick<CanonicalRequest, 'tenantId' | 'messages' | 'tools' | 'tags'>,
   config: Pick<GatewayConfig, 'tenants'>,
 ): RequestAssessment {
-  const defaults = config.tenants[request.tenantId]?.defaults ?? {};
+  const defaults = own(config.tenants, request.tenantId)?.defaults ?? {};
   const tags: RequestAssessment['tags'] = { ...defaults };
   for (const [key, value] of Object.entries(request.tags)) {
     if (value !== undefined) Object.assign(tags, { [key]: value });

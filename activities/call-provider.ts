@@ -1,4 +1,5 @@
 import { activityInfo, type ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { own } from '../common/own';
 import { GatewayError } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
@@ -49,7 +50,7 @@ export async function callProvider(
   const context = Context.current();
   const { attempt } = activityInfo();
   const { loaded, adapters } = store.current;
-  const provider = loaded.config.providers[target.providerId];
+  const provider = own(loaded.config.providers, target.providerId);
   const adapter = adapters.get(target.providerId);
   if (!provider || !adapter) {
     const error = new GatewayError('AccessDenied', `provider "${target.providerId}" is not configured on this worker`, {

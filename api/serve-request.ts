@@ -19,6 +19,7 @@ import {
   type StreamingOptions,
 } from './run-request';
 import type { StreamRenderer } from './stream-renderer';
+import { own } from '../common/own';
 
 /**
  * What every dialect's route does once its body is validated: check the
@@ -43,7 +44,7 @@ export async function serveRequest(
   const { model } = options;
   const loaded = options.store.config;
   const { config } = loaded;
-  if (model !== AUTO_ROUTE && !config.models[model] && !config.routes[model] && !config.taskClasses[model]) {
+  if (model !== AUTO_ROUTE && !own(config.models, model) && !own(config.routes, model) && !own(config.taskClasses, model)) {
     throw new HttpError(404, 'not_found_error', `The model \`${model}\` does not exist`, { param: 'model', code: 'model_not_found' });
   }
   const tags = readPolicyTags(request, options.metadata, config);

@@ -1,5 +1,6 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { z } from 'zod';
+import { own } from './own';
 import { SENSITIVE_DATA_KINDS } from './sensitive-data-kinds';
 
 /** Temporal retry policy for one provider's activity, in config terms. */
@@ -233,27 +234,27 @@ export const GatewayConfigSchema = z
     checkClass(config.sensitivity.default, ['sensitivity', 'default']);
     for (const name of Object.keys(config.sensitivity.actions)) checkClass(name, ['sensitivity', 'actions', name]);
     for (const [kind, name] of Object.entries(config.sensitivity.detect)) checkClass(name, ['sensitivity', 'detect', kind]);
-    if (!config.criticality.tiers[config.criticality.default]) {
+    if (!own(config.criticality.tiers, config.criticality.default)) {
       ctx.addIssue({ code: 'custom', path: ['criticality', 'default'], message: `unknown criticality tier "${config.criticality.default}"` });
     }
     for (const [name, taskClass] of Object.entries(config.taskClasses)) {
-      if (config.models[name] || config.routes[name]) {
+      if (own(config.models, name) || own(config.routes, name)) {
         ctx.addIssue({ code: 'custom', path: ['taskClasses', name], message: `task class "${name}" has the same name as a model or route` });
       }
       taskClass.models.forEach((model, index) => {
-        if (!config.models[model]) ctx.addIssue({ code: 'custom', path: ['taskClasses', name, 'models', index], message: `unknown model "${model}"` });
+        if (!own(config.models, model)) ctx.addIssue({ code: 'custom', path: ['taskClasses', name, 'models', index], message: `unknown model "${model}"` });
       });
     }
-    if (config.defaultTaskClass !== undefined && !config.taskClasses[config.defaultTaskClass]) {
+    if (config.defaultTaskClass !== undefined && !own(config.taskClasses, config.defaultTaskClass)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTaskClass'], message: `unknown task class "${config.defaultTaskClass}"` });
     }
     for (const [id, tenant] of Object.entries(config.tenants)) {
       checkClass(tenant.defaults.sensitivity, ['tenants', id, 'defaults', 'sensitivity']);
       const { taskClass, criticality } = tenant.defaults;
-      if (taskClass !== undefined && !config.taskClasses[taskClass]) {
+      if (taskClass !== undefined && !own(config.taskClasses, taskClass)) {
         ctx.addIssue({ code: 'custom', path: ['tenants', id, 'defaults', 'taskClass'], message: `unknown task class "${taskClass}"` });
       }
-      if (criticality !== undefined && !config.criticality.tiers[criticality]) {
+      if (criticality !== undefined && !own(config.criticality.tiers, criticality)) {
         ctx.addIssue({ code: 'custom', path: ['tenants', id, 'defaults', 'criticality'], message: `unknown criticality tier "${criticality}"` });
       }
     }
@@ -261,26 +262,26 @@ export const GatewayConfigSchema = z
       (model.approvedFor ?? []).forEach((name, index) => checkClass(name, ['models', id, 'approvedFor', index]));
     }
     for (const [id, model] of Object.entries(config.models)) {
-      if (!config.providers[model.provider]) {
+      if (!own(config.providers, model.provider)) {
         ctx.addIssue({ code: 'custom', path: ['models', id, 'provider'], message: `unknown provider "${model.provider}"` });
       }
       model.fallbacks.forEach((fallback, index) => {
-        if (!config.models[fallback]) {
+        if (!own(config.models, fallback)) {
           ctx.addIssue({ code: 'custom', path: ['models', id, 'fallbacks', index], message: `unknown model "${fallback}"` });
         }
       });
     }
     for (const [name, chain] of Object.entries(config.routes)) {
-      if (config.models[name]) {
+      if (own(config.models, name)) {
         ctx.addIssue({ code: 'custom', path: ['routes', name], message: `route "${name}" has the same name as a model` });
       }
       chain.forEach((model, index) => {
-        if (!config.models[model]) {
+        if (!own(config.models, model)) {
           ctx.addIssue({ code: 'custom', path: ['routes', name, index], message: `unknown model "${model}"` });
         }
       });
     }
-    if (!config.routes[config.defaultRoute]) {
+    if (!own(config.routes, config.defaultRoute)) {
       ctx.addIssue({ code: 'custom', path: ['defaultRoute'], message: `unknown route "${config.defaultRoute}"` });
     }
   });

@@ -21,6 +21,7 @@ import {
   STREAM_PICKUP_TIMEOUT_MS,
 } from '../common/constants';
 import { NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common/failure-types';
+import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
 import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
@@ -68,7 +69,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
   if (plan.refused !== undefined) throw ApplicationFailure.nonRetryable(plan.refused, 'InvalidRequest');
   if (plan.candidates.length === 0) {
-    const known = snapshot.models[request.model] ?? snapshot.routes[request.model] ?? snapshot.taskClasses?.[request.model];
+    const known = own(snapshot.models, request.model) ?? own(snapshot.routes, request.model) ?? own(snapshot.taskClasses, request.model);
     const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
     throw ApplicationFailure.nonRetryable(
       known || request.model === AUTO_ROUTE
@@ -194,7 +195,7 @@ function activityOptions(
   chainLength: number,
   remainingMs: number | undefined,
 ) {
-  const provider = snapshot.providers[candidate.providerId];
+  const provider = own(snapshot.providers, candidate.providerId);
   if (!provider) throw ApplicationFailure.nonRetryable(`provider ${candidate.providerId} missing from snapshot`, 'InvalidRequest');
   const { retry, timeouts } = provider;
   return {
@@ -228,7 +229,7 @@ function streamOn(
   options: ReturnType<typeof activityOptions>,
   remainingMs: number | undefined,
 ) {
-  const timeouts = snapshot.providers[candidate.providerId]?.timeouts;
+  const timeouts = own(snapshot.providers, candidate.providerId)?.timeouts;
   const streamMs = Math.max(timeouts?.streamMs ?? 0, timeouts?.requestMs ?? 0) + ACTIVITY_TIMEOUT_MARGIN_MS;
   return proxyActivities<StreamActivities>({
     ...options,

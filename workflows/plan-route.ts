@@ -1,6 +1,7 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { CAPABILITIES, type Capability, type ScoreWeights } from '../common/config-schema';
 import { AUTO_ROUTE } from '../common/constants';
+import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
 import type {
   ObservedModel,
@@ -80,7 +81,7 @@ export function planRoute(
   }
 
   const tierName = tags.criticality ?? snapshot.criticality?.default;
-  const tier = tierName === undefined ? undefined : snapshot.criticality?.tiers[tierName];
+  const tier = tierName === undefined ? undefined : own(snapshot.criticality?.tiers, tierName);
   if (source.strategy === 'scored' && tierName !== undefined) plan.criticality = tierName;
 
   const outputTokens = request.sampling.maxTokens ?? DEFAULT_OUTPUT_TOKENS_ESTIMATE;
@@ -88,13 +89,13 @@ export function planRoute(
   const seen = new Set<string>();
   const eligible: { candidate: RouteCandidate; model: SnapshotModel; index: number }[] = [];
   for (const [index, { modelId, reason }] of source.chain.entries()) {
-    const model = snapshot.models[modelId];
+    const model = own(snapshot.models, modelId);
     if (seen.has(modelId)) {
       rejected.push({ modelId, reason: 'already in the chain' });
       continue;
     }
     seen.add(modelId);
-    if (!model || !snapshot.providers[model.provider]) {
+    if (!model || !own(snapshot.providers, model.provider)) {
       rejected.push({ modelId, reason: 'not configured' });
       continue;
     }
@@ -106,10 +107,10 @@ export function planRoute(
       snapshot,
       required,
       assessment,
-      outputTokens,
+      maxTokens: request.sampling.maxTokens,
       estimatedCostUsd,
       tags,
-      observed: snapshot.observed?.[modelId],
+      observed: own(snapshot.observed, modelId),
     });
     if (why !== undefined) {
       rejected.push({ modelId, reason: why });
@@ -126,7 +127,7 @@ export function planRoute(
     const scored = eligible.map((entry) => {
       const parts = scoreParts(entry.model, entry.candidate, entry.index, source.chain.length, {
         taskClass: source.taskClass,
-        observed: snapshot.observed?.[entry.candidate.modelId],
+        observed: own(snapshot.observed, entry.candidate.modelId),
       });
       // A failed attempt is worth nothing: the weighted score is scaled by the chance the model answers.
       const score = weightedScore(parts, weights) * parts.success;
@@ -154,7 +155,7 @@ function chainSource(
   taskClassTag: string | undefined,
   snapshot: RoutingSnapshot,
 ): { resolvedFrom: string; strategy: RoutePlan['strategy']; taskClass?: string; chain: { modelId: string; reason: string }[] } {
-  const directModel = snapshot.models[requested];
+  const directModel = own(snapshot.models, requested);
   if (directModel) {
     return {
       resolvedFrom: requested,
@@ -167,8 +168,8 @@ function chainSource(
   }
   const taskClasses = snapshot.taskClasses ?? {};
   const taskClass = requested === AUTO_ROUTE ? (taskClassTag ?? snapshot.defaultTaskClass) : requested;
-  const classModels = taskClass === undefined ? undefined : taskClasses[taskClass];
-  if (taskClass !== undefined && classModels && !snapshot.routes[requested]) {
+  const classModels = taskClass === undefined ? undefined : own(taskClasses, taskClass);
+  if (taskClass !== undefined && classModels && !own(snapshot.routes, requested)) {
     return {
       resolvedFrom: taskClass,
       strategy: 'scored',
@@ -177,7 +178,7 @@ function chainSource(
     };
   }
   const resolvedFrom = requested === AUTO_ROUTE ? snapshot.defaultRoute : requested;
-  const route = snapshot.routes[resolvedFrom] ?? [];
+  const route = own(snapshot.routes, resolvedFrom) ?? [];
   return {
     resolvedFrom,
     strategy: 'ordered',
@@ -209,11 +210,11 @@ function effectiveSensitivity(
   };
   let rank = rankOf(named ?? policy.default);
   for (const kind of Object.keys(assessment?.findings ?? {}) as (keyof typeof policy.detect)[]) {
-    const raisedTo = policy.detect[kind];
+    const raisedTo = own(policy.detect, kind);
     if (raisedTo !== undefined) rank = Math.max(rank, rankOf(raisedTo));
   }
   const name = policy.classes[rank] ?? named ?? policy.default;
-  return { name, rank, action: policy.actions[name] ?? 'allow' };
+  return { name, rank, action: own(policy.actions, name) ?? 'allow' };
 }
 
 /** Capabilities the request implies, plus the ones its tags ask for, in a fixed order. */
@@ -242,7 +243,8 @@ function rejection(
     snapshot: RoutingSnapshot;
     required: readonly Capability[];
     assessment: RequestAssessment | undefined;
-    outputTokens: number;
+    /** The request's own `max_tokens`, if it set one. */
+    maxTokens: number | undefined;
     estimatedCostUsd: number | undefined;
     tags: RequestAssessment['tags'];
     observed: ObservedModel | undefined;
@@ -257,9 +259,9 @@ function rejection(
   const missing = required.filter((capability) => !capabilities.includes(capability));
   if (missing.length > 0) return `cannot do ${missing.join(', ')}`;
   if (assessment && model.contextWindow !== undefined) {
-    const needed = assessment.promptTokens + (context.outputTokens === DEFAULT_OUTPUT_TOKENS_ESTIMATE ? 0 : context.outputTokens);
+    const needed = assessment.promptTokens + (context.maxTokens ?? 0);
     if (needed > model.contextWindow) {
-      return `prompt of ~${assessment.promptTokens} tokens${needed > assessment.promptTokens ? ` plus max_tokens ${context.outputTokens}` : ''} does not fit its ${model.contextWindow}-token window`;
+      return `prompt of ~${assessment.promptTokens} tokens${context.maxTokens === undefined ? '' : ` plus max_tokens ${context.maxTokens}`} does not fit its ${model.contextWindow}-token window`;
     }
   }
   if (tags.costCeilingUsd !== undefined) {
@@ -293,7 +295,7 @@ function scoreParts(
   chainLength: number,
   context: { taskClass: string | undefined; observed: ObservedModel | undefined },
 ): ScoreParts {
-  const quality = (context.taskClass === undefined ? undefined : model.quality?.[context.taskClass]) ?? model.quality?.default ?? DEFAULT_QUALITY;
+  const quality = (context.taskClass === undefined ? undefined : own(model.quality, context.taskClass)) ?? model.quality?.default ?? DEFAULT_QUALITY;
   // Absolute scales, so a model's score does not depend on which others are in the chain.
   const cost = candidate.estimatedCostUsd === undefined ? 0.5 : COST_REFERENCE_USD / (COST_REFERENCE_USD + candidate.estimatedCostUsd);
   const latencyMs = expectedLatency(model, context.observed).ms;

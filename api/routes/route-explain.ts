@@ -6,6 +6,7 @@ import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-s
 import { toCanonicalRequest } from '../openai/convert-chat-completion';
 import { parseBody } from '../parse-body';
 import { readPolicyTags } from '../policy-tags';
+import { own } from '../../common/own';
 
 /**
  * `POST /v1/route/explain`: the route a chat completion body (with the same
@@ -20,7 +21,7 @@ export function routeExplainRouter(store: ConfigStore): Router {
     const loaded = store.config;
     const { config } = loaded;
     const model = body.model;
-    if (model !== 'auto' && !config.models[model] && !config.routes[model] && !config.taskClasses[model]) {
+    if (model !== 'auto' && !own(config.models, model) && !own(config.routes, model) && !own(config.taskClasses, model)) {
       throw new HttpError(404, 'not_found_error', `The model \`${model}\` does not exist`, { param: 'model', code: 'model_not_found' });
     }
     const tenantId = response.locals.tenantId as string;

@@ -274,3 +274,11 @@ test('a reloaded config applies to new requests; a running request keeps the sna
     gateway.store.reload(harness.configFile, 'test');
   }
 });
+
+test('names of object members are not models: `constructor` is a plain 404', async () => {
+  for (const model of ['constructor', '__proto__', 'toString']) {
+    await assert.rejects(ask({ model }), (error: unknown) => error instanceof OpenAI.NotFoundError && error.code === 'model_not_found');
+    assert.equal((await explain({ model, messages: [{ role: 'user', content: 'hi' }] })).status, 404);
+  }
+  assert.deepEqual(await harness.calls(), {});
+});
