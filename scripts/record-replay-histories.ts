@@ -12,7 +12,14 @@ import { resolveTemporalCli } from './temporal-dev-server';
 
 const OUT = resolve(__dirname, '../test/fixtures/histories');
 
-const scenarios: { name: string; faults: Record<string, Fault>; stream?: boolean }[] = [
+const scenarios: {
+  name: string;
+  faults: Record<string, Fault>;
+  stream?: boolean;
+  model?: string;
+  content?: string;
+  headers?: Record<string, string>;
+}[] = [
   { name: 'first-model-answers', faults: {} },
   { name: 'fallback-after-access-denied', faults: { 'model-a': { status: 401 } } },
   { name: 'retries-then-fallback', faults: { 'model-a': { status: 503 } } },
@@ -21,6 +28,9 @@ const scenarios: { name: string; faults: Record<string, Fault>; stream?: boolean
   { name: 'streamed-first-model-answers', faults: {}, stream: true },
   { name: 'streamed-failover-before-first-token', faults: { 'model-a': { status: 503 } }, stream: true },
   { name: 'stream-interrupted', faults: { 'model-a': { cutStreamAfterChunks: 3 } }, stream: true },
+  { name: 'scored-task-class', faults: {}, model: 'summarize', headers: { 'x-gateway-criticality': 'high' } },
+  { name: 'confidential-to-approved-model', faults: {}, headers: { 'x-gateway-sensitivity': 'confidential' } },
+  { name: 'card-redacted-for-external-model', faults: { 'model-a': { status: 503 } }, content: 'refund card 4111 1111 1111 1111' },
 ];
 
 async function main(): Promise<void> {
@@ -32,11 +42,16 @@ async function main(): Promise<void> {
       for (const [model, fault] of Object.entries(scenario.faults)) await harness.setFault(model, fault);
       const response = await fetch(`${harness.apiUrl}/v1/chat/completions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json', 'idempotency-key': scenario.name },
+        headers: {
+          authorization: `Bearer ${TENANT_KEY}`,
+          'content-type': 'application/json',
+          'idempotency-key': scenario.name,
+          ...scenario.headers,
+        },
         body: JSON.stringify({
-          model: 'model-a',
+          model: scenario.model ?? 'model-a',
           stream: scenario.stream,
-          messages: [{ role: 'user', content: `replay ${scenario.name}` }],
+          messages: [{ role: 'user', content: scenario.content ?? `replay ${scenario.name}` }],
         }),
       });
       await response.text();
