@@ -42,6 +42,44 @@ export const TimeoutSettingsSchema = z
   .strict();
 export type TimeoutSettings = z.infer<typeof TimeoutSettingsSchema>;
 
+/** When a provider's shared circuit breaker opens, and how it comes back. */
+export const BreakerSettingsSchema = z
+  .object({
+    /** Failures in a row (closed) that open it. @default 5 */
+    consecutiveFailures: z.number().int().min(1).max(1_000).default(5),
+    /** Failure share over the window that opens it, once `minimumVolume` calls were seen. @default 0.5 */
+    failureRate: z.number().gt(0).max(1).default(0.5),
+    /** @default 20 */
+    minimumVolume: z.number().int().min(1).default(20),
+    /** Sliding window of the failure rate. @default 60000 */
+    windowMs: z.number().int().min(1_000).default(60_000),
+    /** First cool-down; doubles with each opening since the last close. @default 30000 */
+    coolDownMs: z.number().int().min(100).default(30_000),
+    /** @default 300000 */
+    maxCoolDownMs: z.number().int().min(100).default(300_000),
+    /** Calls let through at a time when half-open. @default 1 */
+    probes: z.number().int().min(1).max(100).default(1),
+    /** A probe that reports nothing within this frees its slot. @default 60000 */
+    probeLeaseMs: z.number().int().min(100).default(60_000),
+  })
+  .strict()
+  .refine((settings) => settings.maxCoolDownMs >= settings.coolDownMs, {
+    message: 'maxCoolDownMs must be >= coolDownMs',
+    path: ['maxCoolDownMs'],
+  });
+export type BreakerSettings = z.infer<typeof BreakerSettingsSchema>;
+
+export const DEFAULT_BREAKER_SETTINGS: BreakerSettings = {
+  consecutiveFailures: 5,
+  failureRate: 0.5,
+  minimumVolume: 20,
+  windowMs: 60_000,
+  coolDownMs: 30_000,
+  maxCoolDownMs: 300_000,
+  probes: 1,
+  probeLeaseMs: 60_000,
+};
+
 export const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -63,6 +101,7 @@ export const ProviderConfigSchema = z
       maxRetryAfterMs: 10_000,
     }),
     timeouts: TimeoutSettingsSchema.default({ requestMs: 30_000, totalMs: 90_000, heartbeatMs: 10_000, streamMs: 300_000 }),
+    breaker: BreakerSettingsSchema.default(DEFAULT_BREAKER_SETTINGS),
   })
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
@@ -218,6 +257,11 @@ export const GatewayConfigSchema = z
       .strict()
       .default({ message: 'The service is temporarily unable to answer. Please try again later.' }),
     tenants: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), TenantConfigSchema),
+    /** Keys of operators allowed on `/admin` (breakers, …), as sha256 hex digests. None: `/admin` answers 401. */
+    admin: z
+      .object({ keySha256: z.array(z.string().regex(/^[a-f0-9]{64}$/, 'keySha256 entries are lowercase sha256 hex digests')).min(1) })
+      .strict()
+      .optional(),
     /** Task classes and their candidates; `auto` and a task-class name as `model` route by score. */
     taskClasses: z.record(policyName, TaskClassSchema).default({}),
     /** Task class of an `auto` request that names none (else `auto` uses `defaultRoute`). */
