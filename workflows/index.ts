@@ -1,3 +1,4 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 // The worker bundles this file: every workflow type the gateway runs is exported here.
 export { llmRequestWorkflow } from './llm-request-workflow';
+export { providerBreakerWorkflow } from './breaker/provider-breaker-workflow';

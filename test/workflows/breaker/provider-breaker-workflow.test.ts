@@ -1,0 +1,101 @@
+// The breaker workflow on Temporal's time-skipping test server: cool-downs of
+// minutes pass instantly, so the whole life of a breaker runs in seconds.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../../../common/config-schema';
+import { resolveTemporalTestServer } from '../../../scripts/temporal-dev-server';
+import { getWorkflowBundle } from '../../../worker/create-worker';
+import type { BreakerOutcome } from '../../../workflows/breaker/breaker-state';
+import {
+  acquireProbeUpdate,
+  breakerOutcomesSignal,
+  breakerStateQuery,
+  forceBreakerUpdate,
+  providerBreakerWorkflow,
+} from '../../../workflows/breaker/provider-breaker-workflow';
+
+const TASK_QUEUE = 'breaker-test';
+const settings: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, consecutiveFailures: 3, coolDownMs: 60_000, maxCoolDownMs: 240_000 };
+const fail: BreakerOutcome = { modelId: 'm', ok: false, failureType: 'ProviderUnavailable' };
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+
+before(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } },
+  });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await getWorkflowBundle() });
+  running = worker.run();
+});
+
+after(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+async function startBreaker(key: string) {
+  return env.client.workflow.start(providerBreakerWorkflow, { workflowId: `breaker-${key}`, taskQueue: TASK_QUEUE, args: [{ key, settings }] });
+}
+
+test('opens on failures, waits out its cool-down, closes after a good probe', async () => {
+  const breaker = await startBreaker('life');
+  await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [fail, fail, fail] });
+  const opened = await breaker.query(breakerStateQuery);
+  assert.equal(opened.mode, 'open');
+  assert.equal(opened.reason, '3 consecutive failures');
+  assert.equal(opened.lastTransition?.to, 'open');
+  // No probe during the cool-down.
+  assert.equal((await breaker.executeUpdate(acquireProbeUpdate)).probeId, null);
+
+  await env.sleep(61_000);
+  assert.equal((await breaker.query(breakerStateQuery)).mode, 'half_open');
+  const probe = await breaker.executeUpdate(acquireProbeUpdate);
+  assert.equal(probe.probeId, 'probe-1');
+  assert.equal((await breaker.executeUpdate(acquireProbeUpdate)).probeId, null, 'one probe at a time');
+  await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ modelId: 'm', ok: true, latencyMs: 80, probeId: 'probe-1' }] });
+  const closed = await breaker.query(breakerStateQuery);
+  assert.equal(closed.mode, 'closed');
+  assert.equal(closed.lastTransition?.reason, 'probe succeeded');
+  assert.equal(closed.transitions, 3);
+});
+
+test('each failed probe doubles the cool-down up to its cap', async () => {
+  const breaker = await startBreaker('growing');
+  await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [fail, fail, fail] });
+  const coolDowns: number[] = [];
+  for (let round = 0; round < 4; round += 1) {
+    const state = await breaker.query(breakerStateQuery);
+    assert.equal(state.mode, 'open');
+    coolDowns.push(state.openUntil! - state.lastTransition!.at);
+    await env.sleep(state.openUntil! - (await env.currentTimeMs()) + 1_000);
+    const probe = await breaker.executeUpdate(acquireProbeUpdate);
+    assert.ok(probe.probeId, `a probe after cool-down ${round + 1}`);
+    await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ ...fail, probeId: probe.probeId }] });
+  }
+  assert.deepEqual(coolDowns, [60_000, 120_000, 240_000, 240_000]);
+});
+
+test('a forced switch wins, is audited, and auto hands control back', async () => {
+  const breaker = await startBreaker('forced');
+  const forced = await breaker.executeUpdate(forceBreakerUpdate, { args: [{ mode: 'open', actor: 'oncall', reason: 'vendor incident' }] });
+  assert.equal(forced.mode, 'open');
+  assert.equal(forced.forced, 'open');
+  await env.sleep(600_000);
+  assert.equal((await breaker.query(breakerStateQuery)).mode, 'open', 'a forced open never cools down by itself');
+  await assert.rejects(
+    breaker.executeUpdate(forceBreakerUpdate, { args: [{ mode: 'sideways' as 'open', actor: 'x', reason: 'y' }] }),
+    (error: unknown) => error instanceof WorkflowUpdateFailedError && /mode must be open, closed or auto/.test(String((error.cause as Error | undefined)?.message)),
+  );
+  const released = await breaker.executeUpdate(forceBreakerUpdate, { args: [{ mode: 'auto', actor: 'oncall', reason: 'resolved' }] });
+  assert.equal(released.mode, 'closed');
+  assert.deepEqual(
+    released.audit.map((entry) => entry.action),
+    ['force open', 'force auto'],
+  );
+});

@@ -1,0 +1,177 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BreakerSettings } from '../../common/config-schema';
+import {
+  acquireProbe,
+  applyOutcome,
+  coolDownMs,
+  effectiveMode,
+  force,
+  initialBreakerState,
+  nextWake,
+  tick,
+  totals,
+  type AuditEntry,
+  type BreakerMode,
+  type BreakerOutcome,
+  type BreakerState,
+  type ForcedMode,
+  type ModelHealth,
+  type Transition,
+} from './breaker-state';
+
+/** Events after which the breaker continues as new, so its history stays short to replay. */
+const HISTORY_EVENTS_LIMIT = 2_000;
+
+/** What workers send: their settings for this provider and a batch of outcomes. */
+export interface OutcomeBatch {
+  settings: BreakerSettings;
+  outcomes: BreakerOutcome[];
+}
+
+export interface ForceInput {
+  mode: ForcedMode | 'auto';
+  /** Who switched it (shown in the audit trail). */
+  actor: string;
+  reason: string;
+}
+
+/** A breaker as ops and workers read it. */
+export interface BreakerView {
+  key: string;
+  /** What routing obeys: the forced mode if any, else the automatic one. */
+  mode: BreakerMode;
+  automaticMode: BreakerMode;
+  forced: ForcedMode | null;
+  reason: string | null;
+  openUntil: number | null;
+  consecutiveFailures: number;
+  window: { successes: number; failures: number };
+  openings: number;
+  /** The cool-down the next opening would get. */
+  nextCoolDownMs: number;
+  probesInFlight: number;
+  lastTransition: Transition | null;
+  transitions: number;
+  models: Record<string, ModelHealth>;
+  audit: AuditEntry[];
+  settings: BreakerSettings;
+}
+
+export const breakerOutcomesSignal = defineSignal<[OutcomeBatch]>('outcomes');
+export const forceBreakerUpdate = defineUpdate<BreakerView, [ForceInput]>('force');
+export const acquireProbeUpdate = defineUpdate<{ probeId: string | null; mode: BreakerMode }, []>('acquireProbe');
+export const breakerStateQuery = defineQuery<BreakerView>('state');
+
+/** Workflow id of the breaker of `key` (a provider id). */
+export function breakerWorkflowId(key: string): string {
+  return `breaker-${key}`;
+}
+
+/**
+ * One provider's circuit breaker, shared by every worker: an entity workflow
+ * that receives batched call outcomes (signal), answers its state (query),
+ * lets probes through when half-open and takes operators' switches
+ * (updates). Its state survives restarts in history; it continues as new
+ * before its history grows long.
+ */
+export async function providerBreakerWorkflow(input: { key: string; settings: BreakerSettings; state?: BreakerState }): Promise<void> {
+  let state = input.state ?? initialBreakerState(input.key);
+  let settings = input.settings;
+  let changed = true;
+
+  setHandler(breakerOutcomesSignal, (batch) => {
+    settings = batch.settings;
+    for (const outcome of batch.outcomes) state = applyOutcome(state, outcome, Date.now(), settings);
+    changed = true;
+  });
+  setHandler(
+    forceBreakerUpdate,
+    (request) => {
+      state = force(state, request.mode, Date.now(), request.actor, request.reason);
+      changed = true;
+      return view(state, settings);
+    },
+    {
+      validator: (request) => {
+        if (!['open', 'closed', 'auto'].includes(request.mode)) {
+          throw ApplicationFailure.nonRetryable(`mode must be open, closed or auto, got "${String(request.mode)}"`, 'InvalidRequest');
+        }
+        if (!request.actor || !request.reason) throw ApplicationFailure.nonRetryable('actor and reason are required', 'InvalidRequest');
+      },
+    },
+  );
+  setHandler(acquireProbeUpdate, () => {
+    const granted = acquireProbe(state, Date.now(), settings);
+    state = granted.state;
+    changed = true;
+    return { probeId: granted.probeId, mode: effectiveMode(state) };
+  });
+  setHandler(breakerStateQuery, () => view(tick(state, Date.now(), settings), settings));
+
+  for (;;) {
+    const wake = nextWake(state);
+    const wakeUp = () => changed || workflowInfo().continueAsNewSuggested;
+    if (wake === null) await condition(wakeUp);
+    else await condition(wakeUp, Math.max(1, wake - Date.now()));
+    changed = false;
+    state = tick(state, Date.now(), settings);
+    setCurrentDetails(describe(view(state, settings)));
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_LIMIT) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof providerBreakerWorkflow>({ key: input.key, settings, state });
+    }
+  }
+}
+
+function view(state: BreakerState, settings: BreakerSettings): BreakerView {
+  return {
+    key: state.key,
+    mode: effectiveMode(state),
+    automaticMode: state.mode,
+    forced: state.forced,
+    reason: state.forced ? (state.lastTransition?.reason ?? null) : state.reason,
+    openUntil: state.mode === 'open' ? state.openUntil : null,
+    consecutiveFailures: state.consecutiveFailures,
+    window: totals(state.buckets),
+    openings: state.openings,
+    nextCoolDownMs: coolDownMs(state.openings, settings),
+    probesInFlight: state.probes.length,
+    lastTransition: state.lastTransition,
+    transitions: state.transitions,
+    models: state.models,
+    audit: state.audit,
+    settings,
+  };
+}
+
+/** Markdown for the breaker's page in the Temporal UI. */
+function describe(breaker: BreakerView): string {
+  const time = (at: number | null) => (at === null ? '' : new Date(at).toISOString());
+  const models = Object.entries(breaker.models).map(
+    ([model, health]) => `| ${model} | ${health.successes} | ${health.failures} | ${health.latencyMs ?? ''} |`,
+  );
+  const audit = breaker.audit.map((entry) => `- ${time(entry.at)} ${entry.actor}: ${entry.action} (${entry.reason})`);
+  return [
+    `**Breaker** \`${breaker.key}\`: **${breaker.mode}**${breaker.forced ? ' (forced)' : ''}${breaker.reason ? ` · ${breaker.reason}` : ''}`,
+    '',
+    `open until ${time(breaker.openUntil) || '—'} · failures in a row ${breaker.consecutiveFailures} · window ${breaker.window.successes} ok / ${breaker.window.failures} failed · openings ${breaker.openings} · next cool-down ${breaker.nextCoolDownMs} ms · probes in flight ${breaker.probesInFlight}`,
+    '',
+    breaker.lastTransition
+      ? `last transition ${time(breaker.lastTransition.at)}: ${breaker.lastTransition.from} → ${breaker.lastTransition.to} (${breaker.lastTransition.reason}), ${breaker.transitions} in all`
+      : 'no transition yet',
+    ...(models.length > 0 ? ['', '| model | ok | failed | latency ms |', '|---|---|---|---|', ...models] : []),
+    ...(audit.length > 0 ? ['', '**Switches**', ...audit] : []),
+  ].join('\n');
+}
