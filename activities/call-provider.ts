@@ -1,10 +1,11 @@
-import { activityInfo, type ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { own } from '../common/own';
 import { GatewayError } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
 import type { ConfigStore } from '../worker/config-store';
+import type { BreakerBoard } from './breaker-board';
 import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
 import { redactRequest } from './sensitive-data';
@@ -22,6 +23,8 @@ export interface ActivityDependencies {
   store: ConfigStore;
   /** Where call outcomes are counted for routing; none in tests that do not route. */
   stats?: ObservedStats;
+  /** The shared circuit breakers: admit each call, and hear its outcome. */
+  breakers?: BreakerBoard;
 }
 
 /** Types that say something about the model's health (not about the request or the caller). */
@@ -42,7 +45,7 @@ export interface ProviderCallOptions {
  * failure into the `ApplicationFailure` Temporal's retry policy acts on.
  */
 export async function callProvider(
-  { store, stats }: ActivityDependencies,
+  { store, stats, breakers }: ActivityDependencies,
   request: CanonicalRequest,
   target: CallModelInput,
   options: ProviderCallOptions,
@@ -58,6 +61,17 @@ export async function callProvider(
     });
     throw toApplicationFailure(error, 0, attempt);
   }
+  // An open breaker (or a half-open one whose probe slot is taken) skips the call: fall over at once.
+  const admission = breakers ? await breakers.admit(target.providerId) : { admitted: true as const };
+  if (!admission.admitted) {
+    throw ApplicationFailure.create({
+      type: 'BreakerOpen',
+      message: `${target.providerId}: breaker open (${admission.reason}); skipped without a call`,
+      nonRetryable: true,
+      details: [{ provider: target.providerId, attempt }],
+    });
+  }
+  const probeId = admission.probeId;
   // Heartbeats let Temporal notice a crashed worker long before the call's own timeout.
   const beat = (): void => context.heartbeat({ attempt, ...options.progress?.() });
   beat();
@@ -68,13 +82,24 @@ export async function callProvider(
   try {
     const output = await options.call(adapter, sent, context.cancellationSignal);
     validateOutput(output, request.output, target.providerId);
-    stats?.record(target.modelId, { ok: true, durationMs: Date.now() - started });
+    const latencyMs = Date.now() - started;
+    stats?.record(target.modelId, { ok: true, durationMs: latencyMs });
+    breakers?.report(target.providerId, { modelId: target.modelId, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
     return { output, tries: attempt };
   } catch (error) {
     // A cancelled or shut-down activity is not the provider's failure.
     if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
     const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
     if (HEALTH_FAILURES.has(failure.type ?? '')) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
+    const retryAfterMs = (failure.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+    breakers?.report(target.providerId, {
+      modelId: target.modelId,
+      ok: false,
+      failureType: failure.type ?? 'ProviderUnavailable',
+      latencyMs: Date.now() - started,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...(probeId ? { probeId } : {}),
+    });
     throw options.reviseFailure ? options.reviseFailure(failure) : failure;
   } finally {
     clearInterval(timer);

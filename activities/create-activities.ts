@@ -20,9 +20,12 @@ export function createActivities(dependencies: ActivityDependencies) {
      */
     async getRoutingSnapshot(request?: CanonicalRequest): Promise<RoutingSnapshot> {
       const { loaded } = dependencies.store.current;
+      const { breakers, stats } = dependencies;
       return {
         ...routingSnapshotOf(loaded),
-        observed: dependencies.stats?.snapshot() ?? {},
+        // Health the breakers saw across every worker; this worker's own figures when there are none.
+        observed: breakers ? { ...stats?.snapshot(), ...breakers.health() } : (stats?.snapshot() ?? {}),
+        breakers: breakers?.snapshot() ?? {},
         ...(request === undefined ? {} : { assessment: assessRequest(request, loaded.config) }),
       };
     },

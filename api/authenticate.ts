@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { GatewayConfig } from '../common/config-schema';
 import { HttpError } from './http-error';
 
@@ -28,8 +28,7 @@ export function authenticate(currentTenants: () => GatewayConfig['tenants']): Re
   };
   return (request, response, next) => {
     const byHash = index(currentTenants());
-    const header = request.header('authorization');
-    const key = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? request.header('x-api-key')?.trim();
+    const key = keyFromRequest(request);
     if (!key) {
       throw new HttpError(401, 'authentication_error', 'missing API key: send "Authorization: Bearer <key>"', {
         code: 'invalid_api_key',
@@ -41,6 +40,21 @@ export function authenticate(currentTenants: () => GatewayConfig['tenants']): Re
     response.locals.tenantId = tenantId;
     next();
   };
+}
+
+/** The key a caller sent: `Authorization: Bearer <key>` or Anthropic's `x-api-key`. */
+export function keyFromRequest(request: Request): string | undefined {
+  const header = request.header('authorization');
+  return header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? request.header('x-api-key')?.trim() ?? undefined;
+}
+
+/** Whether `digest` is one of `stored`, compared in constant time. */
+export function matchDigest(stored: readonly string[], digest: string): boolean {
+  let found = false;
+  for (const candidate of stored) {
+    if (candidate.length === digest.length && timingSafeEqual(Buffer.from(candidate, 'hex'), Buffer.from(digest, 'hex'))) found = true;
+  }
+  return found;
 }
 
 function lookup(byHash: Map<string, string>, digest: string): string | undefined {

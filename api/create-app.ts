@@ -2,7 +2,9 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { ConfigStore } from '../worker/config-store';
 import type { StreamingOptions } from './run-request';
+import type { BreakerBoard } from '../activities/breaker-board';
 import { authenticate } from './authenticate';
+import { adminRouter } from './routes/admin';
 import { errorMiddleware, HttpError } from './http-error';
 import { chatCompletionsRouter } from './routes/chat-completions';
 import { healthRouter } from './routes/health';
@@ -23,16 +25,20 @@ export interface AppDependencies {
   eagerStart: boolean;
   /** This process's streaming worker; without it `stream: true` is refused with a 400. */
   streaming?: StreamingOptions;
+  /** This process's view of the shared breakers, for `/admin/breakers`. */
+  breakers?: BreakerBoard;
   log?: (line: Record<string, unknown>) => void;
 }
 
 /** The HTTP API, without `listen()`, so tests and the embedded process mount it the same way. */
-export function createApp({ client, store, taskQueue, eagerStart, streaming, log = jsonLog }: AppDependencies): Express {
+export function createApp({ client, store, taskQueue, eagerStart, streaming, breakers, log = jsonLog }: AppDependencies): Express {
   const currentConfig = () => store.config.config;
   const runner = { client, taskQueue, eagerStart, streaming };
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(client, () => store.config.version));
+  app.use('/admin', express.json({ limit: MAX_BODY_BYTES }));
+  app.use(adminRouter({ store, client, taskQueue, breakers, audit: log }));
   app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));
   app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
   app.use(chatCompletionsRouter(store, runner));

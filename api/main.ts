@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigStore } from '../worker/config-store';
 import { createStreamWorker } from '../worker/create-stream-worker';
+import { createBreakerBoard } from '../worker/create-worker';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { createApp } from './create-app';
@@ -19,7 +20,9 @@ async function main(): Promise<void> {
   const unwatch = store.watch(settings.configPath);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const client = new Client({ connection, namespace: settings.temporalNamespace });
+  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store });
   const stream = await createStreamWorker({
+    breakers,
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
     taskQueue: settings.taskQueue,
     eagerStart: false,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
+    breakers,
   });
   const server = await listen(app, settings.apiHost, settings.apiPort);
   console.error(
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
     await server.close();
     stream.worker.shutdown();
     await streaming;
+    await breakers.stop();
     await connection.close();
     process.exit(0);
   };

@@ -15,6 +15,8 @@ export const FAILURE_TYPES = [
   'InvalidRequest',
   /** A streamed answer failed after part of it reached the caller; it cannot be retried or handed to another model. */
   'StreamInterrupted',
+  /** The provider's shared circuit breaker is open: skipped without a call. */
+  'BreakerOpen',
 ] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 
@@ -34,6 +36,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   'InvalidOutput',
   'InvalidRequest',
   'StreamInterrupted',
+  'BreakerOpen',
 ];
 
 /**

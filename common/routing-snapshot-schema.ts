@@ -39,6 +39,14 @@ export const ObservedModelSchema = z.object({
 });
 export type ObservedModel = z.infer<typeof ObservedModelSchema>;
 
+/** A provider's shared circuit breaker as routing sees it. */
+export const BreakerSnapshotSchema = z.object({
+  mode: z.enum(['closed', 'open', 'half_open']),
+  reason: z.string().nullable(),
+  openUntil: z.number().nullable(),
+});
+export type BreakerSnapshot = z.infer<typeof BreakerSnapshotSchema>;
+
 /**
  * Every non-deterministic routing input, read by a (local) activity and so
  * recorded in history: replay routes exactly as the original run did.
@@ -87,6 +95,8 @@ export const RoutingSnapshotSchema = z.object({
     })
     .optional(),
   observed: z.record(z.string(), ObservedModelSchema).optional(),
+  /** Provider breakers by provider id; a provider without one is closed. */
+  breakers: z.record(z.string(), BreakerSnapshotSchema).optional(),
   /** This request's assessment; absent in snapshots taken without a request. */
   assessment: RequestAssessmentSchema.optional(),
 });

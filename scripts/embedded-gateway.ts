@@ -3,7 +3,8 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../api/create-app';
 import { listen } from '../api/listen';
 import { createStreamWorker } from '../worker/create-stream-worker';
-import { createWorker } from '../worker/create-worker';
+import { createBreakerBoard, createWorker } from '../worker/create-worker';
+import type { BreakerBoard } from '../activities/breaker-board';
 import { ConfigStore } from '../worker/config-store';
 import type { LoadedConfig } from '../worker/load-config';
 
@@ -15,6 +16,8 @@ export interface EmbeddedGatewayOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Watch this file (and SIGHUP) and apply a changed config to new requests. */
   configPath?: string;
+  /** Share circuit breakers with every other process (default true; tests of other features turn it off). */
+  breakers?: boolean;
   apiHost: string;
   apiPort: number;
 }
@@ -25,6 +28,8 @@ export interface EmbeddedGateway {
   worker: Worker;
   /** The config in force (reloaded from `configPath` when it changes). */
   store: ConfigStore;
+  /** This process's view of the shared circuit breakers (undefined when turned off). */
+  breakers: BreakerBoard | undefined;
   /** The activity-only worker that streams answers to this process's callers. */
   streamWorker: Worker;
   stop(): Promise<void>;
@@ -38,13 +43,17 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
   const store = new ConfigStore(options.config, options.env);
   const unwatch = options.configPath === undefined ? () => undefined : store.watch(options.configPath);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const breakers =
+    options.breakers === false ? undefined : createBreakerBoard({ connection, namespace: options.namespace, taskQueue: options.taskQueue, store });
   const worker = await createWorker({
+    breakers,
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     store,
   });
   const stream = await createStreamWorker({
+    breakers,
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
@@ -58,6 +67,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     taskQueue: options.taskQueue,
     eagerStart: true,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
+    breakers,
   });
   const server = await listen(app, options.apiHost, options.apiPort);
   let stopped: Promise<void> | undefined;
@@ -66,6 +76,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     client,
     worker,
     store,
+    breakers,
     streamWorker: stream.worker,
     stop() {
       stopped ??= (async () => {
@@ -74,6 +85,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
         if (worker.getState() === 'RUNNING') worker.shutdown();
         if (stream.worker.getState() === 'RUNNING') stream.worker.shutdown();
         await running.catch(() => undefined);
+        await breakers?.stop();
         await connection.close();
       })();
       return stopped;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { BreakerBoard } from '../activities/breaker-board';
 import { createStreamActivities } from '../activities/create-stream-activities';
 import { StreamRelay } from '../activities/stream-relay';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
@@ -28,6 +29,8 @@ export async function createStreamWorker(options: {
   taskQueue: string;
   /** The config in force (with its adapters). */
   store: ConfigStore;
+  /** This process's view of the shared circuit breakers. */
+  breakers?: BreakerBoard;
 }): Promise<StreamWorker> {
   const relay = new StreamRelay();
   const taskQueue = streamTaskQueueName(options.taskQueue);
@@ -35,7 +38,7 @@ export async function createStreamWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
-    activities: createStreamActivities({ store: options.store, relay }),
+    activities: createStreamActivities({ store: options.store, relay, breakers: options.breakers }),
     // Open streams get time to finish on a deploy.
     shutdownGraceTime: maxStreamTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });

@@ -1,4 +1,6 @@
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { BreakerBoard } from '../activities/breaker-board';
 import { createActivities } from '../activities/create-activities';
 import { ObservedStats } from '../activities/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
@@ -13,6 +15,8 @@ export interface CreateWorkerOptions {
   store: ConfigStore;
   /** A prebuilt bundle; built (once per process) when absent. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** This process's view of the shared circuit breakers (see `createBreakerBoard`). */
+  breakers?: BreakerBoard;
 }
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -25,7 +29,7 @@ export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 /** A worker that runs the gateway's workflows and provider activities. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const activities = createActivities({ store: options.store, stats: new ObservedStats() });
+  const activities = createActivities({ store: options.store, stats: new ObservedStats(), breakers: options.breakers });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -53,3 +57,24 @@ const quietBundlerLogger = {
     console.error(message, meta ?? '');
   },
 };
+
+/**
+ * This process's view of the shared breakers, started: outcomes batched into
+ * the breaker workflows on `taskQueue`, states read every second. Stop it
+ * (it sends what is pending) when the process shuts down.
+ */
+export function createBreakerBoard(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+}): BreakerBoard {
+  const board = new BreakerBoard({
+    client: new Client({ connection: options.connection, namespace: options.namespace }),
+    taskQueue: options.taskQueue,
+    providers: () => Object.fromEntries(Object.entries(options.store.config.config.providers).map(([id, provider]) => [id, provider.breaker])),
+    log: (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
+  });
+  board.start();
+  return board;
+}

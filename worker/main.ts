@@ -2,7 +2,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigFile } from './load-config';
 import { ConfigStore } from './config-store';
-import { createWorker } from './create-worker';
+import { createBreakerBoard, createWorker } from './create-worker';
 import { readSettings } from './settings';
 
 async function main(): Promise<void> {
@@ -12,8 +12,10 @@ async function main(): Promise<void> {
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
+  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store });
   try {
     const worker = await createWorker({
+      breakers,
       connection,
       namespace: settings.temporalNamespace,
       taskQueue: settings.taskQueue,
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     unwatch();
+    await breakers.stop();
     await connection.close();
   }
 }

@@ -44,6 +44,8 @@ type SnapshotModel = RoutingSnapshot['models'][string];
  *   `defaultTaskClass`): the class's models, best score first (scored);
  * - `auto` without a task class: the default route (ordered).
  *
+ * A provider whose shared breaker is open is skipped (`breaker open`), so a
+ * request goes straight to the next candidate without paying a timeout.
  * Constraints filter first, every rejected model with its reason: the
  * sensitivity class (raised by detected personal data) must be one the model
  * is approved for; the model must have every capability the request needs;
@@ -97,6 +99,11 @@ export function planRoute(
     seen.add(modelId);
     if (!model || !own(snapshot.providers, model.provider)) {
       rejected.push({ modelId, reason: 'not configured' });
+      continue;
+    }
+    const breaker = own(snapshot.breakers, model.provider);
+    if (breaker?.mode === 'open') {
+      rejected.push({ modelId, reason: `breaker open${breaker.reason ? ` (${breaker.reason})` : ''}` });
       continue;
     }
     const estimatedCostUsd = model.pricing

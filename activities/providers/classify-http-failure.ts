@@ -55,6 +55,7 @@ const SUMMARIES: Record<FailureType, string> = {
   InvalidOutput: 'returned invalid output',
   InvalidRequest: 'rejected the request',
   StreamInterrupted: 'broke off a stream',
+  BreakerOpen: 'skipped: breaker open',
 };
 
 /** Matches vendor wording for "the prompt is longer than the model's window". */

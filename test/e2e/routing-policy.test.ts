@@ -253,7 +253,10 @@ test('a reloaded config applies to new requests; a running request keeps the sna
       for await (const chunk of stream) last = chunk;
       return last as OpenAI.Chat.ChatCompletionChunk & { gateway?: { config_version: string } };
     });
-  while ((await harness.control.heldStreams()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let round = 0; round < 1_000 && (await harness.control.heldStreams()) === 0; round += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(await harness.control.heldStreams(), 1, 'the first request is mid-stream');
 
   const original = readFileSync(harness.configFile, 'utf8');
   try {

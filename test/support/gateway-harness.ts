@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { hashKey } from '../../api/authenticate';
-import type { GatewayConfigInput } from '../../common/config-schema';
+import type { BreakerSettings, GatewayConfigInput } from '../../common/config-schema';
 import type { Fault } from '../../mock/fault-schema';
 import { MockControlClient } from '../../mock/mock-control-client';
 import { startMockProvider } from '../../mock/mock-provider';
@@ -28,13 +28,13 @@ export type HarnessTimeouts = { requestMs: number; totalMs: number; heartbeatMs:
  * A gateway config over the mock: `model-a` (OpenAI dialect) falls back to
  * `model-b` (Anthropic dialect), then `model-c` (OpenAI-compatible).
  */
-export function harnessConfig(mockUrl: string, timeouts: HarnessTimeouts = TEST_TIMEOUTS): GatewayConfigInput {
-  const provider = { retry: TEST_RETRY, timeouts, apiKeyEnv: 'MOCK_PROVIDER_KEY' } as const;
+export function harnessConfig(mockUrl: string, timeouts: HarnessTimeouts = TEST_TIMEOUTS, breaker: Partial<BreakerSettings> = {}): GatewayConfigInput {
+  const provider = { retry: TEST_RETRY, timeouts, breaker, apiKeyEnv: 'MOCK_PROVIDER_KEY' } as const;
   return {
     providers: {
       'mock-openai': { type: 'openai', baseUrl: `${mockUrl}/v1`, ...provider },
       'mock-anthropic': { type: 'anthropic', baseUrl: mockUrl, ...provider },
-      'mock-local': { type: 'openai-compatible', baseUrl: `${mockUrl}/v1`, retry: TEST_RETRY, timeouts },
+      'mock-local': { type: 'openai-compatible', baseUrl: `${mockUrl}/v1`, retry: TEST_RETRY, timeouts, breaker },
     },
     models: {
       'model-a': {
@@ -114,12 +114,22 @@ export interface Harness {
 
 /** Dev server + mock + (optionally) the embedded gateway, all on free ports with a throwaway database. */
 export async function startHarness(
-  options: { embeddedGateway?: boolean; timeouts?: HarnessTimeouts } = {},
+  options: {
+    embeddedGateway?: boolean;
+    timeouts?: HarnessTimeouts;
+    /**
+     * Share circuit breakers (off by default: a breaker opened by one test's
+     * faults would reroute the next test's requests). Breaker tests turn it on.
+     */
+    breakers?: boolean;
+    /** Breaker settings of every provider, for breaker tests. */
+    breaker?: Partial<BreakerSettings>;
+  } = {},
 ): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
   const mock = await startMockProvider();
-  const rawConfig = harnessConfig(mock.url, options.timeouts);
+  const rawConfig = harnessConfig(mock.url, options.timeouts, options.breaker);
   const configFile = join(directory, 'gateway.json');
   writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
   const config = parseConfig(rawConfig);
@@ -140,6 +150,7 @@ export async function startHarness(
           config,
           env,
           configPath: configFile,
+          breakers: options.breakers === true,
           apiHost: '127.0.0.1',
           apiPort: 0,
         });

@@ -1,0 +1,189 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { BreakerSettings } from '../common/config-schema';
+import type { BreakerSnapshot } from '../common/routing-snapshot-schema';
+import type { BreakerOutcome, ModelHealth } from '../workflows/breaker/breaker-state';
+import {
+  acquireProbeUpdate,
+  breakerOutcomesSignal,
+  breakerStateQuery,
+  breakerWorkflowId,
+  forceBreakerUpdate,
+  providerBreakerWorkflow,
+  type BreakerView,
+  type ForceInput,
+} from '../workflows/breaker/provider-breaker-workflow';
+
+/** How often outcomes are sent: one signal per breaker per interval, whatever the load. */
+const FLUSH_INTERVAL_MS = 200;
+/** How often each breaker's state is read. */
+const REFRESH_INTERVAL_MS = 1_000;
+/** Outcomes kept per breaker while Temporal cannot be reached (the oldest go first). */
+const MAX_PENDING = 1_000;
+/** Longest wait for one breaker's state. */
+const QUERY_DEADLINE_MS = 2_000;
+
+export interface BreakerBoardOptions {
+  client: Client;
+  /** The task queue the breaker workflows run on (the gateway's). */
+  taskQueue: string;
+  /** The providers with their breaker settings, from the config in force. */
+  providers: () => Readonly<Record<string, BreakerSettings>>;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+/** Whether a call may go to a provider now. */
+export type Admission = { admitted: true; probeId?: string } | { admitted: false; reason: string };
+
+/**
+ * This process's view of the shared breakers: it batches call outcomes into
+ * one signal per breaker every 200 ms (starting the breaker workflow if need
+ * be), keeps every breaker's state fresh (a query per breaker per second),
+ * and admits calls: closed → go; open → fail fast; half-open → go only with a
+ * probe permit from the breaker.
+ */
+export class BreakerBoard {
+  private readonly pending = new Map<string, BreakerOutcome[]>();
+  private readonly views = new Map<string, BreakerView>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: BreakerBoardOptions) {}
+
+  start(): void {
+    this.flushTimer ??= setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.refreshTimer ??= setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
+    void this.refresh();
+  }
+
+  /** Sends what is pending and stops. */
+  async stop(): Promise<void> {
+    clearInterval(this.flushTimer);
+    clearInterval(this.refreshTimer);
+    this.flushTimer = undefined;
+    this.refreshTimer = undefined;
+    await this.flush();
+  }
+
+  /** Queues one call's outcome for the provider's breaker. */
+  report(providerId: string, outcome: BreakerOutcome): void {
+    const queue = this.pending.get(providerId) ?? [];
+    queue.push(outcome);
+    if (queue.length > MAX_PENDING) queue.splice(0, queue.length - MAX_PENDING);
+    this.pending.set(providerId, queue);
+  }
+
+  /** Whether a call to `providerId` may go now; half-open asks the breaker for a probe permit. */
+  async admit(providerId: string): Promise<Admission> {
+    const view = this.views.get(providerId);
+    if (!view || view.mode === 'closed') return { admitted: true };
+    if (view.mode === 'open') return { admitted: false, reason: view.reason ?? 'open' };
+    try {
+      const permit = await this.options.client.workflow
+        .getHandle(breakerWorkflowId(providerId))
+        .executeUpdate(acquireProbeUpdate);
+      if (permit.probeId === null) return { admitted: false, reason: permit.mode === 'open' ? 'open' : 'half-open, probe already in flight' };
+      return permit.probeId === '' ? { admitted: true } : { admitted: true, probeId: permit.probeId };
+    } catch (error) {
+      this.options.log?.({ level: 'warn', msg: 'breaker probe permit failed', provider: providerId, error: String(error) });
+      return { admitted: false, reason: 'half-open, no probe permit' };
+    }
+  }
+
+  /** Breaker states for the routing snapshot. */
+  snapshot(): Record<string, BreakerSnapshot> {
+    const breakers: Record<string, BreakerSnapshot> = {};
+    for (const [providerId, view] of [...this.views.entries()].sort(([left], [right]) => left.localeCompare(right))) {
+      breakers[providerId] = { mode: view.mode, reason: view.reason, openUntil: view.openUntil };
+    }
+    return breakers;
+  }
+
+  /** Every model's health as the breakers saw it (shared by every worker). */
+  health(): Record<string, ModelHealth> {
+    const health: Record<string, ModelHealth> = {};
+    for (const view of this.views.values()) Object.assign(health, view.models);
+    return Object.fromEntries(Object.entries(health).sort(([left], [right]) => left.localeCompare(right)));
+  }
+
+  /** The last state read of every breaker. */
+  list(): BreakerView[] {
+    return [...this.views.values()].sort((left, right) => left.key.localeCompare(right.key));
+  }
+
+  /** Reads every configured provider's breaker now. */
+  async refresh(): Promise<void> {
+    const providers = Object.keys(this.options.providers());
+    await Promise.all(
+      providers.map(async (providerId) => {
+        try {
+          const handle = this.options.client.workflow.getHandle(breakerWorkflowId(providerId));
+          const view = await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(breakerStateQuery));
+          this.views.set(providerId, view);
+        } catch (error) {
+          // No breaker yet (nothing reported): closed.
+          if (error instanceof WorkflowNotFoundError) this.views.delete(providerId);
+          else this.options.log?.({ level: 'warn', msg: 'breaker state unreadable', provider: providerId, error: String(error) });
+        }
+      }),
+    );
+    for (const providerId of this.views.keys()) if (!providers.includes(providerId)) this.views.delete(providerId);
+  }
+
+  /** Records a state just learnt (an operator's switch), without waiting for the next refresh. */
+  remember(view: BreakerView): void {
+    this.views.set(view.key, view);
+  }
+
+  /** Sends every pending batch, one signal per breaker. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.sendPending());
+    return this.flushing;
+  }
+
+  private async sendPending(): Promise<void> {
+    const settings = this.options.providers();
+    const batches = [...this.pending.entries()].filter(([, outcomes]) => outcomes.length > 0);
+    this.pending.clear();
+    await Promise.all(
+      batches.map(async ([providerId, outcomes]) => {
+        const providerSettings = settings[providerId];
+        if (!providerSettings) return;
+        try {
+          await this.options.client.workflow.signalWithStart(providerBreakerWorkflow, {
+            workflowId: breakerWorkflowId(providerId),
+            taskQueue: this.options.taskQueue,
+            args: [{ key: providerId, settings: providerSettings }],
+            signal: breakerOutcomesSignal,
+            signalArgs: [{ settings: providerSettings, outcomes }],
+            staticSummary: `circuit breaker of provider ${providerId}`,
+          });
+        } catch (error) {
+          // Keep them for the next interval.
+          const queue = [...outcomes, ...(this.pending.get(providerId) ?? [])].slice(-MAX_PENDING);
+          this.pending.set(providerId, queue);
+          this.options.log?.({ level: 'warn', msg: 'breaker outcomes not sent', provider: providerId, error: String(error) });
+        }
+      }),
+    );
+  }
+}
+
+/**
+ * Forces a provider's breaker open (drain) or closed, or back to automatic,
+ * starting the breaker workflow if it has never run. Used by the admin API and
+ * the CLI; the Temporal CLI can send the same `force` update.
+ */
+export async function forceBreaker(
+  client: Client,
+  options: { taskQueue: string; providerId: string; settings: BreakerSettings; input: ForceInput },
+): Promise<BreakerView> {
+  const handle = await client.workflow.start(providerBreakerWorkflow, {
+    workflowId: breakerWorkflowId(options.providerId),
+    taskQueue: options.taskQueue,
+    args: [{ key: options.providerId, settings: options.settings }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `circuit breaker of provider ${options.providerId}`,
+  });
+  return handle.executeUpdate(forceBreakerUpdate, { args: [options.input] });
+}

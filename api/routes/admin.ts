@@ -1,0 +1,86 @@
+import { Router, type RequestHandler } from 'express';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import { forceBreaker, type BreakerBoard } from '../../activities/breaker-board';
+import { own } from '../../common/own';
+import type { ConfigStore } from '../../worker/config-store';
+import { hashKey, keyFromRequest, matchDigest } from '../authenticate';
+import { HttpError } from '../http-error';
+import { parseBody } from '../parse-body';
+
+const ForceBodySchema = z
+  .object({
+    mode: z.enum(['open', 'closed', 'auto']),
+    reason: z.string().min(1).max(500),
+  })
+  .strict();
+
+/**
+ * `/admin`: operators' endpoints, behind the config's `admin.keySha256`
+ * (tenant keys are refused). `GET /admin/breakers` lists every provider's
+ * breaker; `POST /admin/breakers/:provider` forces one open (drain), closed,
+ * or back to automatic; every switch is an audit event.
+ */
+export function adminRouter(options: {
+  store: ConfigStore;
+  client: Client;
+  taskQueue: string;
+  breakers: BreakerBoard | undefined;
+  audit: (event: Record<string, unknown>) => void;
+}): Router {
+  const router = Router();
+  router.use('/admin', requireAdmin(options.store));
+
+  router.get('/admin/breakers', async (_request, response) => {
+    const breakers = requireBoard(options.breakers);
+    await breakers.refresh();
+    const known = new Map(breakers.list().map((view) => [view.key, view]));
+    const data = Object.keys(options.store.config.config.providers).map(
+      (providerId) => known.get(providerId) ?? { key: providerId, mode: 'closed', automaticMode: 'closed', forced: null, reason: null, started: false },
+    );
+    response.json({ object: 'list', data });
+  });
+
+  router.post('/admin/breakers/:provider', async (request, response) => {
+    const breakers = requireBoard(options.breakers);
+    const providerId = request.params.provider;
+    const provider = own(options.store.config.config.providers, providerId);
+    if (!provider) throw new HttpError(404, 'not_found_error', `no provider "${providerId}"`, { code: 'provider_not_found' });
+    const body = parseBody(ForceBodySchema, request.body);
+    const actor = String(response.locals.adminActor);
+    try {
+      const view = await forceBreaker(options.client, {
+        taskQueue: options.taskQueue,
+        providerId,
+        settings: provider.breaker,
+        input: { mode: body.mode, actor, reason: body.reason },
+      });
+      breakers.remember(view);
+      options.audit({ audit: 'breaker_forced', provider: providerId, mode: body.mode, actor, reason: body.reason, via: 'admin api' });
+      response.json(view);
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) throw new HttpError(400, 'invalid_request_error', String((error.cause as Error | undefined)?.message ?? error.message));
+      throw error;
+    }
+  });
+  return router;
+}
+
+function requireBoard(breakers: BreakerBoard | undefined): BreakerBoard {
+  if (!breakers) throw new HttpError(503, 'service_unavailable', 'breakers are not available on this process');
+  return breakers;
+}
+
+/** Admin keys only: `Authorization: Bearer <admin key>`, checked against `admin.keySha256`. */
+function requireAdmin(store: ConfigStore): RequestHandler {
+  return (request, response, next) => {
+    const key = keyFromRequest(request);
+    const digests = store.config.config.admin?.keySha256 ?? [];
+    if (!key || digests.length === 0 || !matchDigest(digests, hashKey(key))) {
+      throw new HttpError(401, 'authentication_error', 'an admin key is required', { code: 'invalid_admin_key' });
+    }
+    // Audit trails name the key by its hash prefix, never the key.
+    response.locals.adminActor = `admin:${hashKey(key).slice(0, 12)}`;
+    next();
+  };
+}
