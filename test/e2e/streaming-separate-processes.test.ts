@@ -3,37 +3,20 @@
 // as the provider produces them, and a request whose API process dies
 // mid-stream still finishes, its result readable by id.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { killAll, startEntryPoint } from '../support/processes';
 
 let harness: Harness;
 const children: ChildProcess[] = [];
 
-/** Starts an entry point; resolves with its first JSON log line whose `msg` is `ready`. */
 async function startProcess(entry: string, ready: string): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, ...harness.env, HOST: '127.0.0.1', PORT: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  const lines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
-  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before it was ready`)));
-    lines.on('line', (text) => {
-      try {
-        const parsed = JSON.parse(text) as Record<string, unknown>;
-        if (parsed.msg === ready) resolve(parsed);
-      } catch {
-        // Not one of our JSON lines (SDK logs).
-      }
-    });
-  });
-  // Keep draining stderr so the child never blocks on a full pipe.
-  return { child, line };
+  const started = await startEntryPoint(entry, ready, harness.env);
+  children.push(started.child);
+  return started;
 }
 
 async function startApi(): Promise<{ child: ChildProcess; url: string; streamTaskQueue: string }> {
@@ -64,7 +47,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killAll(children);
   await harness?.stop();
 });
 

@@ -14,6 +14,8 @@ import { parseConfig } from '../../worker/load-config';
 /** Tenant keys the harness config accepts. */
 export const TENANT_KEY = 'test-tenant-key-alpha';
 export const OTHER_TENANT_KEY = 'test-tenant-key-beta';
+/** The operators' key for `/admin`. */
+export const ADMIN_KEY = 'test-admin-key';
 /** Tenant `gamma`, whose requests default to the `summarize` task class and `confidential` data. */
 export const GAMMA_TENANT_KEY = 'test-tenant-key-gamma';
 
@@ -84,6 +86,7 @@ export function harnessConfig(mockUrl: string, timeouts: HarnessTimeouts = TEST_
       beta: { keySha256: [hashKey(OTHER_TENANT_KEY)] },
       gamma: { keySha256: [hashKey(GAMMA_TENANT_KEY)], defaults: { taskClass: 'summarize', sensitivity: 'confidential' } },
     },
+    admin: { keySha256: [hashKey(ADMIN_KEY)] },
     sensitivity: {
       classes: ['public', 'internal', 'confidential', 'restricted'],
       default: 'internal',

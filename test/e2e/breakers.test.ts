@@ -1,0 +1,156 @@
+// Shared circuit breakers on the real dev server with two worker processes
+// and an API process: a provider that goes fully down stops being called
+// once its breaker opens (only probes reach it), traffic returns after a
+// cool-down and a good probe, and operators can force a breaker either way.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { killAll, startEntryPoint } from '../support/processes';
+
+const COOL_DOWN_MS = 3_000;
+const THRESHOLD = 3;
+
+let harness: Harness;
+let apiUrl: string;
+let openai: OpenAI;
+const children: ChildProcess[] = [];
+
+interface BreakerRow {
+  key: string;
+  mode: string;
+  forced: string | null;
+  reason: string | null;
+  audit?: { actor: string; action: string; reason: string }[];
+}
+
+type Completion = OpenAI.Chat.ChatCompletion & {
+  gateway: { attempts: { model: string }[]; route: { rejected: { model: string; reason: string }[] } };
+};
+
+before(async () => {
+  harness = await startHarness({
+    embeddedGateway: false,
+    breaker: { consecutiveFailures: THRESHOLD, coolDownMs: COOL_DOWN_MS, maxCoolDownMs: 4 * COOL_DOWN_MS, probes: 1 },
+  });
+  for (let index = 0; index < 2; index += 1) {
+    const worker = await startEntryPoint('worker/main.ts', 'worker started', harness.env);
+    children.push(worker.child);
+  }
+  const api = await startEntryPoint('api/main.ts', 'api listening', harness.env);
+  children.push(api.child);
+  apiUrl = String(api.line.url);
+  openai = new OpenAI({ baseURL: `${apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+});
+
+after(async () => {
+  killAll(children);
+  await harness?.stop();
+});
+
+async function ask(model = 'model-a'): Promise<Completion> {
+  return (await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'steady traffic' }] })) as Completion;
+}
+
+async function admin(method: string, path: string, body?: unknown, key = ADMIN_KEY) {
+  const response = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: BreakerRow[] } & BreakerRow & { error?: { code: string } } };
+}
+
+async function breaker(provider: string): Promise<BreakerRow | undefined> {
+  return (await admin('GET', '/admin/breakers')).body.data?.find((row) => row.key === provider);
+}
+
+async function modelACalls(): Promise<number> {
+  return (await harness.calls())['model-a'] ?? 0;
+}
+
+test('a provider that goes down stops being called once its breaker opens, and gets its traffic back after it recovers', async () => {
+  // Before: the primary answers.
+  for (let index = 0; index < 5; index += 1) assert.equal((await ask()).model, 'model-a');
+
+  // The primary goes fully down. Requests keep flowing (each falls over to model-b) until the breaker opens.
+  await harness.setFault('model-a', { status: 503 });
+  const before = await modelACalls();
+  let opened = false;
+  for (let index = 0; index < 40 && !opened; index += 1) {
+    assert.equal((await ask()).model, 'model-b');
+    opened = (await breaker('mock-openai'))?.mode === 'open';
+  }
+  assert.ok(opened, 'the breaker opened');
+  const atOpen = (await modelACalls()) - before;
+  assert.ok(atOpen >= THRESHOLD, `the breaker opened after at least ${THRESHOLD} failed calls (${atOpen})`);
+
+  // Every worker hears of it within a refresh; from then on requests skip the primary without calling it.
+  await sleep(1_500);
+  const settled = await modelACalls();
+  const skipped: Completion[] = [];
+  for (let index = 0; index < 15; index += 1) skipped.push(await ask());
+  assert.ok(skipped.every((completion) => completion.model === 'model-b'));
+  const skippedWithoutCall = skipped.filter((completion) =>
+    completion.gateway.route.rejected.some((model) => model.model === 'model-a' && model.reason.startsWith('breaker open')),
+  );
+  assert.ok(skippedWithoutCall.length > 0, 'routing rejected the primary as breaker open');
+  const duringOutage = (await modelACalls()) - settled;
+  // Only half-open probes reach the dead provider: at most one per cool-down (which doubles after each failed probe).
+  assert.ok(duringOutage <= 3, `the dead provider got ${duringOutage} calls while open (probes only)`);
+
+  // The primary comes back: within a cool-down plus a probe, traffic returns to it.
+  await harness.clearFaults();
+  let back = false;
+  for (let index = 0; index < 200 && !back; index += 1) {
+    back = (await ask()).model === 'model-a';
+    if (!back) await sleep(100);
+  }
+  assert.ok(back, 'traffic returned to the primary');
+  // The good probe's outcome reaches the breaker with the next batch.
+  let mode: string | undefined;
+  for (let index = 0; index < 50 && mode !== 'closed'; index += 1) {
+    mode = (await breaker('mock-openai'))?.mode;
+    if (mode !== 'closed') await sleep(100);
+  }
+  assert.equal(mode, 'closed');
+});
+
+test('operators force a breaker open (drain) and back through the admin API; routing follows within seconds', async () => {
+  assert.equal((await admin('GET', '/admin/breakers', undefined, TENANT_KEY)).status, 401, 'a tenant key is not an admin key');
+  const forced = await admin('POST', '/admin/breakers/mock-anthropic', { mode: 'open', reason: 'vendor incident 7' });
+  assert.equal(forced.status, 200);
+  assert.equal(forced.body.mode, 'open');
+  assert.equal(forced.body.forced, 'open');
+
+  let drained: Completion | undefined;
+  for (let index = 0; index < 100; index += 1) {
+    drained = await ask('model-b');
+    if (drained.model === 'model-c') break;
+    await sleep(100);
+  }
+  assert.equal(drained?.model, 'model-c');
+  assert.match(drained?.gateway.route.rejected.find((model) => model.model === 'model-b')?.reason ?? '', /^breaker open/);
+
+  const released = await admin('POST', '/admin/breakers/mock-anthropic', { mode: 'auto', reason: 'incident over' });
+  assert.equal(released.body.mode, 'closed');
+  assert.deepEqual(
+    released.body.audit?.map((entry) => [entry.action, entry.reason]),
+    [
+      ['force open', 'vendor incident 7'],
+      ['force auto', 'incident over'],
+    ],
+  );
+  assert.match(released.body.audit?.[0]?.actor ?? '', /^admin:[0-9a-f]{12}$/);
+  let restored = false;
+  for (let index = 0; index < 100 && !restored; index += 1) {
+    restored = (await ask('model-b')).model === 'model-b';
+    if (!restored) await sleep(100);
+  }
+  assert.ok(restored, 'traffic returned to model-b');
+
+  assert.equal((await admin('POST', '/admin/breakers/nowhere', { mode: 'open', reason: 'x' })).status, 404);
+  assert.equal((await admin('POST', '/admin/breakers/mock-anthropic', { mode: 'sideways', reason: 'x' })).status, 400);
+});
