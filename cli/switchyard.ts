@@ -1,0 +1,92 @@
+#!/usr/bin/env -S node --import tsx
+// The operators' CLI. Talks to Temporal directly (TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE, SWITCHYARD_TASK_QUEUE, SWITCHYARD_CONFIG as for the
+// worker), so it works when the API is down.
+//
+//   npm run switchyard -- breakers list
+//   npm run switchyard -- breakers force <provider> open|closed|auto --reason "…" [--actor name]
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { forceBreaker } from '../activities/breaker-board';
+import { own } from '../common/own';
+import { loadConfigFile } from '../worker/load-config';
+import { readSettings } from '../worker/settings';
+import { breakerStateQuery, breakerWorkflowId } from '../workflows/breaker/provider-breaker-workflow';
+
+const USAGE = `usage:
+  switchyard breakers list
+  switchyard breakers force <provider> open|closed|auto --reason "<why>" [--actor <name>]`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { reason: { type: 'string' }, actor: { type: 'string' }, help: { type: 'boolean', default: false } },
+  });
+  const [group, command, provider, mode] = positionals;
+  if (values.help || group !== 'breakers' || (command !== 'list' && command !== 'force')) {
+    console.error(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const settings = readSettings();
+  const { config } = loadConfigFile(settings.configPath, settings.env);
+  const connection = await Connection.connect({ address: settings.temporalAddress });
+  const client = new Client({ connection, namespace: settings.temporalNamespace });
+  try {
+    if (command === 'list') {
+      const rows = await Promise.all(
+        Object.keys(config.providers).map(async (key) => {
+          try {
+            const view = await client.workflow.getHandle(breakerWorkflowId(key)).query(breakerStateQuery);
+            return { provider: key, mode: view.mode, forced: view.forced, reason: view.reason, openUntil: view.openUntil, transitions: view.transitions };
+          } catch (error) {
+            if (error instanceof WorkflowNotFoundError) return { provider: key, mode: 'closed', forced: null, reason: 'no outcome reported yet' };
+            throw error;
+          }
+        }),
+      );
+      console.log(JSON.stringify(rows, null, 2));
+      return 0;
+    }
+    const providerConfig = provider === undefined ? undefined : own(config.providers, provider);
+    if (!provider || !providerConfig) {
+      console.error(`unknown provider "${provider ?? ''}"; configured: ${Object.keys(config.providers).join(', ')}`);
+      return 2;
+    }
+    if (mode !== 'open' && mode !== 'closed' && mode !== 'auto') {
+      console.error(USAGE);
+      return 2;
+    }
+    if (!values.reason) {
+      console.error('--reason is required: every switch is audited');
+      return 2;
+    }
+    const actor = `cli:${values.actor ?? userInfo().username}`;
+    const view = await forceBreaker(client, {
+      taskQueue: settings.taskQueue,
+      providerId: provider,
+      settings: providerConfig.breaker,
+      input: { mode, actor, reason: values.reason },
+    });
+    console.error(JSON.stringify({ time: new Date().toISOString(), audit: 'breaker_forced', provider, mode, actor, reason: values.reason, via: 'cli' }));
+    console.log(JSON.stringify({ provider, mode: view.mode, forced: view.forced, reason: view.reason }, null, 2));
+    return 0;
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      console.error(String((error.cause as Error | undefined)?.message ?? error.message));
+      return 1;
+    }
+    throw error;
+  } finally {
+    await connection.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
