@@ -86,7 +86,14 @@ export function breakerWorkflowId(key: string): string {
  * (updates). Its state survives restarts in history; it continues as new
  * before its history grows long.
  */
-export async function providerBreakerWorkflow(input: { key: string; settings: BreakerSettings; state?: BreakerState }): Promise<void> {
+export async function providerBreakerWorkflow(input: {
+  key: string;
+  settings: BreakerSettings;
+  state?: BreakerState;
+  /** Continue as new past this many history events. @default 2000 */
+  historyEventsLimit?: number;
+}): Promise<void> {
+  const historyEventsLimit = input.historyEventsLimit ?? HISTORY_EVENTS_LIMIT;
   let state = input.state ?? initialBreakerState(input.key);
   let settings = input.settings;
   let changed = true;
@@ -128,9 +135,9 @@ export async function providerBreakerWorkflow(input: { key: string; settings: Br
     changed = false;
     state = tick(state, Date.now(), settings);
     setCurrentDetails(describe(view(state, settings)));
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_LIMIT) {
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyEventsLimit) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof providerBreakerWorkflow>({ key: input.key, settings, state });
+      await continueAsNew<typeof providerBreakerWorkflow>({ key: input.key, settings, state, historyEventsLimit });
     }
   }
 }

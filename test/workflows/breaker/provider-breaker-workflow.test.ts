@@ -99,3 +99,26 @@ test('a forced switch wins, is audited, and auto hands control back', async () =
     ['force open', 'force auto'],
   );
 });
+
+test('it continues as new before its history grows long, keeping its state', async () => {
+  const breaker = await env.client.workflow.start(providerBreakerWorkflow, {
+    workflowId: 'breaker-long-lived',
+    taskQueue: TASK_QUEUE,
+    args: [{ key: 'long-lived', settings, historyEventsLimit: 40 }],
+  });
+  const firstRun = (await breaker.describe()).runId;
+  await breaker.executeUpdate(forceBreakerUpdate, { args: [{ mode: 'closed', actor: 'oncall', reason: 'keep it in' }] });
+  for (let index = 0; index < 30; index += 1) {
+    await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ modelId: 'm', ok: true, latencyMs: 10 }] });
+  }
+  const latest = env.client.workflow.getHandle('breaker-long-lived');
+  let state = await latest.query(breakerStateQuery);
+  for (let round = 0; round < 50 && (await latest.describe()).runId === firstRun; round += 1) {
+    await env.sleep(1_000);
+    state = await latest.query(breakerStateQuery);
+  }
+  assert.notEqual((await latest.describe()).runId, firstRun, 'a new run took over');
+  assert.equal(state.forced, 'closed');
+  assert.equal(state.audit[0]?.reason, 'keep it in');
+  assert.equal(state.models.m?.successes, 30);
+});
