@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BreakerSettings } from '../common/config-schema';
+import { metrics } from '../worker/metrics';
 import type { BreakerSnapshot } from '../common/routing-snapshot-schema';
 import type { BreakerOutcome, ModelHealth } from '../workflows/breaker/breaker-state';
 import {
@@ -128,6 +129,10 @@ export class BreakerBoard {
       }),
     );
     for (const providerId of this.views.keys()) if (!providers.includes(providerId)) this.views.delete(providerId);
+    for (const providerId of providers) {
+      const mode = this.views.get(providerId)?.mode ?? 'closed';
+      for (const state of ['closed', 'open', 'half_open'] as const) metrics.breakerState.set({ provider: providerId, state }, state === mode ? 1 : 0);
+    }
   }
 
   /** Records a state just learnt (an operator's switch), without waiting for the next refresh. */

@@ -5,6 +5,7 @@ import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
 import type { ConfigStore } from '../worker/config-store';
+import { metrics } from '../worker/metrics';
 import type { BreakerBoard } from './breaker-board';
 import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
@@ -83,6 +84,7 @@ export async function callProvider(
     const output = await options.call(adapter, sent, context.cancellationSignal);
     validateOutput(output, request.output, target.providerId);
     const latencyMs = Date.now() - started;
+    countAttempt(target, 'success', latencyMs);
     stats?.record(target.modelId, { ok: true, durationMs: latencyMs });
     breakers?.report(target.providerId, { modelId: target.modelId, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
     return { output, tries: attempt };
@@ -91,6 +93,7 @@ export async function callProvider(
     if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
     const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
     if (HEALTH_FAILURES.has(failure.type ?? '')) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
+    countAttempt(target, failure.type ?? 'ProviderUnavailable', Date.now() - started);
     const retryAfterMs = (failure.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
     breakers?.report(target.providerId, {
       modelId: target.modelId,
@@ -104,4 +107,10 @@ export async function callProvider(
   } finally {
     clearInterval(timer);
   }
+}
+
+function countAttempt(target: CallModelInput, result: string, durationMs: number): void {
+  const labels = { provider: target.providerId, model: target.modelId, result };
+  metrics.providerAttempts.inc(labels);
+  metrics.providerCallDuration.observe(labels, durationMs / 1000);
 }

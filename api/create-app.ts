@@ -5,6 +5,7 @@ import type { StreamingOptions } from './run-request';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { authenticate } from './authenticate';
 import { adminRouter } from './routes/admin';
+import { countHttpRequests, metricsRouter } from './routes/metrics';
 import { errorMiddleware, HttpError } from './http-error';
 import { chatCompletionsRouter } from './routes/chat-completions';
 import { healthRouter } from './routes/health';
@@ -36,7 +37,9 @@ export function createApp({ client, store, taskQueue, eagerStart, streaming, bre
   const runner = { client, taskQueue, eagerStart, streaming };
   const app = express();
   app.disable('x-powered-by');
+  app.use(countHttpRequests());
   app.use(healthRouter(client, () => store.config.version));
+  app.use(metricsRouter());
   app.use('/admin', express.json({ limit: MAX_BODY_BYTES }));
   app.use(adminRouter({ store, client, taskQueue, breakers, audit: log }));
   app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));

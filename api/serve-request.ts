@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
+import type { GatewayConfig } from '../common/config-schema';
 import type { ConfigStore } from '../worker/config-store';
 import { AUTO_ROUTE } from '../common/constants';
 import { REQUEST_LIMITS, type CanonicalRequest } from '../common/request-schema';
@@ -8,6 +9,8 @@ import { assertRoutable, explainRoute } from './explain-route';
 import { routeHeader } from './gateway-metadata';
 import { HttpError } from './http-error';
 import { readPolicyTags } from './policy-tags';
+import { recordAnswer, recordFailure, type LlmRoute } from './request-metrics';
+import { metrics } from '../worker/metrics';
 import { requestStatusBody } from './routes/requests';
 import {
   awaitResponse,
@@ -39,6 +42,8 @@ export async function serveRequest(
     render: (result: CanonicalResponse) => unknown;
     /** Set when the caller asked for a stream: the dialect's SSE renderer. */
     stream?: (ids: { requestId: string }) => StreamRenderer;
+    /** The route, as a metric label. */
+    route: LlmRoute;
   },
 ): Promise<void> {
   const { model } = options;
@@ -66,6 +71,38 @@ export async function serveRequest(
       ? undefined
       : { bodySha256: createHash('sha256').update(`${request.path}\n${JSON.stringify(request.body)}`).digest('hex') };
   const wantsAsyncAnswer = wantsAsync(request.header('prefer'), request.header('x-gateway-async'));
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  metrics.requestsInFlight.inc({ route: options.route });
+  try {
+    await dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds });
+  } catch (error) {
+    recordFailure(options.route, seconds());
+    throw error;
+  } finally {
+    metrics.requestsInFlight.dec({ route: options.route });
+  }
+}
+
+/** Everything `serveRequest` settled before dispatching a request. */
+interface DispatchContext {
+  request: Request;
+  response: Response;
+  options: Parameters<typeof serveRequest>[2];
+  canonical: CanonicalRequest;
+  workflowId: string;
+  requestId: string;
+  tenantId: string;
+  idempotency: IdempotencyCheck | undefined;
+  wantsAsyncAnswer: boolean;
+  config: GatewayConfig;
+  /** Seconds since the request was received. */
+  seconds: () => number;
+}
+
+/** Starts the workflow and answers: as a stream, with 202 (async), or with the whole answer. */
+async function dispatch(context: DispatchContext): Promise<void> {
+  const { request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds } = context;
   if (options.stream) {
     const streaming = options.runner.streaming;
     if (!streaming) {
@@ -76,14 +113,17 @@ export async function serveRequest(
         param: 'stream',
       });
     }
-    await streamRequest(request, response, {
+    const result = await streamRequest(request, response, {
       runner: options.runner,
       streaming,
       canonical,
       workflowId,
       idempotency,
       renderer: options.stream({ requestId }),
+      onFirstPiece: (model) => metrics.timeToFirstToken.observe({ model }, seconds()),
     });
+    if (result) recordAnswer(options.route, tenantId, result, seconds(), config);
+    else recordFailure(options.route, seconds());
     return;
   }
   const handle = await startRequest(options.runner, canonical, workflowId, idempotency);
@@ -95,6 +135,7 @@ export async function serveRequest(
     return;
   }
   const result = await awaitResponse(handle);
+  recordAnswer(options.route, tenantId, result, seconds(), config);
   response
     .set({
       'x-gateway-model': result.model,
@@ -144,8 +185,10 @@ async function streamRequest(
     workflowId: string;
     idempotency: IdempotencyCheck | undefined;
     renderer: StreamRenderer;
+    /** Called once, when the first piece of the answer goes out. */
+    onFirstPiece: (model: string) => void;
   },
-): Promise<void> {
+): Promise<CanonicalResponse | undefined> {
   const { renderer, workflowId } = options;
   let streamed = false;
   const write = (text: string): void => {
@@ -166,6 +209,7 @@ async function streamRequest(
   };
   const { handle, detach } = await startStreamedRequest(options.runner, options.streaming, options.canonical, workflowId, options.idempotency, {
     onDelta(delta, target) {
+      if (!streamed) options.onFirstPiece(target.modelId);
       streamed = true;
       write(renderer.delta(delta, target));
     },
@@ -190,10 +234,11 @@ async function streamRequest(
         error instanceof HttpError ? error : new HttpError(500, 'server_error', 'the gateway lost track of the request; read it with GET /v1/requests/:id');
       write(renderer.error(httpError));
       response.end();
-      return;
+      return undefined;
     }
     write(renderer.finish(result, streamed));
     response.end();
+    return result;
   } finally {
     detach();
   }

@@ -1,5 +1,6 @@
 // Production entry: a worker process (scale these horizontally).
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { serveMetrics } from './serve-metrics';
 import { loadConfigFile } from './load-config';
 import { ConfigStore } from './config-store';
 import { createBreakerBoard, createWorker } from './create-worker';
@@ -7,6 +8,7 @@ import { readSettings } from './settings';
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  if (settings.sdkMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: settings.sdkMetricsAddress } } } });
   const config = loadConfigFile(settings.configPath, settings.env);
   // A changed config file (or SIGHUP) applies to new requests; running workflows keep their snapshot.
   const store = new ConfigStore(config, settings.env);
@@ -21,11 +23,13 @@ async function main(): Promise<void> {
       taskQueue: settings.taskQueue,
       store,
     });
+    const metricsServer = await serveMetrics({ host: settings.metricsHost, port: settings.metricsPort, sdkMetricsAddress: settings.sdkMetricsAddress });
     console.error(
-      JSON.stringify({ msg: 'worker started', taskQueue: settings.taskQueue, temporal: settings.temporalAddress, configVersion: config.version }),
+      JSON.stringify({ msg: 'worker started', metrics: metricsServer.url, taskQueue: settings.taskQueue, temporal: settings.temporalAddress, configVersion: config.version }),
     );
     // Runtime's default shutdown signals (SIGINT, SIGTERM, …) drain the worker; run() resolves after.
     await worker.run();
+    metricsServer.server.close();
   } finally {
     unwatch();
     await breakers.stop();

@@ -10,6 +10,11 @@ export interface Settings {
   taskQueue: string;
   apiHost: string;
   apiPort: number;
+  /** Where a worker process serves `GET /metrics`. */
+  metricsHost: string;
+  metricsPort: number;
+  /** Bind address of the Temporal SDK's Prometheus exporter (e.g. `127.0.0.1:9464`); unset: SDK metrics off. */
+  sdkMetricsAddress: string | undefined;
   /** The environment, for `${VAR}` expansion and provider keys (worker side only). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -24,6 +29,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     taskQueue: env.SWITCHYARD_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     apiHost: env.HOST ?? '127.0.0.1',
     apiPort: parsePort(env.PORT, 8080),
+    metricsHost: env.METRICS_HOST ?? '127.0.0.1',
+    metricsPort: parsePort(env.METRICS_PORT, 9091),
+    sdkMetricsAddress: env.TEMPORAL_SDK_METRICS_ADDRESS || undefined,
     env: Object.freeze({ ...env }),
   });
 }

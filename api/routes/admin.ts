@@ -75,12 +75,18 @@ function requireBoard(breakers: BreakerBoard | undefined): BreakerBoard {
 function requireAdmin(store: ConfigStore): RequestHandler {
   return (request, response, next) => {
     const key = keyFromRequest(request);
-    const digests = store.config.config.admin?.keySha256 ?? [];
-    if (!key || digests.length === 0 || !matchDigest(digests, hashKey(key))) {
-      throw new HttpError(401, 'authentication_error', 'an admin key is required', { code: 'invalid_admin_key' });
+    const { config } = store.config;
+    const digests = config.admin?.keySha256 ?? [];
+    if (key && digests.length > 0 && matchDigest(digests, hashKey(key))) {
+      // Audit trails name the key by its hash prefix, never the key.
+      response.locals.adminActor = `admin:${hashKey(key).slice(0, 12)}`;
+      next();
+      return;
     }
-    // Audit trails name the key by its hash prefix, never the key.
-    response.locals.adminActor = `admin:${hashKey(key).slice(0, 12)}`;
-    next();
+    const tenantKeys = Object.values(config.tenants).flatMap((tenant) => tenant.keySha256);
+    if (key && matchDigest(tenantKeys, hashKey(key))) {
+      throw new HttpError(403, 'permission_error', 'this key belongs to a tenant; /admin needs an admin key', { code: 'admin_key_required' });
+    }
+    throw new HttpError(401, 'authentication_error', 'an admin key is required', { code: 'invalid_admin_key' });
   };
 }

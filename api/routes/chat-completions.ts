@@ -21,6 +21,7 @@ export function chatCompletionsRouter(store: ConfigStore, runner: RequestRunnerO
     }
     const includeUsage = body.stream_options?.include_usage === true;
     await serveRequest(request, response, {
+      route: 'chat_completions',
       store,
       runner,
       model: body.model,

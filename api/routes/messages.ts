@@ -13,6 +13,7 @@ export function messagesRouter(store: ConfigStore, runner: RequestRunnerOptions)
   router.post('/v1/messages', async (request, response) => {
     const body = parseBody(MessagesRequestSchema, request.body);
     await serveRequest(request, response, {
+      route: 'messages',
       store,
       runner,
       model: body.model,

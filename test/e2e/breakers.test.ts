@@ -119,7 +119,8 @@ test('a provider that goes down stops being called once its breaker opens, and g
 });
 
 test('operators force a breaker open (drain) and back through the admin API; routing follows within seconds', async () => {
-  assert.equal((await admin('GET', '/admin/breakers', undefined, TENANT_KEY)).status, 401, 'a tenant key is not an admin key');
+  assert.equal((await admin('GET', '/admin/breakers', undefined, TENANT_KEY)).status, 403, 'a tenant key is not an admin key');
+  assert.equal((await admin('GET', '/admin/breakers', undefined, 'no-such-key')).status, 401);
   const forced = await admin('POST', '/admin/breakers/mock-anthropic', { mode: 'open', reason: 'vendor incident 7' });
   assert.equal(forced.status, 200);
   assert.equal(forced.body.mode, 'open');

@@ -142,6 +142,8 @@ export async function startHarness(
     TEMPORAL_ADDRESS: devServer.address,
     SWITCHYARD_CONFIG: configFile,
     SWITCHYARD_TASK_QUEUE: taskQueue,
+    // Worker processes a test spawns serve /metrics on a free port each.
+    METRICS_PORT: '0',
   };
   const gateway =
     options.embeddedGateway === false

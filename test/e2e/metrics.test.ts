@@ -1,0 +1,112 @@
+// Prometheus metrics through the real path: after a request that fell over
+// once, /metrics shows the failed attempt, the fallback with its reason and
+// the tokens, in valid exposition text with bounded labels only.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { killAll, startEntryPoint } from '../support/processes';
+
+let harness: Harness;
+let openai: OpenAI;
+const children: ChildProcess[] = [];
+
+before(async () => {
+  harness = await startHarness();
+  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+});
+
+after(async () => {
+  killAll(children);
+  await harness?.stop();
+});
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?\d+)?$/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** Parses Prometheus text exposition strictly: a line that is neither a valid comment nor a valid sample fails the test. */
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      const comment = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
+      assert.ok(comment, `a valid comment line: ${line}`);
+      assert.match(comment[2] ?? '', METRIC_NAME);
+      if (comment[1] === 'TYPE') {
+        assert.ok(['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(comment[3] ?? ''), line);
+        types.set(comment[2] ?? '', comment[3] ?? '');
+      }
+      continue;
+    }
+    const match = SAMPLE.exec(line);
+    assert.ok(match, `a valid sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const label of (match[3] ?? '').matchAll(LABEL)) labels[label[1] ?? ''] = label[2] ?? '';
+    samples.push({ name: match[1] ?? '', labels, value: Number(match[4]) });
+  }
+  for (const [name, type] of types) {
+    if (type === 'counter') assert.match(name, /_total$/, `counter ${name} ends in _total`);
+    if (type === 'histogram') assert.match(name, /_seconds$/, `histogram ${name} is in seconds`);
+  }
+  return samples;
+}
+
+function value(samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
+  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, expected]) => sample.labels[key] === expected))?.value;
+}
+
+test('a request that fell over once shows its failed attempt, the fallback with its reason, tokens and latency', async () => {
+  await harness.setFault('model-a', { status: 401, times: 1 });
+  const prompt = 'metrics should never carry this sentence';
+  const { data, response } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: prompt }] }).withResponse();
+  assert.equal(data.model, 'model-b');
+  const stream = await openai.chat.completions.create({ model: 'model-c', stream: true, messages: [{ role: 'user', content: 'stream me' }] });
+  for await (const chunk of stream) assert.ok(chunk);
+
+  const scraped = await fetch(`${harness.apiUrl}/metrics`);
+  assert.equal(scraped.status, 200);
+  assert.match(scraped.headers.get('content-type') ?? '', /^text\/plain/);
+  const text = await scraped.text();
+  const samples = parseExposition(text);
+
+  assert.equal(value(samples, 'switchyard_provider_attempts_total', { provider: 'mock-openai', model: 'model-a', result: 'AccessDenied' }), 1);
+  assert.equal(value(samples, 'switchyard_provider_attempts_total', { provider: 'mock-anthropic', model: 'model-b', result: 'success' }), 1);
+  assert.equal(value(samples, 'switchyard_fallbacks_total', { provider: 'mock-openai', model: 'model-a', reason: 'AccessDenied' }), 1);
+  assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', model: 'model-b', direction: 'input' }) ?? 0) > 0);
+  assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', model: 'model-b', direction: 'output' }) ?? 0) > 0);
+  assert.ok((value(samples, 'switchyard_cost_usd_total', { tenant: 'alpha', model: 'model-b' }) ?? 0) > 0);
+  assert.equal(value(samples, 'switchyard_request_duration_seconds_count', { route: 'chat_completions', model: 'model-b', outcome: 'success' }), 1);
+  assert.equal(value(samples, 'switchyard_time_to_first_token_seconds_count', { model: 'model-c' }), 1);
+  assert.ok((value(samples, 'switchyard_http_requests_total', { route: '/v1/chat/completions', method: 'POST', status: '200' }) ?? 0) >= 2);
+  assert.equal(value(samples, 'switchyard_requests_in_flight', { route: 'chat_completions' }), 0);
+
+  // Bounded labels: no prompt, no workflow id, no key.
+  const workflowId = response.headers.get('x-gateway-workflow-id') ?? '';
+  assert.ok(workflowId.length > 0);
+  for (const forbidden of [prompt, workflowId, TENANT_KEY, 'mock-key']) assert.ok(!text.includes(forbidden), `metrics do not contain ${forbidden}`);
+});
+
+test('a worker process serves its own /metrics, breaker states included', async () => {
+  const worker = await startEntryPoint('worker/main.ts', 'worker started', harness.env);
+  children.push(worker.child);
+  const url = String(worker.line.metrics);
+  let samples: Sample[] = [];
+  for (let round = 0; round < 50; round += 1) {
+    samples = parseExposition(await (await fetch(url)).text());
+    if (value(samples, 'switchyard_breaker_state', { provider: 'mock-openai', state: 'closed' }) === 1) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(value(samples, 'switchyard_breaker_state', { provider: 'mock-openai', state: 'closed' }), 1);
+  assert.equal(value(samples, 'switchyard_breaker_state', { provider: 'mock-openai', state: 'open' }), 0);
+  assert.ok(samples.some((sample) => sample.name === 'switchyard_process_resident_memory_bytes'));
+});

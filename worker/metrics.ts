@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics. Label sets are bounded: route, configured
+ * model and provider ids, tenant ids, canonical failure types, outcomes — never
+ * a prompt, a user id or a workflow id.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'switchyard_' });
+
+const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export const metrics = {
+  httpRequests: new Counter({
+    name: 'switchyard_http_requests_total',
+    help: 'HTTP requests answered, by route, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  }),
+  requestsInFlight: new Gauge({
+    name: 'switchyard_requests_in_flight',
+    help: 'LLM requests this API process is serving right now, by route.',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  }),
+  requestDuration: new Histogram({
+    name: 'switchyard_request_duration_seconds',
+    help: 'Time from receiving an LLM request to its answer, by route, the model that answered and outcome.',
+    labelNames: ['route', 'model', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  }),
+  timeToFirstToken: new Histogram({
+    name: 'switchyard_time_to_first_token_seconds',
+    help: 'Time from receiving a streamed request to sending its first piece, by model.',
+    labelNames: ['model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  }),
+  fallbacks: new Counter({
+    name: 'switchyard_fallbacks_total',
+    help: 'Models that failed within a request before another answered (or the fallback answer), by provider, model and failure type.',
+    labelNames: ['provider', 'model', 'reason'] as const,
+    registers: [registry],
+  }),
+  tokens: new Counter({
+    name: 'switchyard_tokens_total',
+    help: 'Tokens the providers reported, by tenant, model and direction (input, output).',
+    labelNames: ['tenant', 'model', 'direction'] as const,
+    registers: [registry],
+  }),
+  cost: new Counter({
+    name: 'switchyard_cost_usd_total',
+    help: 'Cost of answered requests from reported usage and configured prices (USD), by tenant and model.',
+    labelNames: ['tenant', 'model'] as const,
+    registers: [registry],
+  }),
+  providerAttempts: new Counter({
+    name: 'switchyard_provider_attempts_total',
+    help: 'Calls to providers (each retry counts), by provider, model and result (success or the canonical failure type).',
+    labelNames: ['provider', 'model', 'result'] as const,
+    registers: [registry],
+  }),
+  providerCallDuration: new Histogram({
+    name: 'switchyard_provider_call_duration_seconds',
+    help: 'Duration of one provider call, by provider, model and result.',
+    labelNames: ['provider', 'model', 'result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  }),
+  breakerState: new Gauge({
+    name: 'switchyard_breaker_state',
+    help: 'Circuit breaker state per provider: 1 for the current state (closed, open, half_open), 0 otherwise.',
+    labelNames: ['provider', 'state'] as const,
+    registers: [registry],
+  }),
+};
+
+export type GatewayMetrics = typeof metrics;
