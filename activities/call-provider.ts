@@ -6,6 +6,7 @@ import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
 import type { ConfigStore } from '../worker/config-store';
 import { metrics } from '../worker/metrics';
+import type { AuditTrail } from './audit-trail';
 import type { BreakerBoard } from './breaker-board';
 import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
@@ -26,6 +27,8 @@ export interface ActivityDependencies {
   stats?: ObservedStats;
   /** The shared circuit breakers: admit each call, and hear its outcome. */
   breakers?: BreakerBoard;
+  /** The audit trail: a provider rejecting its key is an access change ops must see. */
+  audit?: AuditTrail;
 }
 
 /** Types that say something about the model's health (not about the request or the caller). */
@@ -46,7 +49,7 @@ export interface ProviderCallOptions {
  * failure into the `ApplicationFailure` Temporal's retry policy acts on.
  */
 export async function callProvider(
-  { store, stats, breakers }: ActivityDependencies,
+  { store, stats, breakers, audit }: ActivityDependencies,
   request: CanonicalRequest,
   target: CallModelInput,
   options: ProviderCallOptions,
@@ -94,6 +97,10 @@ export async function callProvider(
     const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
     if (HEALTH_FAILURES.has(failure.type ?? '')) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
     countAttempt(target, failure.type ?? 'ProviderUnavailable', Date.now() - started);
+    if (failure.type === 'AccessDenied') {
+      const status = (failure.details?.[0] as { status?: number } | undefined)?.status;
+      audit?.record({ audit: 'provider_access_denied', provider: target.providerId, model: target.modelId, status, message: failure.message }, `${target.providerId}/${target.modelId}`);
+    }
     const retryAfterMs = (failure.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
     breakers?.report(target.providerId, {
       modelId: target.modelId,

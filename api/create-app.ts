@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { ConfigStore } from '../worker/config-store';
 import type { StreamingOptions } from './run-request';
+import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { authenticate } from './authenticate';
 import { adminRouter } from './routes/admin';
@@ -28,11 +29,13 @@ export interface AppDependencies {
   streaming?: StreamingOptions;
   /** This process's view of the shared breakers, for `/admin/breakers`. */
   breakers?: BreakerBoard;
+  /** The shared audit trail, for admin actions and `/admin/audit`. */
+  audit?: AuditTrail;
   log?: (line: Record<string, unknown>) => void;
 }
 
 /** The HTTP API, without `listen()`, so tests and the embedded process mount it the same way. */
-export function createApp({ client, store, taskQueue, eagerStart, streaming, breakers, log = jsonLog }: AppDependencies): Express {
+export function createApp({ client, store, taskQueue, eagerStart, streaming, breakers, audit, log = jsonLog }: AppDependencies): Express {
   const currentConfig = () => store.config.config;
   const runner = { client, taskQueue, eagerStart, streaming };
   const app = express();
@@ -41,7 +44,7 @@ export function createApp({ client, store, taskQueue, eagerStart, streaming, bre
   app.use(healthRouter(client, () => store.config.version));
   app.use(metricsRouter());
   app.use('/admin', express.json({ limit: MAX_BODY_BYTES }));
-  app.use(adminRouter({ store, client, taskQueue, breakers, audit: log }));
+  app.use(adminRouter({ store, client, taskQueue, breakers, audit }));
   app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));
   app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
   app.use(chatCompletionsRouter(store, runner));

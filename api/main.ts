@@ -4,7 +4,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigStore } from '../worker/config-store';
 import { createStreamWorker } from '../worker/create-stream-worker';
-import { createBreakerBoard } from '../worker/create-worker';
+import { createAuditTrail, createBreakerBoard } from '../worker/create-worker';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { createApp } from './create-app';
@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const client = new Client({ connection, namespace: settings.temporalNamespace });
   const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store });
+  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'api' });
   const stream = await createStreamWorker({
+    audit,
     breakers,
     connection,
     namespace: settings.temporalNamespace,
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     eagerStart: false,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
     breakers,
+    audit,
   });
   const server = await listen(app, settings.apiHost, settings.apiPort);
   console.error(
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     stream.worker.shutdown();
     await streaming;
     await breakers.stop();
+    await audit.stop();
     await connection.close();
     process.exit(0);
   };

@@ -8,6 +8,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { AuditTrail } from '../activities/audit-trail';
 import { forceBreaker } from '../activities/breaker-board';
 import { own } from '../common/own';
 import { loadConfigFile } from '../worker/load-config';
@@ -69,7 +70,9 @@ async function main(argv: string[]): Promise<number> {
       settings: providerConfig.breaker,
       input: { mode, actor, reason: values.reason },
     });
-    console.error(JSON.stringify({ time: new Date().toISOString(), audit: 'breaker_forced', provider, mode, actor, reason: values.reason, via: 'cli' }));
+    const trail = new AuditTrail(client, settings.taskQueue);
+    trail.record({ audit: 'breaker_forced', provider, mode, actor, reason: values.reason, via: 'cli' });
+    await trail.flush();
     console.log(JSON.stringify({ provider, mode: view.mode, forced: view.forced, reason: view.reason }, null, 2));
     return 0;
   } catch (error) {

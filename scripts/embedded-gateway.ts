@@ -3,7 +3,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../api/create-app';
 import { listen } from '../api/listen';
 import { createStreamWorker } from '../worker/create-stream-worker';
-import { createBreakerBoard, createWorker } from '../worker/create-worker';
+import { createAuditTrail, createBreakerBoard, createWorker } from '../worker/create-worker';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { ConfigStore } from '../worker/config-store';
 import type { LoadedConfig } from '../worker/load-config';
@@ -45,7 +45,9 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const breakers =
     options.breakers === false ? undefined : createBreakerBoard({ connection, namespace: options.namespace, taskQueue: options.taskQueue, store });
+  const audit = createAuditTrail({ connection, namespace: options.namespace, taskQueue: options.taskQueue, store, process: 'embedded' });
   const worker = await createWorker({
+    audit,
     breakers,
     connection,
     namespace: options.namespace,
@@ -53,6 +55,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     store,
   });
   const stream = await createStreamWorker({
+    audit,
     breakers,
     connection,
     namespace: options.namespace,
@@ -68,6 +71,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     eagerStart: true,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
     breakers,
+    audit,
   });
   const server = await listen(app, options.apiHost, options.apiPort);
   let stopped: Promise<void> | undefined;
@@ -86,6 +90,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
         if (stream.worker.getState() === 'RUNNING') stream.worker.shutdown();
         await running.catch(() => undefined);
         await breakers?.stop();
+        await audit.stop();
         await connection.close();
       })();
       return stopped;

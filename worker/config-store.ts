@@ -27,7 +27,8 @@ export class ConfigStore {
   constructor(
     loaded: LoadedConfig,
     private readonly env: Readonly<Record<string, string | undefined>>,
-    private readonly audit: AuditLog = auditToStderr,
+    /** Where config changes are reported; the process points it at its audit trail once connected. */
+    public audit: AuditLog = auditToStderr,
   ) {
     this.state = { loaded, adapters: buildAdapters(loaded, env) };
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { createStreamActivities } from '../activities/create-stream-activities';
 import { StreamRelay } from '../activities/stream-relay';
@@ -31,6 +32,7 @@ export async function createStreamWorker(options: {
   store: ConfigStore;
   /** This process's view of the shared circuit breakers. */
   breakers?: BreakerBoard;
+  audit?: AuditTrail;
 }): Promise<StreamWorker> {
   const relay = new StreamRelay();
   const taskQueue = streamTaskQueueName(options.taskQueue);
@@ -38,7 +40,7 @@ export async function createStreamWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
-    activities: createStreamActivities({ store: options.store, relay, breakers: options.breakers }),
+    activities: createStreamActivities({ store: options.store, relay, breakers: options.breakers, audit: options.audit }),
     // Open streams get time to finish on a deploy.
     shutdownGraceTime: maxStreamTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });

@@ -1,5 +1,6 @@
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
+import { AuditTrail } from '../activities/audit-trail';
 import { BreakerBoard } from '../activities/breaker-board';
 import { createActivities } from '../activities/create-activities';
 import { ObservedStats } from '../activities/observed-stats';
@@ -17,6 +18,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** This process's view of the shared circuit breakers (see `createBreakerBoard`). */
   breakers?: BreakerBoard;
+  /** The shared audit trail (see `createAuditTrail`). */
+  audit?: AuditTrail;
 }
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -29,7 +32,7 @@ export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 /** A worker that runs the gateway's workflows and provider activities. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const activities = createActivities({ store: options.store, stats: new ObservedStats(), breakers: options.breakers });
+  const activities = createActivities({ store: options.store, stats: new ObservedStats(), breakers: options.breakers, audit: options.audit });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -77,4 +80,16 @@ export function createBreakerBoard(options: {
   });
   board.start();
   return board;
+}
+
+/**
+ * This process's side of the shared audit trail, started, with the config
+ * store reporting to it. Logs `config_loaded` with the version in force.
+ */
+export function createAuditTrail(options: { connection: NativeConnection; namespace: string; taskQueue: string; store: ConfigStore; process: string }): AuditTrail {
+  const trail = new AuditTrail(new Client({ connection: options.connection, namespace: options.namespace }), options.taskQueue);
+  trail.start();
+  options.store.audit = (event) => trail.record({ ...event, audit: String(event.audit), process: options.process });
+  trail.record({ audit: 'config_loaded', version: options.store.config.version, process: options.process });
+  return trail;
 }

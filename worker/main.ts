@@ -3,7 +3,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { serveMetrics } from './serve-metrics';
 import { loadConfigFile } from './load-config';
 import { ConfigStore } from './config-store';
-import { createBreakerBoard, createWorker } from './create-worker';
+import { createAuditTrail, createBreakerBoard, createWorker } from './create-worker';
 import { readSettings } from './settings';
 
 async function main(): Promise<void> {
@@ -15,8 +15,10 @@ async function main(): Promise<void> {
   const unwatch = store.watch(settings.configPath);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store });
+  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'worker' });
   try {
     const worker = await createWorker({
+      audit,
       breakers,
       connection,
       namespace: settings.temporalNamespace,
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
   } finally {
     unwatch();
     await breakers.stop();
+    await audit.stop();
     await connection.close();
   }
 }

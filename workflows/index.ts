@@ -2,3 +2,4 @@
 // The worker bundles this file: every workflow type the gateway runs is exported here.
 export { llmRequestWorkflow } from './llm-request-workflow';
 export { providerBreakerWorkflow } from './breaker/provider-breaker-workflow';
+export { auditLogWorkflow } from './audit/audit-log-workflow';

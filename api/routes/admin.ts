@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
+import type { AuditTrail } from '../../activities/audit-trail';
 import { forceBreaker, type BreakerBoard } from '../../activities/breaker-board';
 import { own } from '../../common/own';
 import type { ConfigStore } from '../../worker/config-store';
@@ -26,7 +27,7 @@ export function adminRouter(options: {
   client: Client;
   taskQueue: string;
   breakers: BreakerBoard | undefined;
-  audit: (event: Record<string, unknown>) => void;
+  audit: AuditTrail | undefined;
 }): Router {
   const router = Router();
   router.use('/admin', requireAdmin(options.store));
@@ -56,14 +57,33 @@ export function adminRouter(options: {
         input: { mode: body.mode, actor, reason: body.reason },
       });
       breakers.remember(view);
-      options.audit({ audit: 'breaker_forced', provider: providerId, mode: body.mode, actor, reason: body.reason, via: 'admin api' });
+      recordAudit(options.audit, { audit: 'breaker_forced', provider: providerId, mode: body.mode, actor, reason: body.reason, via: 'admin api' });
       response.json(view);
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) throw new HttpError(400, 'invalid_request_error', String((error.cause as Error | undefined)?.message ?? error.message));
       throw error;
     }
   });
+  router.get('/admin/audit', async (request, response) => {
+    if (!options.audit) throw new HttpError(503, 'service_unavailable', 'the audit trail is not available on this process');
+    const query = parseBody(AuditQuerySchema, request.query);
+    const events = await options.audit.query({ ...(query.audit === undefined ? {} : { audit: query.audit }), limit: query.limit });
+    response.json({ object: 'list', data: events });
+  });
   return router;
+}
+
+const AuditQuerySchema = z
+  .object({
+    audit: z.string().regex(/^[a-z_]{1,64}$/).optional(),
+    limit: z.coerce.number().int().min(1).max(1_000).default(100),
+  })
+  .strict();
+
+/** Records an admin action in the audit trail, or as a log line where there is none. */
+function recordAudit(trail: AuditTrail | undefined, event: Record<string, unknown> & { audit: string }): void {
+  if (trail) trail.record(event);
+  else process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
 }
 
 function requireBoard(breakers: BreakerBoard | undefined): BreakerBoard {

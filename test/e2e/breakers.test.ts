@@ -152,6 +152,18 @@ test('operators force a breaker open (drain) and back through the admin API; rou
   }
   assert.ok(restored, 'traffic returned to model-b');
 
+  let trail: { audit: string; provider: string; mode: string; reason: string }[] = [];
+  for (let round = 0; round < 50 && trail.length < 2; round += 1) {
+    trail = ((await admin('GET', '/admin/audit?audit=breaker_forced')).body as unknown as { data: typeof trail }).data;
+    if (trail.length < 2) await sleep(100);
+  }
+  assert.deepEqual(
+    trail.map((event) => [event.provider, event.mode, event.reason]),
+    [
+      ['mock-anthropic', 'auto', 'incident over'],
+      ['mock-anthropic', 'open', 'vendor incident 7'],
+    ],
+  );
   assert.equal((await admin('POST', '/admin/breakers/nowhere', { mode: 'open', reason: 'x' })).status, 404);
   assert.equal((await admin('POST', '/admin/breakers/mock-anthropic', { mode: 'sideways', reason: 'x' })).status, 400);
 });

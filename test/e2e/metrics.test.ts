@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { killAll, startEntryPoint } from '../support/processes';
 
 let harness: Harness;
@@ -109,4 +109,24 @@ test('a worker process serves its own /metrics, breaker states included', async 
   assert.equal(value(samples, 'switchyard_breaker_state', { provider: 'mock-openai', state: 'closed' }), 1);
   assert.equal(value(samples, 'switchyard_breaker_state', { provider: 'mock-openai', state: 'open' }), 0);
   assert.ok(samples.some((sample) => sample.name === 'switchyard_process_resident_memory_bytes'));
+});
+
+test('the audit trail records config loads and a provider rejecting its key, and only admins may read it', async () => {
+  const read = async (key: string, query: string) => {
+    const response = await fetch(`${harness.apiUrl}/admin/audit?${query}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: response.status, body: (await response.json()) as { data: Record<string, unknown>[] } };
+  };
+  assert.equal((await read(TENANT_KEY, 'limit=5')).status, 403);
+  assert.equal((await read('nope', 'limit=5')).status, 401);
+  assert.equal((await read(ADMIN_KEY, 'limit=abc')).status, 400);
+  let denied: Record<string, unknown>[] = [];
+  for (let round = 0; round < 50 && denied.length === 0; round += 1) {
+    denied = (await read(ADMIN_KEY, 'audit=provider_access_denied')).body.data;
+    if (denied.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(denied[0]?.provider, 'mock-openai');
+  assert.equal(denied[0]?.model, 'model-a');
+  assert.equal(denied[0]?.status, 401);
+  const loaded = (await read(ADMIN_KEY, 'audit=config_loaded')).body.data;
+  assert.match(String(loaded[0]?.version), /^sha256:[0-9a-f]{16}$/);
 });
