@@ -5,6 +5,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigStore } from '../worker/config-store';
 import { createStreamWorker } from '../worker/create-stream-worker';
 import { createAuditTrail, createBreakerBoard } from '../worker/create-worker';
+import { jsonLogger } from '../worker/json-logger';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { createApp } from './create-app';
@@ -12,7 +13,7 @@ import { listen } from './listen';
 
 async function main(): Promise<void> {
   // This process orders its own shutdown: stop taking requests, then let open streams finish.
-  Runtime.install({ shutdownSignals: [] });
+  Runtime.install({ shutdownSignals: [], logger: jsonLogger() });
   const settings = readSettings();
   const config = loadConfigFile(settings.configPath, settings.env);
   // A changed config file (or SIGHUP) applies to new requests.

@@ -9,6 +9,7 @@ import { assertRoutable, explainRoute } from './explain-route';
 import { routeHeader } from './gateway-metadata';
 import { HttpError } from './http-error';
 import { readPolicyTags } from './policy-tags';
+import { logRequest } from './request-log';
 import { recordAnswer, recordFailure, type LlmRoute } from './request-metrics';
 import { metrics } from '../worker/metrics';
 import { requestStatusBody } from './routes/requests';
@@ -78,6 +79,8 @@ export async function serveRequest(
     await dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds });
   } catch (error) {
     recordFailure(options.route, seconds());
+    const status = error instanceof HttpError ? error.status : 500;
+    logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, status, error: error instanceof Error ? error.message : String(error), seconds: seconds() });
     throw error;
   } finally {
     metrics.requestsInFlight.dec({ route: options.route });
@@ -124,6 +127,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
     });
     if (result) recordAnswer(options.route, tenantId, result, seconds(), config);
     else recordFailure(options.route, seconds());
+    logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, ...(result ? { result } : {}), status: 200, seconds: seconds() });
     return;
   }
   const handle = await startRequest(options.runner, canonical, workflowId, idempotency);
@@ -136,6 +140,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
   }
   const result = await awaitResponse(handle);
   recordAnswer(options.route, tenantId, result, seconds(), config);
+  logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, result, status: 200, seconds: seconds() });
   response
     .set({
       'x-gateway-model': result.model,

@@ -257,6 +257,11 @@ export const GatewayConfigSchema = z
       .strict()
       .default({ message: 'The service is temporarily unable to answer. Please try again later.' }),
     tenants: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), TenantConfigSchema),
+    /** What request log lines may carry. Prompts and outputs only when asked for. */
+    logging: z
+      .object({ prompts: z.boolean().default(false) })
+      .strict()
+      .default({ prompts: false }),
     /** Keys of operators allowed on `/admin` (breakers, …), as sha256 hex digests. None: `/admin` answers 401. */
     admin: z
       .object({ keySha256: z.array(z.string().regex(/^[a-f0-9]{64}$/, 'keySha256 entries are lowercase sha256 hex digests')).min(1) })

@@ -1,5 +1,6 @@
 // Production entry: a worker process (scale these horizontally).
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { jsonLogger } from './json-logger';
 import { serveMetrics } from './serve-metrics';
 import { loadConfigFile } from './load-config';
 import { ConfigStore } from './config-store';
@@ -8,7 +9,10 @@ import { readSettings } from './settings';
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  if (settings.sdkMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: settings.sdkMetricsAddress } } } });
+  Runtime.install({
+    logger: jsonLogger(),
+    ...(settings.sdkMetricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: settings.sdkMetricsAddress } } } } : {}),
+  });
   const config = loadConfigFile(settings.configPath, settings.env);
   // A changed config file (or SIGHUP) applies to new requests; running workflows keep their snapshot.
   const store = new ConfigStore(config, settings.env);

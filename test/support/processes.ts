@@ -10,6 +10,8 @@ export async function startEntryPoint(
   entry: string,
   ready: string,
   env: Readonly<Record<string, string | undefined>>,
+  /** Sees every stderr line the process writes. */
+  onLine?: (line: string) => void,
 ): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
@@ -19,6 +21,7 @@ export async function startEntryPoint(
   const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before it was ready`)));
     lines.on('line', (text) => {
+      onLine?.(text);
       try {
         const parsed = JSON.parse(text) as Record<string, unknown>;
         if (parsed.msg === ready) resolve(parsed);
