@@ -1,11 +1,13 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { ConfigStore } from '../worker/config-store';
 import type { StreamingOptions } from './run-request';
 import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { authenticate } from './authenticate';
 import { adminRouter } from './routes/admin';
+import { codecRouter } from './routes/codec';
 import { countHttpRequests, metricsRouter } from './routes/metrics';
 import { errorMiddleware, HttpError } from './http-error';
 import { chatCompletionsRouter } from './routes/chat-completions';
@@ -31,11 +33,13 @@ export interface AppDependencies {
   breakers?: BreakerBoard;
   /** The shared audit trail, for admin actions and `/admin/audit`. */
   audit?: AuditTrail;
+  /** The history codec, served at `/codec` for the Temporal UI and CLI. */
+  codec?: PayloadCodec;
   log?: (line: Record<string, unknown>) => void;
 }
 
 /** The HTTP API, without `listen()`, so tests and the embedded process mount it the same way. */
-export function createApp({ client, store, taskQueue, eagerStart, streaming, breakers, audit, log = jsonLog }: AppDependencies): Express {
+export function createApp({ client, store, taskQueue, eagerStart, streaming, breakers, audit, codec, log = jsonLog }: AppDependencies): Express {
   const currentConfig = () => store.config.config;
   const runner = { client, taskQueue, eagerStart, streaming };
   const app = express();
@@ -43,6 +47,10 @@ export function createApp({ client, store, taskQueue, eagerStart, streaming, bre
   app.use(countHttpRequests());
   app.use(healthRouter(client, () => store.config.version));
   app.use(metricsRouter());
+  if (codec) {
+    app.use('/codec', express.json({ limit: 16 * MAX_BODY_BYTES }));
+    app.use(codecRouter({ codec, store }));
+  }
   app.use('/admin', express.json({ limit: MAX_BODY_BYTES }));
   app.use(adminRouter({ store, client, taskQueue, breakers, audit }));
   app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));

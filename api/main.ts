@@ -10,6 +10,7 @@ import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { createApp } from './create-app';
 import { listen } from './listen';
+import { dataConverterFor } from '../worker/data-converter';
 
 async function main(): Promise<void> {
   // This process orders its own shutdown: stop taking requests, then let open streams finish.
@@ -19,11 +20,13 @@ async function main(): Promise<void> {
   // A changed config file (or SIGHUP) applies to new requests.
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
+  const dataConverter = dataConverterFor(settings.historyKeys);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
-  const client = new Client({ connection, namespace: settings.temporalNamespace });
-  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store });
-  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'api' });
+  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter });
+  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, dataConverter });
+  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'api', dataConverter });
   const stream = await createStreamWorker({
+    dataConverter,
     audit,
     breakers,
     connection,
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
     breakers,
     audit,
+    codec: dataConverter?.payloadCodecs?.[0],
   });
   const server = await listen(app, settings.apiHost, settings.apiPort);
   console.error(

@@ -11,6 +11,7 @@ import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } 
 import { AuditTrail } from '../activities/audit-trail';
 import { forceBreaker } from '../activities/breaker-board';
 import { own } from '../common/own';
+import { dataConverterFor } from '../worker/data-converter';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { breakerStateQuery, breakerWorkflowId } from '../workflows/breaker/provider-breaker-workflow';
@@ -33,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const settings = readSettings();
   const { config } = loadConfigFile(settings.configPath, settings.env);
   const connection = await Connection.connect({ address: settings.temporalAddress });
-  const client = new Client({ connection, namespace: settings.temporalNamespace });
+  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter: dataConverterFor(settings.historyKeys) });
   try {
     if (command === 'list') {
       const rows = await Promise.all(

@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../api/create-app';
 import { listen } from '../api/listen';
@@ -18,6 +19,8 @@ export interface EmbeddedGatewayOptions {
   configPath?: string;
   /** Share circuit breakers with every other process (default true; tests of other features turn it off). */
   breakers?: boolean;
+  /** History encryption (and any other payload codec) for every client and worker here. */
+  dataConverter?: DataConverter;
   apiHost: string;
   apiPort: number;
 }
@@ -44,9 +47,17 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
   const unwatch = options.configPath === undefined ? () => undefined : store.watch(options.configPath);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const breakers =
-    options.breakers === false ? undefined : createBreakerBoard({ connection, namespace: options.namespace, taskQueue: options.taskQueue, store });
-  const audit = createAuditTrail({ connection, namespace: options.namespace, taskQueue: options.taskQueue, store, process: 'embedded' });
+    options.breakers === false ? undefined : createBreakerBoard({ connection, namespace: options.namespace, taskQueue: options.taskQueue, store, dataConverter: options.dataConverter });
+  const audit = createAuditTrail({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    store,
+    process: 'embedded',
+    dataConverter: options.dataConverter,
+  });
   const worker = await createWorker({
+    dataConverter: options.dataConverter,
     audit,
     breakers,
     connection,
@@ -55,6 +66,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     store,
   });
   const stream = await createStreamWorker({
+    dataConverter: options.dataConverter,
     audit,
     breakers,
     connection,
@@ -62,7 +74,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     taskQueue: options.taskQueue,
     store,
   });
-  const client = new Client({ connection, namespace: options.namespace });
+  const client = new Client({ connection, namespace: options.namespace, dataConverter: options.dataConverter });
   const running = Promise.all([worker.run(), stream.worker.run()]);
   const app = createApp({
     client,
@@ -72,6 +84,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
     breakers,
     audit,
+    codec: options.dataConverter?.payloadCodecs?.[0],
   });
   const server = await listen(app, options.apiHost, options.apiPort);
   let stopped: Promise<void> | undefined;

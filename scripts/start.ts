@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { startMockProvider } from '../mock/mock-provider';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings, PROJECT_ROOT } from '../worker/settings';
+import { dataConverterFor } from '../worker/data-converter';
 import { startEmbeddedGateway } from './embedded-gateway';
 import { startDevServer } from './temporal-dev-server';
 
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
       config,
       env: settings.env,
       configPath: settings.configPath,
+      dataConverter: dataConverterFor(settings.historyKeys),
       apiHost: settings.apiHost,
       apiPort: settings.apiPort,
     });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
@@ -33,10 +34,12 @@ export async function createStreamWorker(options: {
   /** This process's view of the shared circuit breakers. */
   breakers?: BreakerBoard;
   audit?: AuditTrail;
+  dataConverter?: DataConverter;
 }): Promise<StreamWorker> {
   const relay = new StreamRelay();
   const taskQueue = streamTaskQueueName(options.taskQueue);
   const worker = await Worker.create({
+    dataConverter: options.dataConverter,
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,

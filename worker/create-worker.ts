@@ -1,5 +1,6 @@
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { AuditTrail } from '../activities/audit-trail';
 import { BreakerBoard } from '../activities/breaker-board';
 import { createActivities } from '../activities/create-activities';
@@ -20,6 +21,8 @@ export interface CreateWorkerOptions {
   breakers?: BreakerBoard;
   /** The shared audit trail (see `createAuditTrail`). */
   audit?: AuditTrail;
+  /** The process's data converter (history encryption), shared with its clients. */
+  dataConverter?: DataConverter;
 }
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -34,6 +37,7 @@ export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const activities = createActivities({ store: options.store, stats: new ObservedStats(), breakers: options.breakers, audit: options.audit });
   return Worker.create({
+    dataConverter: options.dataConverter,
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
@@ -71,9 +75,10 @@ export function createBreakerBoard(options: {
   namespace: string;
   taskQueue: string;
   store: ConfigStore;
+  dataConverter?: DataConverter;
 }): BreakerBoard {
   const board = new BreakerBoard({
-    client: new Client({ connection: options.connection, namespace: options.namespace }),
+    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
     taskQueue: options.taskQueue,
     providers: () => Object.fromEntries(Object.entries(options.store.config.config.providers).map(([id, provider]) => [id, provider.breaker])),
     log: (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
@@ -86,8 +91,18 @@ export function createBreakerBoard(options: {
  * This process's side of the shared audit trail, started, with the config
  * store reporting to it. Logs `config_loaded` with the version in force.
  */
-export function createAuditTrail(options: { connection: NativeConnection; namespace: string; taskQueue: string; store: ConfigStore; process: string }): AuditTrail {
-  const trail = new AuditTrail(new Client({ connection: options.connection, namespace: options.namespace }), options.taskQueue);
+export function createAuditTrail(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  process: string;
+  dataConverter?: DataConverter;
+}): AuditTrail {
+  const trail = new AuditTrail(
+    new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    options.taskQueue,
+  );
   trail.start();
   options.store.audit = (event) => trail.record({ ...event, audit: String(event.audit), process: options.process });
   trail.record({ audit: 'config_loaded', version: options.store.config.version, process: options.process });

@@ -6,6 +6,7 @@ import { loadConfigFile } from './load-config';
 import { ConfigStore } from './config-store';
 import { createAuditTrail, createBreakerBoard, createWorker } from './create-worker';
 import { readSettings } from './settings';
+import { dataConverterFor } from './data-converter';
 
 async function main(): Promise<void> {
   const settings = readSettings();
@@ -17,11 +18,13 @@ async function main(): Promise<void> {
   // A changed config file (or SIGHUP) applies to new requests; running workflows keep their snapshot.
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
+  const dataConverter = dataConverterFor(settings.historyKeys);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
-  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store });
-  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'worker' });
+  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, dataConverter });
+  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'worker', dataConverter });
   try {
     const worker = await createWorker({
+      dataConverter,
       audit,
       breakers,
       connection,

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseHistoryKeys, type HistoryKey } from './history-codec';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 
 /** Process settings from the environment; the only module that reads `process.env`. */
@@ -15,6 +17,8 @@ export interface Settings {
   metricsPort: number;
   /** Bind address of the Temporal SDK's Prometheus exporter (e.g. `127.0.0.1:9464`); unset: SDK metrics off. */
   sdkMetricsAddress: string | undefined;
+  /** History encryption keys, the encrypting one first; empty: history is not encrypted. */
+  historyKeys: HistoryKey[];
   /** The environment, for `${VAR}` expansion and provider keys (worker side only). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -32,8 +36,16 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     metricsHost: env.METRICS_HOST ?? '127.0.0.1',
     metricsPort: parsePort(env.METRICS_PORT, 9091),
     sdkMetricsAddress: env.TEMPORAL_SDK_METRICS_ADDRESS || undefined,
+    historyKeys: readHistoryKeys(env),
     env: Object.freeze({ ...env }),
   });
+}
+
+/** `SWITCHYARD_HISTORY_KEYS` (`id:base64,…`) or the file named by `SWITCHYARD_HISTORY_KEYS_FILE` (one per line). */
+function readHistoryKeys(env: NodeJS.ProcessEnv): HistoryKey[] {
+  if (env.SWITCHYARD_HISTORY_KEYS) return parseHistoryKeys(env.SWITCHYARD_HISTORY_KEYS);
+  if (env.SWITCHYARD_HISTORY_KEYS_FILE) return parseHistoryKeys(readFileSync(env.SWITCHYARD_HISTORY_KEYS_FILE, 'utf8'));
+  return [];
 }
 
 function parsePort(value: string | undefined, fallback: number): number {
