@@ -6,7 +6,9 @@ import type { StreamingOptions } from './run-request';
 import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { authenticate } from './authenticate';
+import { TrafficSampler } from './dashboard-data';
 import { adminRouter } from './routes/admin';
+import { dashboardRouter } from './routes/dashboard';
 import { codecRouter } from './routes/codec';
 import { countHttpRequests, metricsRouter } from './routes/metrics';
 import { errorMiddleware, HttpError } from './http-error';
@@ -35,11 +37,26 @@ export interface AppDependencies {
   audit?: AuditTrail;
   /** The history codec, served at `/codec` for the Temporal UI and CLI. */
   codec?: PayloadCodec;
+  /** Base URL of the Temporal Web UI, for the dashboard's links. @default http://127.0.0.1:8233 */
+  temporalUiUrl?: string;
   log?: (line: Record<string, unknown>) => void;
 }
 
 /** The HTTP API, without `listen()`, so tests and the embedded process mount it the same way. */
-export function createApp({ client, store, taskQueue, eagerStart, streaming, breakers, audit, codec, log = jsonLog }: AppDependencies): Express {
+export function createApp({
+  client,
+  store,
+  taskQueue,
+  eagerStart,
+  streaming,
+  breakers,
+  audit,
+  codec,
+  temporalUiUrl = 'http://127.0.0.1:8233',
+  log = jsonLog,
+}: AppDependencies): Express {
+  const sampler = new TrafficSampler();
+  sampler.start();
   const currentConfig = () => store.config.config;
   const runner = { client, taskQueue, eagerStart, streaming };
   const app = express();
@@ -53,6 +70,7 @@ export function createApp({ client, store, taskQueue, eagerStart, streaming, bre
   }
   app.use('/admin', express.json({ limit: MAX_BODY_BYTES }));
   app.use(adminRouter({ store, client, taskQueue, breakers, audit }));
+  app.use(dashboardRouter({ client, store, sampler, breakers, temporalUiUrl }));
   app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));
   app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
   app.use(chatCompletionsRouter(store, runner));

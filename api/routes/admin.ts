@@ -92,7 +92,7 @@ function requireBoard(breakers: BreakerBoard | undefined): BreakerBoard {
 }
 
 /** Admin keys only: `Authorization: Bearer <admin key>`, checked against `admin.keySha256`. */
-function requireAdmin(store: ConfigStore): RequestHandler {
+export function requireAdmin(store: ConfigStore): RequestHandler {
   return (request, response, next) => {
     const key = keyFromRequest(request);
     const { config } = store.config;

@@ -1,0 +1,67 @@
+// The dashboard in a real browser (Debian's chromium through playwright-core):
+// after some traffic and a failover, the charts and the failover list show it.
+// The screenshot is kept as a test artifact (test/artifacts/dashboard.png).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { chromium, type Browser } from 'playwright-core';
+import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+
+const ARTIFACTS = resolve(__dirname, '../artifacts');
+
+let harness: Harness;
+let browser: Browser;
+
+/** Debian's chromium (or CHROMIUM_PATH): no browser download. */
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+}
+
+before(async () => {
+  harness = await startHarness({ breakers: true });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-gpu'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await harness?.stop();
+});
+
+test('after traffic and a failover, the dashboard charts them and links the failover to the Temporal UI', async () => {
+  const openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+  for (let index = 0; index < 5; index += 1) await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: `hello ${index}` }] });
+  await harness.setFault('model-a', { status: 503, times: 3 });
+  const { response } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'fall over' }] }).withResponse();
+  const failoverId = response.headers.get('x-gateway-workflow-id') ?? '';
+  assert.match(failoverId, /^llm-alpha-/);
+
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`${harness.apiUrl}/dashboard`);
+  // A tenant key is refused.
+  await page.fill('#key', TENANT_KEY);
+  await page.click('#enter');
+  await page.locator('#login-error', { hasText: 'tenant key' }).waitFor();
+  await page.fill('#key', ADMIN_KEY);
+  await page.click('#enter');
+  await page.waitForSelector('#dashboard:not([hidden])');
+
+  // The failover appears once visibility has it (the page refreshes every 5 s).
+  const link = page.locator(`#failovers a`, { hasText: failoverId });
+  await link.waitFor({ timeout: 60_000 });
+  assert.equal(await link.getAttribute('href'), `http://127.0.0.1:8233/namespaces/default/workflows/${failoverId}`);
+  assert.equal(Number(await page.textContent('#requests')), 6);
+  assert.match((await page.textContent('#reasons')) ?? '', /ProviderUnavailable/);
+  const polyline = page.locator('#traffic-chart polyline').first();
+  assert.ok(((await polyline.getAttribute('points')) ?? '').split(' ').length >= 2, 'the traffic chart has a line');
+  const openaiRow = (await page.locator('#providers tr.provider', { hasText: 'mock-openai' }).textContent()) ?? '';
+  assert.match(openaiRow, /closed/);
+  assert.match(openaiRow, /%/);
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });
+  await page.close();
+});
