@@ -9,7 +9,7 @@ export function activitySummary(providerId: string, modelId: string, position: n
 }
 
 /** Markdown details for the workflow page: the route decision and the attempt table. */
-export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], configVersion: string): string {
+export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], configVersion: string, headline?: string): string {
   const rows = attempts.map(
     (attempt) =>
       `| ${attempt.position} | ${attempt.provider} | ${attempt.model} | ${attempt.outcome} | ${attempt.failureType ?? ''} | ${attempt.tries} | ${Math.round(attempt.durationMs)} | ${escapeCell(attempt.message ?? '')} |`,
@@ -33,6 +33,7 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
       } | ${candidate.estimatedCostUsd ?? ''} | ${candidate.redact ? 'yes' : ''} |`,
   );
   return [
+    ...(headline === undefined ? [] : [headline, '']),
     `**Route** \`${plan.resolvedFrom}\` (${plan.strategy}) · config \`${configVersion}\``,
     ...(facts.length > 0 ? ['', facts.join(' · ')] : []),
     ...(plan.refused ? ['', `**Refused**: ${plan.refused}`] : []),

@@ -263,5 +263,11 @@ function record(
     { key: FALLBACK_COUNT_ATTRIBUTE, value: failed },
     { key: OUTCOME_ATTRIBUTE, value: outcome },
   ]);
-  setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
+  const headline =
+    outcome === 'success'
+      ? `**Answered by** \`${provider}/${model}\` after ${failed} fallback${failed === 1 ? '' : 's'} · ${outcome}`
+      : outcome === 'fallback_answer'
+        ? `**No model answered** (${failed} failed): the deterministic fallback answered`
+        : `**Stopped**: ${outcome.replace('_', ' ')}`;
+  setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion, headline));
 }

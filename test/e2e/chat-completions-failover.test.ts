@@ -226,3 +226,16 @@ function decodedText(value: unknown, seen = new Set<unknown>()): string {
     .map((inner) => decodedText(inner, seen))
     .join('\n');
 }
+
+test('the workflow page tells the story: who answered after how many fallbacks, the route, and the attempts', async () => {
+  await harness.setFault('model-a', { status: 401, times: 1 });
+  const { response } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'tell the story' }] }).withResponse();
+  const handle = harness.client.workflow.getHandle(response.headers.get('x-gateway-workflow-id') ?? '');
+  const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+  const lines = metadata.currentDetails.split('\n');
+  assert.equal(lines[0], '**Answered by** `mock-anthropic/model-b` after 1 fallback · success');
+  assert.match(metadata.currentDetails, /\*\*Route\*\* `model-a` \(ordered\) · config `sha256:[0-9a-f]{16}`/);
+  assert.match(metadata.currentDetails, /\| 1 \| mock-openai \| model-a \| failed \| AccessDenied \|/);
+  assert.match(metadata.currentDetails, /\| 2 \| mock-anthropic \| model-b \| success \|/);
+  assert.equal(await (await handle.describe()).staticSummary(), 'model-a for alpha');
+});
