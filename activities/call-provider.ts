@@ -6,6 +6,7 @@ import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
 import type { ConfigStore } from '../worker/config-store';
 import { metrics } from '../worker/metrics';
+import { inSpan, SpanKind } from '../worker/tracing';
 import type { AuditTrail } from './audit-trail';
 import type { BreakerBoard } from './breaker-board';
 import type { ObservedStats } from './observed-stats';
@@ -84,7 +85,28 @@ export async function callProvider(
   const sent = target.redact ? redactRequest(request).request : request;
   const started = Date.now();
   try {
-    const output = await options.call(adapter, sent, context.cancellationSignal);
+    // A GenAI client span (OTel semantic conventions) around the provider call; the HTTP call is its child.
+    const output = await inSpan(
+      `chat ${target.upstreamModel}`,
+      SpanKind.CLIENT,
+      {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.system': provider.type === 'anthropic' ? 'anthropic' : 'openai',
+        'gen_ai.request.model': target.upstreamModel,
+        'switchyard.provider': target.providerId,
+        'switchyard.model': target.modelId,
+        'switchyard.attempt': attempt,
+      },
+      async (annotate) => {
+        const answer = await options.call(adapter, sent, context.cancellationSignal);
+        annotate({
+          'gen_ai.usage.input_tokens': answer.usage.inputTokens,
+          'gen_ai.usage.output_tokens': answer.usage.outputTokens,
+          'gen_ai.response.finish_reasons': [answer.finishReason.raw],
+        });
+        return answer;
+      },
+    );
     validateOutput(output, request.output, target.providerId);
     const latencyMs = Date.now() - started;
     countAttempt(target, 'success', latencyMs);

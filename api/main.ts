@@ -11,6 +11,7 @@ import { readSettings } from '../worker/settings';
 import { createApp } from './create-app';
 import { listen } from './listen';
 import { dataConverterFor } from '../worker/data-converter';
+import { startTracing } from '../worker/tracing';
 
 async function main(): Promise<void> {
   // This process orders its own shutdown: stop taking requests, then let open streams finish.
@@ -21,11 +22,13 @@ async function main(): Promise<void> {
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
   const dataConverter = dataConverterFor(settings.historyKeys);
+  const tracing = startTracing(settings.env);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
-  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter });
+  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
   const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, dataConverter });
   const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'api', dataConverter });
   const stream = await createStreamWorker({
+    tracing,
     dataConverter,
     audit,
     breakers,
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     await streaming;
     await breakers.stop();
     await audit.stop();
+    await tracing?.shutdown();
     await connection.close();
     process.exit(0);
   };

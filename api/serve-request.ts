@@ -12,6 +12,7 @@ import { readPolicyTags } from './policy-tags';
 import { logRequest } from './request-log';
 import { recordAnswer, recordFailure, type LlmRoute } from './request-metrics';
 import { metrics } from '../worker/metrics';
+import { inSpan, SpanKind } from '../worker/tracing';
 import { requestStatusBody } from './routes/requests';
 import {
   awaitResponse,
@@ -76,7 +77,13 @@ export async function serveRequest(
   const seconds = () => (performance.now() - started) / 1000;
   metrics.requestsInFlight.inc({ route: options.route });
   try {
-    await dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds });
+    // The trace of the request starts here; Temporal's interceptors carry it into the workflow and its activities.
+    await inSpan(
+      `${request.method} ${request.path}`,
+      SpanKind.SERVER,
+      { 'http.request.method': request.method, 'http.route': request.path, 'gen_ai.request.model': canonical.model, 'switchyard.workflow_id': workflowId },
+      () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds }),
+    );
   } catch (error) {
     recordFailure(options.route, seconds());
     const status = error instanceof HttpError ? error.status : 500;

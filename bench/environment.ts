@@ -2,6 +2,8 @@
 // SQLite file, the mock provider at zero latency and the embedded gateway
 // (worker + API in this process), all on free ports.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockProvider, type MockProvider } from '../mock/mock-provider';
@@ -9,6 +11,7 @@ import { startEmbeddedGateway, type EmbeddedGateway } from '../scripts/embedded-
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { harnessConfig, TENANT_KEY } from '../test/support/gateway-harness';
 import { parseConfig } from '../worker/load-config';
+import { startTracing, type Tracing } from '../worker/tracing';
 
 /** The model every benchmark request names: served by the mock's OpenAI route, no fallback expected. */
 export const BENCH_MODEL = 'model-a';
@@ -28,17 +31,21 @@ export interface BenchEnvironment {
 }
 
 /** Starts dev server, mock and gateway; on a failure part-way, stops what already started and rethrows. */
-export async function startBenchEnvironment(log: (line: string) => void): Promise<BenchEnvironment> {
+export async function startBenchEnvironment(log: (line: string) => void, options: { tracing?: boolean } = {}): Promise<BenchEnvironment> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   let devServer: DevServer | undefined;
   let mock: MockProvider | undefined;
   let gateway: EmbeddedGateway | undefined;
+  let sink: Server | undefined;
+  let tracing: Tracing | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = () => {
     stopping ??= (async () => {
       const steps: [string, (() => Promise<void>) | undefined][] = [
         ['gateway', gateway && (() => gateway!.stop())],
+        ['tracing', tracing && (() => tracing!.shutdown())],
+        ['span sink', sink && (() => new Promise<void>((resolve) => sink!.close(() => resolve())))],
         ['mock provider', mock && (() => mock!.close())],
         ['Temporal dev server', devServer && (() => devServer!.stop())],
       ];
@@ -61,7 +68,19 @@ export async function startBenchEnvironment(log: (line: string) => void): Promis
     mock = await startMockProvider();
     const config = parseConfig(harnessConfig(mock.url, BENCH_TIMEOUTS));
     log(`[bench] dev server ${devServer.address} (pid ${devServer.process.pid}), mock ${mock.url}; starting the gateway…`);
+    if (options.tracing) {
+      // A real OTLP/HTTP endpoint that accepts and drops spans: the cost measured is the gateway's.
+      sink = createServer((request, response) => {
+        request.resume();
+        request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+      });
+      await new Promise<void>((resolve) => sink!.listen(0, '127.0.0.1', resolve));
+      const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+      tracing = startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'switchyard-bench' });
+      log(`[bench] tracing on: spans exported over OTLP/HTTP to ${endpoint}`);
+    }
     gateway = await startEmbeddedGateway({
+      tracing,
       temporalAddress: devServer.address,
       namespace: 'default',
       taskQueue: `bench-${process.pid}-${Date.now()}`,

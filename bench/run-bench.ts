@@ -26,6 +26,7 @@ interface Options {
   maxSeconds: number;
   timeoutMs: number;
   streamRequests: number;
+  tracing: boolean;
   out: string;
 }
 
@@ -38,13 +39,14 @@ function readOptions(): Options {
       'max-seconds': { type: 'string', default: '120' },
       'timeout-ms': { type: 'string', default: '30000' },
       'stream-requests': { type: 'string', default: '100' },
+      tracing: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--out bench/results/latest.json]',
+      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--out bench/results/latest.json]',
     );
     process.exit(0);
   }
@@ -60,6 +62,7 @@ function readOptions(): Options {
     maxSeconds: positive('max-seconds', values['max-seconds'], 3_600),
     timeoutMs: positive('timeout-ms', values['timeout-ms'], 600_000),
     streamRequests: values['stream-requests'] === '0' ? 0 : positive('stream-requests', values['stream-requests'], 100_000),
+    tracing: values.tracing,
     out: resolve(ROOT, values.out),
   };
 }
@@ -116,7 +119,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const env = await startBenchEnvironment(log);
+  const env = await startBenchEnvironment(log, { tracing: options.tracing });
   try {
     const serverPid = env.devServer.process.pid;
     const load = (send: (signal: AbortSignal) => Promise<RequestOutcome>, count: number, concurrency: number) =>

@@ -7,6 +7,7 @@ import { createStreamWorker } from '../worker/create-stream-worker';
 import { createAuditTrail, createBreakerBoard, createWorker } from '../worker/create-worker';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { ConfigStore } from '../worker/config-store';
+import type { Tracing } from '../worker/tracing';
 import type { LoadedConfig } from '../worker/load-config';
 
 export interface EmbeddedGatewayOptions {
@@ -21,6 +22,8 @@ export interface EmbeddedGatewayOptions {
   breakers?: boolean;
   /** History encryption (and any other payload codec) for every client and worker here. */
   dataConverter?: DataConverter;
+  /** OpenTelemetry tracing (see `startTracing`); off when absent. */
+  tracing?: Tracing;
   apiHost: string;
   apiPort: number;
 }
@@ -57,6 +60,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     dataConverter: options.dataConverter,
   });
   const worker = await createWorker({
+    tracing: options.tracing,
     dataConverter: options.dataConverter,
     audit,
     breakers,
@@ -66,6 +70,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     store,
   });
   const stream = await createStreamWorker({
+    tracing: options.tracing,
     dataConverter: options.dataConverter,
     audit,
     breakers,
@@ -74,7 +79,12 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     taskQueue: options.taskQueue,
     store,
   });
-  const client = new Client({ connection, namespace: options.namespace, dataConverter: options.dataConverter });
+  const client = new Client({
+    connection,
+    namespace: options.namespace,
+    dataConverter: options.dataConverter,
+    plugins: options.tracing ? [options.tracing.plugin] : [],
+  });
   const running = Promise.all([worker.run(), stream.worker.run()]);
   const app = createApp({
     client,

@@ -6,6 +6,7 @@ import { startMockProvider } from '../mock/mock-provider';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings, PROJECT_ROOT } from '../worker/settings';
 import { dataConverterFor } from '../worker/data-converter';
+import { startTracing } from '../worker/tracing';
 import { startEmbeddedGateway } from './embedded-gateway';
 import { startDevServer } from './temporal-dev-server';
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       env: settings.env,
       configPath: settings.configPath,
       dataConverter: dataConverterFor(settings.historyKeys),
+      tracing: startTracing(settings.env),
       apiHost: settings.apiHost,
       apiPort: settings.apiPort,
     });

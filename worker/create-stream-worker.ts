@@ -8,6 +8,7 @@ import { createStreamActivities } from '../activities/create-stream-activities';
 import { StreamRelay } from '../activities/stream-relay';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
 import type { ConfigStore } from './config-store';
+import type { Tracing } from './tracing';
 import type { LoadedConfig } from './load-config';
 
 export interface StreamWorker {
@@ -35,10 +36,12 @@ export async function createStreamWorker(options: {
   breakers?: BreakerBoard;
   audit?: AuditTrail;
   dataConverter?: DataConverter;
+  tracing?: Tracing;
 }): Promise<StreamWorker> {
   const relay = new StreamRelay();
   const taskQueue = streamTaskQueueName(options.taskQueue);
   const worker = await Worker.create({
+    plugins: options.tracing ? [options.tracing.plugin] : [],
     dataConverter: options.dataConverter,
     connection: options.connection,
     namespace: options.namespace,

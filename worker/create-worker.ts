@@ -7,6 +7,7 @@ import { createActivities } from '../activities/create-activities';
 import { ObservedStats } from '../activities/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
 import type { ConfigStore } from './config-store';
+import type { Tracing } from './tracing';
 import type { LoadedConfig } from './load-config';
 
 export interface CreateWorkerOptions {
@@ -23,6 +24,8 @@ export interface CreateWorkerOptions {
   audit?: AuditTrail;
   /** The process's data converter (history encryption), shared with its clients. */
   dataConverter?: DataConverter;
+  /** OpenTelemetry tracing (workflow and activity spans); off when absent. */
+  tracing?: Tracing;
 }
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -36,12 +39,20 @@ export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 /** A worker that runs the gateway's workflows and provider activities. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const activities = createActivities({ store: options.store, stats: new ObservedStats(), breakers: options.breakers, audit: options.audit });
+  const plugins = options.tracing ? [options.tracing.plugin] : [];
+  // A traced worker needs a bundle with the tracing plugin's workflow interceptors.
+  const workflowBundle =
+    options.workflowBundle ??
+    (options.tracing
+      ? await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger, plugins })
+      : await getWorkflowBundle());
   return Worker.create({
+    plugins,
     dataConverter: options.dataConverter,
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle ?? (await getWorkflowBundle()),
+    workflowBundle,
     activities,
     // In-flight LLM calls get time to finish on a deploy instead of being cut.
     shutdownGraceTime: maxRequestTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,

@@ -7,6 +7,7 @@ import { ConfigStore } from './config-store';
 import { createAuditTrail, createBreakerBoard, createWorker } from './create-worker';
 import { readSettings } from './settings';
 import { dataConverterFor } from './data-converter';
+import { startTracing } from './tracing';
 
 async function main(): Promise<void> {
   const settings = readSettings();
@@ -19,11 +20,13 @@ async function main(): Promise<void> {
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
   const dataConverter = dataConverterFor(settings.historyKeys);
+  const tracing = startTracing(settings.env);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, dataConverter });
   const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'worker', dataConverter });
   try {
     const worker = await createWorker({
+      tracing,
       dataConverter,
       audit,
       breakers,
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
     unwatch();
     await breakers.stop();
     await audit.stop();
+    await tracing?.shutdown();
     await connection.close();
   }
 }

@@ -1,0 +1,60 @@
+import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+
+/** This process's tracing: the Temporal plugin for its clients and workers, and how to flush. */
+export interface Tracing {
+  plugin: OpenTelemetryPlugin;
+  /** Sends the spans still buffered and stops. */
+  shutdown(): Promise<void>;
+}
+
+/** The tracer the gateway's own spans (HTTP handler, provider call) come from. */
+export const tracer = trace.getTracer('switchyard');
+
+/**
+ * Starts OpenTelemetry tracing when the standard environment asks for it
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, and
+ * `OTEL_TRACES_EXPORTER` not `none`); off otherwise. Spans go over OTLP/HTTP;
+ * the exporter reads the rest of `OTEL_EXPORTER_OTLP_*` itself. One trace per
+ * request: the API's handler span, the workflow start, the workflow, its
+ * activities (Temporal's interceptors carry the context through history) and
+ * the provider's HTTP call (undici instrumentation).
+ */
+export function startTracing(env: Readonly<Record<string, string | undefined>>): Tracing | undefined {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || env.OTEL_TRACES_EXPORTER === 'none' || env.OTEL_SDK_DISABLED === 'true') return undefined;
+  const resource = new Resource({ 'service.name': env.OTEL_SERVICE_NAME ?? 'switchyard' });
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  provider.register();
+  registerInstrumentations({ tracerProvider: provider, instrumentations: [new UndiciInstrumentation()] });
+  return {
+    plugin: new OpenTelemetryPlugin({ resource, spanProcessor }),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/**
+ * Runs `work` in a span of the gateway's own (a no-op without tracing).
+ * Errors mark the span and go on.
+ */
+export async function inSpan<T>(name: string, kind: SpanKind, attributes: Attributes, work: (annotate: (more: Attributes) => void) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+    try {
+      return await work((more) => span.setAttributes(more));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export { SpanKind };
