@@ -1,10 +1,9 @@
 // Production entry: an API process, talking to Temporal over gRPC. It runs no
 // workflows; its only worker streams answers to its own callers.
-import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { ConfigStore } from '../worker/config-store';
 import { createStreamWorker } from '../worker/create-stream-worker';
-import { createAuditTrail, createBreakerBoard } from '../worker/create-worker';
+import { startProcessServices } from '../worker/process-services';
 import { jsonLogger } from '../worker/json-logger';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
@@ -22,21 +21,17 @@ async function main(): Promise<void> {
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
   const dataConverter = dataConverterFor(settings.historyKeys);
-  const tracing = startTracing(settings.env);
-  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
-  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
-  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, dataConverter });
-  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'api', dataConverter });
-  const stream = await createStreamWorker({
-    tracing,
-    dataConverter,
-    audit,
-    breakers,
-    connection,
+  const services = await startProcessServices({
+    temporalAddress: settings.temporalAddress,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
     store,
+    process: 'api',
+    dataConverter,
+    tracing: startTracing(settings.env),
   });
+  const { client, breakers, audit } = services;
+  const stream = await createStreamWorker(services);
   const streaming = stream.worker.run();
   const app = createApp({
     client,
@@ -60,10 +55,7 @@ async function main(): Promise<void> {
     await server.close();
     stream.worker.shutdown();
     await streaming;
-    await breakers.stop();
-    await audit.stop();
-    await tracing?.shutdown();
-    await connection.close();
+    await services.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown());

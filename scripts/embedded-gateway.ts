@@ -1,10 +1,11 @@
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { createApp } from '../api/create-app';
 import { listen } from '../api/listen';
 import { createStreamWorker } from '../worker/create-stream-worker';
-import { createAuditTrail, createBreakerBoard, createWorker } from '../worker/create-worker';
+import { createWorker } from '../worker/create-worker';
+import { startProcessServices } from '../worker/process-services';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { ConfigStore } from '../worker/config-store';
 import type { Tracing } from '../worker/tracing';
@@ -48,43 +49,19 @@ export interface EmbeddedGateway {
 export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Promise<EmbeddedGateway> {
   const store = new ConfigStore(options.config, options.env);
   const unwatch = options.configPath === undefined ? () => undefined : store.watch(options.configPath);
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
-  const breakers =
-    options.breakers === false ? undefined : createBreakerBoard({ connection, namespace: options.namespace, taskQueue: options.taskQueue, store, dataConverter: options.dataConverter });
-  const audit = createAuditTrail({
-    connection,
+  const services = await startProcessServices({
+    temporalAddress: options.temporalAddress,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     store,
     process: 'embedded',
     dataConverter: options.dataConverter,
-  });
-  const worker = await createWorker({
     tracing: options.tracing,
-    dataConverter: options.dataConverter,
-    audit,
-    breakers,
-    connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    store,
+    breakers: options.breakers,
   });
-  const stream = await createStreamWorker({
-    tracing: options.tracing,
-    dataConverter: options.dataConverter,
-    audit,
-    breakers,
-    connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    store,
-  });
-  const client = new Client({
-    connection,
-    namespace: options.namespace,
-    dataConverter: options.dataConverter,
-    plugins: options.tracing ? [options.tracing.plugin] : [],
-  });
+  const { client, breakers, audit } = services;
+  const worker = await createWorker(services);
+  const stream = await createStreamWorker(services);
   const running = Promise.all([worker.run(), stream.worker.run()]);
   const app = createApp({
     client,
@@ -112,9 +89,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
         if (worker.getState() === 'RUNNING') worker.shutdown();
         if (stream.worker.getState() === 'RUNNING') stream.worker.shutdown();
         await running.catch(() => undefined);
-        await breakers?.stop();
-        await audit.stop();
-        await connection.close();
+        await services.stop();
       })();
       return stopped;
     },

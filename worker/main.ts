@@ -1,10 +1,11 @@
 // Production entry: a worker process (scale these horizontally).
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { jsonLogger } from './json-logger';
 import { serveMetrics } from './serve-metrics';
 import { loadConfigFile } from './load-config';
 import { ConfigStore } from './config-store';
-import { createAuditTrail, createBreakerBoard, createWorker } from './create-worker';
+import { createWorker } from './create-worker';
+import { startProcessServices } from './process-services';
 import { readSettings } from './settings';
 import { dataConverterFor } from './data-converter';
 import { startTracing } from './tracing';
@@ -19,22 +20,17 @@ async function main(): Promise<void> {
   // A changed config file (or SIGHUP) applies to new requests; running workflows keep their snapshot.
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
-  const dataConverter = dataConverterFor(settings.historyKeys);
-  const tracing = startTracing(settings.env);
-  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
-  const breakers = createBreakerBoard({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, dataConverter });
-  const audit = createAuditTrail({ connection, namespace: settings.temporalNamespace, taskQueue: settings.taskQueue, store, process: 'worker', dataConverter });
+  const services = await startProcessServices({
+    temporalAddress: settings.temporalAddress,
+    namespace: settings.temporalNamespace,
+    taskQueue: settings.taskQueue,
+    store,
+    process: 'worker',
+    dataConverter: dataConverterFor(settings.historyKeys),
+    tracing: startTracing(settings.env),
+  });
   try {
-    const worker = await createWorker({
-      tracing,
-      dataConverter,
-      audit,
-      breakers,
-      connection,
-      namespace: settings.temporalNamespace,
-      taskQueue: settings.taskQueue,
-      store,
-    });
+    const worker = await createWorker(services);
     const metricsServer = await serveMetrics({ host: settings.metricsHost, port: settings.metricsPort, sdkMetricsAddress: settings.sdkMetricsAddress });
     console.error(
       JSON.stringify({ msg: 'worker started', metrics: metricsServer.url, taskQueue: settings.taskQueue, temporal: settings.temporalAddress, configVersion: config.version }),
@@ -44,10 +40,7 @@ async function main(): Promise<void> {
     metricsServer.server.close();
   } finally {
     unwatch();
-    await breakers.stop();
-    await audit.stop();
-    await tracing?.shutdown();
-    await connection.close();
+    await services.stop();
   }
 }
 

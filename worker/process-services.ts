@@ -1,0 +1,69 @@
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
+import type { AuditTrail } from '../activities/audit-trail';
+import type { BreakerBoard } from '../activities/breaker-board';
+import type { ConfigStore } from './config-store';
+import { createAuditTrail, createBreakerBoard } from './create-worker';
+import type { Tracing } from './tracing';
+
+/**
+ * What every gateway process (API, worker, or both embedded) shares: one
+ * Temporal connection, the config in force, the data converter (history
+ * encryption) and tracing, the breaker board and the audit trail. Pass it
+ * whole to `createWorker` / `createStreamWorker`.
+ */
+export interface ProcessServices {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  dataConverter: DataConverter | undefined;
+  tracing: Tracing | undefined;
+  breakers: BreakerBoard | undefined;
+  audit: AuditTrail;
+  /** A client on the shared connection, with the same converter and tracing. */
+  client: Client;
+  /** Stops the board and the trail (sending what is pending), tracing, and closes the connection. */
+  stop(): Promise<void>;
+}
+
+export async function startProcessServices(options: {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  /** Names the process in audit events. */
+  process: string;
+  dataConverter?: DataConverter;
+  tracing?: Tracing;
+  /** Share circuit breakers with every other process. @default true */
+  breakers?: boolean;
+}): Promise<ProcessServices> {
+  const { namespace, taskQueue, store, dataConverter, tracing } = options;
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const breakers = options.breakers === false ? undefined : createBreakerBoard({ connection, namespace, taskQueue, store, dataConverter });
+  const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
+  const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
+  let stopped: Promise<void> | undefined;
+  return {
+    connection,
+    namespace,
+    taskQueue,
+    store,
+    dataConverter,
+    tracing,
+    breakers,
+    audit,
+    client,
+    stop() {
+      stopped ??= (async () => {
+        await breakers?.stop();
+        await audit.stop();
+        await tracing?.shutdown();
+        await connection.close();
+      })();
+      return stopped;
+    },
+  };
+}
