@@ -1,5 +1,6 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { z } from 'zod';
+import { CAPABILITIES } from './capabilities';
 import { own } from './own';
 import { SENSITIVE_DATA_KINDS } from './sensitive-data-kinds';
 
@@ -106,9 +107,7 @@ export const ProviderConfigSchema = z
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
 
-/** What a request may need from a model; a model without it is never chosen for that request. */
-export const CAPABILITIES = ['tools', 'json_object', 'json_schema', 'vision', 'streaming'] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+export { CAPABILITIES, type Capability } from './capabilities';
 
 /** Task-class name, sensitivity-class name, criticality-tier name. */
 const policyName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, _ or -');

@@ -1,5 +1,6 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
-import { CAPABILITIES, type Capability, type ScoreWeights } from '../common/config-schema';
+import { CAPABILITIES, type Capability } from '../common/capabilities';
+import type { ScoreWeights } from '../common/config-schema';
 import { AUTO_ROUTE } from '../common/constants';
 import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';

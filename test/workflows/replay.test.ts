@@ -72,3 +72,8 @@ test('the current routing code takes the decisions the recorded histories took',
     );
   }
 });
+
+test('the workflow bundle holds no zod: schemas would be rebuilt for every workflow the worker runs', async () => {
+  const { code } = await getWorkflowBundle();
+  assert.ok(!code.includes('ZodError'), 'a value import from a zod schema module reached workflow code');
+});
