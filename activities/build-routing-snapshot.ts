@@ -48,5 +48,6 @@ export function buildRoutingSnapshot({ config, version }: LoadedConfig): Routing
     ...(config.defaultTaskClass === undefined ? {} : { defaultTaskClass: config.defaultTaskClass }),
     criticality: config.criticality,
     sensitivity: config.sensitivity,
+    ...(config.execution.providerCalls === 'local' ? { providerCallsAs: 'local' as const } : {}),
   };
 }

@@ -78,7 +78,11 @@ export async function callProvider(
   }
   const probeId = admission.probeId;
   // Heartbeats let Temporal notice a crashed worker long before the call's own timeout.
-  const beat = (): void => context.heartbeat({ attempt, ...options.progress?.() });
+  // Local activities have no heartbeat: they live and die with the workflow task.
+  const { isLocal } = activityInfo();
+  const beat = (): void => {
+    if (!isLocal) context.heartbeat({ attempt, ...options.progress?.() });
+  };
   beat();
   const timer = setInterval(beat, Math.max(provider.timeouts.heartbeatMs / 3, 100));
   // Under a `redact` sensitivity class, a model that is not self-hosted never sees the detected data.

@@ -31,7 +31,10 @@ export interface BenchEnvironment {
 }
 
 /** Starts dev server, mock and gateway; on a failure part-way, stops what already started and rethrows. */
-export async function startBenchEnvironment(log: (line: string) => void, options: { tracing?: boolean } = {}): Promise<BenchEnvironment> {
+export async function startBenchEnvironment(
+  log: (line: string) => void,
+  options: { tracing?: boolean; localActivities?: boolean } = {},
+): Promise<BenchEnvironment> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   let devServer: DevServer | undefined;
   let mock: MockProvider | undefined;
@@ -66,7 +69,11 @@ export async function startBenchEnvironment(log: (line: string) => void, options
     log('[bench] starting the Temporal dev server (throwaway SQLite file)…');
     devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
     mock = await startMockProvider();
-    const config = parseConfig(harnessConfig(mock.url, BENCH_TIMEOUTS));
+    const config = parseConfig({
+      ...harnessConfig(mock.url, BENCH_TIMEOUTS),
+      ...(options.localActivities ? { execution: { providerCalls: 'local' } } : {}),
+    });
+    if (options.localActivities) log('[bench] provider calls run as local activities');
     log(`[bench] dev server ${devServer.address} (pid ${devServer.process.pid}), mock ${mock.url}; starting the gateway…`);
     if (options.tracing) {
       // A real OTLP/HTTP endpoint that accepts and drops spans: the cost measured is the gateway's.

@@ -27,6 +27,7 @@ interface Options {
   timeoutMs: number;
   streamRequests: number;
   tracing: boolean;
+  localActivities: boolean;
   out: string;
 }
 
@@ -40,13 +41,14 @@ function readOptions(): Options {
       'timeout-ms': { type: 'string', default: '30000' },
       'stream-requests': { type: 'string', default: '100' },
       tracing: { type: 'boolean', default: false },
+      'local-activities': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--out bench/results/latest.json]',
+      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]',
     );
     process.exit(0);
   }
@@ -63,6 +65,7 @@ function readOptions(): Options {
     timeoutMs: positive('timeout-ms', values['timeout-ms'], 600_000),
     streamRequests: values['stream-requests'] === '0' ? 0 : positive('stream-requests', values['stream-requests'], 100_000),
     tracing: values.tracing,
+    localActivities: values['local-activities'],
     out: resolve(ROOT, values.out),
   };
 }
@@ -119,7 +122,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const env = await startBenchEnvironment(log, { tracing: options.tracing });
+  const env = await startBenchEnvironment(log, { tracing: options.tracing, localActivities: options.localActivities });
   try {
     const serverPid = env.devServer.process.pid;
     const load = (send: (signal: AbortSignal) => Promise<RequestOutcome>, count: number, concurrency: number) =>

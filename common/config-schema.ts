@@ -256,6 +256,17 @@ export const GatewayConfigSchema = z
       .strict()
       .default({ message: 'The service is temporarily unable to answer. Please try again later.' }),
     tenants: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), TenantConfigSchema),
+    /**
+     * How provider calls run: `regular` activities (own timeouts and
+     * heartbeats, a crashed worker's call is retried elsewhere, one row per
+     * model in the UI) or `local` activities (inside the workflow task: fewer
+     * round trips, no heartbeat). Streamed calls are always regular.
+     * See the README's measured trade-off.
+     */
+    execution: z
+      .object({ providerCalls: z.enum(['regular', 'local']).default('regular') })
+      .strict()
+      .default({ providerCalls: 'regular' }),
     /** What request log lines may carry. Prompts and outputs only when asked for. */
     logging: z
       .object({ prompts: z.boolean().default(false) })

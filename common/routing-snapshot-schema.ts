@@ -97,6 +97,8 @@ export const RoutingSnapshotSchema = z.object({
   observed: z.record(z.string(), ObservedModelSchema).optional(),
   /** Provider breakers by provider id; a provider without one is closed. */
   breakers: z.record(z.string(), BreakerSnapshotSchema).optional(),
+  /** Provider calls as local activities (absent: regular). */
+  providerCallsAs: z.enum(['regular', 'local']).optional(),
   /** This request's assessment; absent in snapshots taken without a request. */
   assessment: RequestAssessmentSchema.optional(),
 });

@@ -114,7 +114,15 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
           progress.current = { ...progress.current, streaming: false };
         }
       }
-      result ??= await proxyActivities<GatewayActivities>(options).callModel(request, target);
+      result ??=
+        snapshot.providerCallsAs === 'local'
+          ? await proxyLocalActivities<GatewayActivities>({
+              startToCloseTimeout: options.startToCloseTimeout,
+              scheduleToCloseTimeout: options.scheduleToCloseTimeout,
+              retry: options.retry,
+              summary: options.summary,
+            }).callModel(request, target)
+          : await proxyActivities<GatewayActivities>(options).callModel(request, target);
       attempts.push({
         position,
         provider: candidate.providerId,

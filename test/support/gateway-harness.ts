@@ -127,12 +127,14 @@ export async function startHarness(
     breakers?: boolean;
     /** Breaker settings of every provider, for breaker tests. */
     breaker?: Partial<BreakerSettings>;
+    /** Top-level config fields to set on top of the harness config. */
+    configPatch?: Partial<GatewayConfigInput>;
   } = {},
 ): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
   const mock = await startMockProvider();
-  const rawConfig = harnessConfig(mock.url, options.timeouts, options.breaker);
+  const rawConfig = { ...harnessConfig(mock.url, options.timeouts, options.breaker), ...options.configPatch };
   const configFile = join(directory, 'gateway.json');
   writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
   const config = parseConfig(rawConfig);

@@ -1,0 +1,48 @@
+// `execution.providerCalls: local`: provider calls run as local activities
+// inside the workflow task, with the same routing, retries and failover.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+
+let harness: Harness;
+let openai: OpenAI;
+
+before(async () => {
+  harness = await startHarness({ configPatch: { execution: { providerCalls: 'local' } } });
+  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+});
+
+after(async () => {
+  await harness?.stop();
+});
+
+afterEach(async () => {
+  await harness.clearFaults();
+  await harness.resetCalls();
+});
+
+async function eventKinds(workflowId: string): Promise<{ scheduled: number; markers: number }> {
+  const history = await harness.client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  return {
+    scheduled: events.filter((event) => event.activityTaskScheduledEventAttributes).length,
+    markers: events.filter((event) => event.markerRecordedEventAttributes).length,
+  };
+}
+
+test('a request is answered with its provider call as a local activity: markers, no scheduled activity', async () => {
+  const { data, response } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'local call' }] }).withResponse();
+  assert.equal(data.model, 'model-a');
+  assert.match(data.choices[0]?.message.content ?? '', /local call/);
+  // The routing snapshot and the provider call are both recorded as markers; no activity task is scheduled.
+  assert.deepEqual(await eventKinds(response.headers.get('x-gateway-workflow-id') ?? ''), { scheduled: 0, markers: 2 });
+});
+
+test('retries and failover behave as with regular activities', async () => {
+  await harness.setFault('model-a', { status: 503 });
+  const { data } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'fall over locally' }] }).withResponse();
+  assert.equal(data.model, 'model-b');
+  // Three tries of model-a (its retry policy), then model-b.
+  assert.deepEqual(await harness.calls(), { 'model-a': 3, 'model-b': 1 });
+});
