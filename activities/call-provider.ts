@@ -1,6 +1,6 @@
 import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { own } from '../common/own';
-import { GatewayError } from '../common/failure-types';
+import { GatewayError, PROVIDER_HEALTH_FAILURE_TYPES } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
@@ -32,8 +32,6 @@ export interface ActivityDependencies {
   audit?: AuditTrail;
 }
 
-/** Types that say something about the model's health (not about the request or the caller). */
-const HEALTH_FAILURES = new Set(['RateLimited', 'ProviderUnavailable', 'Timeout', 'AccessDenied', 'InvalidOutput']);
 
 export interface ProviderCallOptions {
   /** Makes the call through the model's adapter, with the request as this model may see it. */
@@ -121,7 +119,7 @@ export async function callProvider(
     // A cancelled or shut-down activity is not the provider's failure.
     if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
     const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
-    if (HEALTH_FAILURES.has(failure.type ?? '')) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
+    if (isHealthFailure(failure.type)) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
     countAttempt(target, failure.type ?? 'ProviderUnavailable', Date.now() - started);
     if (failure.type === 'AccessDenied') {
       const status = (failure.details?.[0] as { status?: number } | undefined)?.status;
@@ -146,4 +144,8 @@ function countAttempt(target: CallModelInput, result: string, durationMs: number
   const labels = { provider: target.providerId, model: target.modelId, result };
   metrics.providerAttempts.inc(labels);
   metrics.providerCallDuration.observe(labels, durationMs / 1000);
+}
+
+function isHealthFailure(type: string | null | undefined): boolean {
+  return (PROVIDER_HEALTH_FAILURE_TYPES as readonly string[]).includes(type ?? '');
 }

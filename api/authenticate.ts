@@ -49,18 +49,20 @@ export function keyFromRequest(request: Request): string | undefined {
 }
 
 /** Whether `digest` is one of `stored`, compared in constant time. */
-export function matchDigest(stored: readonly string[], digest: string): boolean {
-  let found = false;
+export function matchDigest(stored: Iterable<string>, digest: string): boolean {
+  return findDigest(stored, digest) !== undefined;
+}
+
+/** The stored digest equal to `digest` (constant-time compares, all of them made), or undefined. */
+function findDigest(stored: Iterable<string>, digest: string): string | undefined {
+  let found: string | undefined;
   for (const candidate of stored) {
-    if (candidate.length === digest.length && timingSafeEqual(Buffer.from(candidate, 'hex'), Buffer.from(digest, 'hex'))) found = true;
+    if (candidate.length === digest.length && timingSafeEqual(Buffer.from(candidate, 'hex'), Buffer.from(digest, 'hex'))) found = candidate;
   }
   return found;
 }
 
 function lookup(byHash: Map<string, string>, digest: string): string | undefined {
-  // Constant-time compare of equal-length digests, so timing tells nothing about stored hashes.
-  for (const [stored, tenantId] of byHash) {
-    if (timingSafeEqual(Buffer.from(stored, 'hex'), Buffer.from(digest, 'hex'))) return tenantId;
-  }
-  return undefined;
+  const found = findDigest(byHash.keys(), digest);
+  return found === undefined ? undefined : byHash.get(found);
 }

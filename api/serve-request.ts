@@ -148,6 +148,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
   const result = await awaitResponse(handle);
   recordAnswer(options.route, tenantId, result, seconds(), config);
   logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, result, status: 200, seconds: seconds() });
+  const route = routeHeader(result);
   response
     .set({
       'x-gateway-model': result.model,
@@ -156,7 +157,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
       'x-gateway-outcome': result.outcome,
       'x-gateway-workflow-id': result.workflowId,
       'x-request-id': result.requestId,
-      ...(routeHeader(result) === undefined ? {} : { 'x-gateway-route': routeHeader(result) }),
+      ...(route === undefined ? {} : { 'x-gateway-route': route }),
     })
     .json(options.render(result));
 }

@@ -40,6 +40,12 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
 ];
 
 /**
+ * Types that say the provider is unwell (not that the request was wrong):
+ * they open breakers and lower a model's observed success rate.
+ */
+export const PROVIDER_HEALTH_FAILURE_TYPES: readonly FailureType[] = ['RateLimited', 'ProviderUnavailable', 'Timeout', 'AccessDenied'];
+
+/**
  * Types after which no other model is tried: the request itself is wrong,
  * or the caller already holds part of a streamed answer.
  */

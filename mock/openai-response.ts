@@ -77,17 +77,11 @@ export function chatCompletionBody(model: string, reply: MockReply): Record<stri
  */
 export function chatCompletionEvents(model: string, reply: MockReply, includeUsage: boolean): SseEvent[] {
   const identity = newIdentity(model);
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null): SseEvent => ({
-    data: JSON.stringify({
-      id: identity.id,
-      object: 'chat.completion.chunk',
-      created: identity.created,
-      model,
-      system_fingerprint: null,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-      ...(includeUsage ? { usage: null } : {}),
-    }),
+  const envelope = (fields: Record<string, unknown>): SseEvent => ({
+    data: JSON.stringify({ id: identity.id, object: 'chat.completion.chunk', created: identity.created, model, system_fingerprint: null, ...fields }),
   });
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null): SseEvent =>
+    envelope({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) });
 
   const events = [chunk({ role: 'assistant', content: reply.kind === 'text' ? '' : null, refusal: null })];
   if (reply.kind === 'text') {
@@ -110,17 +104,7 @@ export function chatCompletionEvents(model: string, reply: MockReply, includeUsa
   events.push(chunk({}, finishReason(reply)));
 
   if (includeUsage) {
-    events.push({
-      data: JSON.stringify({
-        id: identity.id,
-        object: 'chat.completion.chunk',
-        created: identity.created,
-        model,
-        system_fingerprint: null,
-        choices: [],
-        usage: usageBody(reply),
-      }),
-    });
+    events.push(envelope({ choices: [], usage: usageBody(reply) }));
   }
   events.push({ data: '[DONE]' });
   return events;

@@ -2,7 +2,7 @@ import type { StreamDelta } from '../../activities/providers/model-adapter';
 import { gatewayMetadata } from '../gateway-metadata';
 import { openAiErrorBody } from '../http-error';
 import { answerAsDeltas, sseEvent, type StreamRenderer } from '../stream-renderer';
-import { FINISH_REASONS } from './convert-chat-completion';
+import { FINISH_REASONS, toOpenAiUsage } from './convert-chat-completion';
 
 /**
  * `chat.completion.chunk` events as OpenAI sends them: a first chunk with
@@ -16,17 +16,10 @@ export function createChatCompletionStream(options: { requestId: string; include
   let model = '';
   let started = false;
 
+  const envelope = (fields: Record<string, unknown>) =>
+    sseEvent({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, ...fields });
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) =>
-    sseEvent({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      system_fingerprint: null,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      ...(options.includeUsage ? { usage: null } : {}),
-      ...extra,
-    });
+    envelope({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...(options.includeUsage ? { usage: null } : {}), ...extra });
 
   const start = (modelId: string): string => {
     if (started) return '';
@@ -59,19 +52,7 @@ export function createChatCompletionStream(options: { requestId: string; include
       if (result.refusal !== null) text += chunk({ refusal: result.refusal });
       text += chunk({}, FINISH_REASONS[result.finishReason.unified], { gateway: gatewayMetadata(result) });
       if (options.includeUsage) {
-        text += sseEvent({
-          id,
-          object: 'chat.completion.chunk',
-          created,
-          model,
-          system_fingerprint: null,
-          choices: [],
-          usage: {
-            prompt_tokens: result.usage.inputTokens,
-            completion_tokens: result.usage.outputTokens,
-            total_tokens: result.usage.inputTokens + result.usage.outputTokens,
-          },
-        });
+        text += envelope({ choices: [], usage: toOpenAiUsage(result.usage) });
       }
       return `${text}data: [DONE]\n\n`;
     },

@@ -123,11 +123,12 @@ export function toChatCompletion(response: CanonicalResponse) {
         finish_reason: FINISH_REASONS[response.finishReason.unified],
       },
     ],
-    usage: {
-      prompt_tokens: response.usage.inputTokens,
-      completion_tokens: response.usage.outputTokens,
-      total_tokens: response.usage.inputTokens + response.usage.outputTokens,
-    },
+    usage: toOpenAiUsage(response.usage),
     gateway: gatewayMetadata(response),
   };
+}
+
+/** Canonical usage in OpenAI's shape (completions and the last stream chunk). */
+export function toOpenAiUsage(usage: CanonicalResponse['usage']) {
+  return { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
 }

@@ -2,9 +2,8 @@ import { Router, type RequestHandler } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import type { ConfigStore } from '../../worker/config-store';
-import { hashKey, keyFromRequest, matchDigest } from '../authenticate';
-import { HttpError } from '../http-error';
 import { parseBody } from '../parse-body';
+import { requireAdmin } from './admin';
 
 const JsonPayloadsSchema = z.object({
   payloads: z
@@ -34,7 +33,7 @@ export function codecRouter(options: { codec: PayloadCodec; store: ConfigStore; 
     response.status(204).end();
   });
   for (const direction of ['encode', 'decode'] as const) {
-    router.post(`/codec/${direction}`, requireAdminKey(options.store), async (request, response) => {
+    router.post(`/codec/${direction}`, requireAdmin(options.store), async (request, response) => {
       const { payloads } = parseBody(JsonPayloadsSchema, request.body);
       const converted = await options.codec[direction](payloads.map(fromJson));
       response.json({ payloads: converted.map(toJson) });
@@ -54,17 +53,6 @@ function cors(origins: readonly string[]): RequestHandler {
         'access-control-allow-credentials': 'true',
         vary: 'origin',
       });
-    }
-    next();
-  };
-}
-
-function requireAdminKey(store: ConfigStore): RequestHandler {
-  return (request, _response, next) => {
-    const key = keyFromRequest(request);
-    const digests = store.config.config.admin?.keySha256 ?? [];
-    if (!key || !matchDigest(digests, hashKey(key))) {
-      throw new HttpError(401, 'authentication_error', 'the codec endpoint needs an admin key', { code: 'invalid_admin_key' });
     }
     next();
   };

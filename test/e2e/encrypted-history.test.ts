@@ -95,7 +95,8 @@ test('a prompt is unreadable in raw history, and the codec endpoint decodes it f
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-namespace': 'default', origin: 'http://localhost:8233' },
       body: JSON.stringify({ payloads: [input] }),
     });
-  assert.equal((await decode(TENANT_KEY)).status, 401);
+  assert.equal((await decode(TENANT_KEY)).status, 403);
+  assert.equal((await decode('not-a-key')).status, 401);
   const decoded = await decode(ADMIN_KEY);
   assert.equal(decoded.status, 200);
   assert.equal(decoded.headers.get('access-control-allow-origin'), 'http://localhost:8233');

@@ -1,5 +1,6 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import type { BreakerSettings } from '../../common/config-schema';
+import { PROVIDER_HEALTH_FAILURE_TYPES } from '../../common/failure-types';
 
 export type BreakerMode = 'closed' | 'open' | 'half_open';
 export type ForcedMode = 'open' | 'closed';
@@ -66,8 +67,7 @@ export interface BreakerState {
   audit: AuditEntry[];
 }
 
-/** Failure types that say the provider is unwell (not that the request was wrong). */
-const COUNTED_FAILURES = new Set(['ProviderUnavailable', 'Timeout', 'RateLimited', 'AccessDenied']);
+const COUNTED_FAILURES: ReadonlySet<string> = new Set(PROVIDER_HEALTH_FAILURE_TYPES);
 /** Slices of the sliding window. */
 const BUCKETS = 10;
 /** Audit entries kept in the state (the full trail is in history and the logs). */
