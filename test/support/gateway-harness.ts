@@ -129,12 +129,15 @@ export async function startHarness(
     breaker?: Partial<BreakerSettings>;
     /** Top-level config fields to set on top of the harness config. */
     configPatch?: Partial<GatewayConfigInput>;
+    /** Edits the harness config (after `configPatch`), e.g. to add a provider. */
+    configure?: (config: GatewayConfigInput) => GatewayConfigInput;
   } = {},
 ): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
   const mock = await startMockProvider();
-  const rawConfig = { ...harnessConfig(mock.url, options.timeouts, options.breaker), ...options.configPatch };
+  const patched = { ...harnessConfig(mock.url, options.timeouts, options.breaker), ...options.configPatch };
+  const rawConfig = options.configure ? options.configure(patched) : patched;
   const configFile = join(directory, 'gateway.json');
   writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
   const config = parseConfig(rawConfig);
