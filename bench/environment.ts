@@ -10,6 +10,7 @@ import { startMockProvider, type MockProvider } from '../mock/mock-provider';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../scripts/embedded-gateway';
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { harnessConfig, TENANT_KEY } from '../test/support/gateway-harness';
+import type { GatewayConfigInput } from '../common/config-schema';
 import { parseConfig } from '../worker/load-config';
 import { startTracing, type Tracing } from '../worker/tracing';
 
@@ -33,7 +34,7 @@ export interface BenchEnvironment {
 /** Starts dev server, mock and gateway; on a failure part-way, stops what already started and rethrows. */
 export async function startBenchEnvironment(
   log: (line: string) => void,
-  options: { tracing?: boolean; localActivities?: boolean } = {},
+  options: { tracing?: boolean; localActivities?: boolean; configure?: (config: GatewayConfigInput) => GatewayConfigInput } = {},
 ): Promise<BenchEnvironment> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   let devServer: DevServer | undefined;
@@ -69,10 +70,11 @@ export async function startBenchEnvironment(
     log('[bench] starting the Temporal dev server (throwaway SQLite file)…');
     devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
     mock = await startMockProvider();
-    const config = parseConfig({
+    const base: GatewayConfigInput = {
       ...harnessConfig(mock.url, BENCH_TIMEOUTS),
       ...(options.localActivities ? { execution: { providerCalls: 'local' } } : {}),
-    });
+    };
+    const config = parseConfig(options.configure ? options.configure(base) : base);
     if (options.localActivities) log('[bench] provider calls run as local activities');
     log(`[bench] dev server ${devServer.address} (pid ${devServer.process.pid}), mock ${mock.url}; starting the gateway…`);
     if (options.tracing) {

@@ -13,6 +13,7 @@ import { measureFirstToken, type FirstTokenFigures } from './first-token';
 import { runLoad, summarize, type LoadResult, type RequestOutcome } from './load';
 import { formatFirstToken, formatReport, type LevelFigures, type PhaseFigures } from './report';
 import { directSender, gatewaySender } from './senders';
+import { runLocalModelBench } from './local-model';
 
 const ROOT = resolve(__dirname, '..');
 const log = (line: string) => console.error(line);
@@ -28,6 +29,9 @@ interface Options {
   streamRequests: number;
   tracing: boolean;
   localActivities: boolean;
+  localModel: boolean;
+  maxTokens: number;
+  slots: number | undefined;
   out: string;
 }
 
@@ -42,13 +46,17 @@ function readOptions(): Options {
       'stream-requests': { type: 'string', default: '100' },
       tracing: { type: 'boolean', default: false },
       'local-activities': { type: 'boolean', default: false },
+      'local-model': { type: 'boolean', default: false },
+      'max-tokens': { type: 'string', default: '128' },
+      slots: { type: 'string' },
       out: { type: 'string', default: 'bench/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]',
+      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]\n' +
+        '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]',
     );
     process.exit(0);
   }
@@ -57,7 +65,18 @@ function readOptions(): Options {
     if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be an integer from 1 to ${max}, got "${text}"`);
     return value;
   };
+  const localModel = values['local-model'];
+  // The local model answers in seconds, not milliseconds: fewer requests, fewer callers.
+  if (localModel) {
+    const argv = process.argv.slice(2).join(' ');
+    if (!/--concurrency/.test(argv)) values.concurrency = '1,2,4';
+    if (!/--requests/.test(argv)) values.requests = '20';
+    if (!/--out/.test(argv)) values.out = 'bench/results/local-model.json';
+  }
   return {
+    localModel,
+    maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
+    slots: values.slots === undefined ? undefined : positive('slots', values.slots, 16),
     concurrency: values.concurrency.split(',').map((part) => positive('concurrency', part.trim(), 256)),
     requests: positive('requests', values.requests, 100_000),
     warmup: values.warmup === '0' ? 0 : positive('warmup', values.warmup, 10_000),
@@ -121,6 +140,18 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  if (options.localModel) {
+    return runLocalModelBench({
+      requests: options.requests,
+      concurrency: options.concurrency,
+      maxTokens: options.maxTokens,
+      slots: options.slots,
+      out: options.out,
+      log,
+      signal: interrupt.signal,
+    });
+  }
 
   const env = await startBenchEnvironment(log, { tracing: options.tracing, localActivities: options.localActivities });
   try {

@@ -6,11 +6,10 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import type { GatewayConfigInput } from '../../common/config-schema';
-import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { LOCAL_MODEL, TENANT_KEY, startHarness, withLocalModel, type Harness } from '../support/gateway-harness';
 import { killAll, startEntryPoint } from '../support/processes';
 
-const LOCAL = 'smollm2-135m-instruct';
+const LOCAL = LOCAL_MODEL;
 
 interface GatewayBlock {
   provider: string;
@@ -28,47 +27,13 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The harness config plus the embedded local model as the last model of the default route. */
-function withLocalModel(port: number) {
-  return (config: GatewayConfigInput): GatewayConfigInput => ({
-    ...config,
-    providers: {
-      ...config.providers,
-      'local-real': {
-        type: 'openai-compatible',
-        baseUrl: `http://127.0.0.1:${port}/v1`,
-        embedded: { model: LOCAL, slots: 1, queue: 8 },
-        retry: TEST_RETRY,
-        timeouts: { requestMs: 60_000, totalMs: 120_000, heartbeatMs: 10_000 },
-      },
-    },
-    models: {
-      ...config.models,
-      // As in the shipped configs: every vendor model falls back to the local one last.
-      'model-a': { ...config.models['model-a'], provider: 'mock-openai', fallbacks: ['model-b', LOCAL] },
-      'model-b': { ...config.models['model-b'], provider: 'mock-anthropic', fallbacks: [LOCAL] },
-      [LOCAL]: {
-        provider: 'local-real',
-        contextWindow: 2_048,
-        capabilities: ['json_object', 'json_schema', 'streaming'],
-        pricing: { inputPerMillionUsd: 0, outputPerMillionUsd: 0 },
-        selfHosted: true,
-        openSource: true,
-        approvedFor: ['public', 'internal', 'confidential'],
-        quality: { default: 0.2 },
-      },
-    },
-    routes: { default: ['model-a', 'model-b', LOCAL] },
-  });
-}
-
 let harness: Harness;
 let openai: OpenAI;
 let localModel: ChildProcess;
 
 before(async () => {
   const port = await freePort();
-  harness = await startHarness({ configure: withLocalModel(port) });
+  harness = await startHarness({ configure: withLocalModel(`http://127.0.0.1:${port}/v1`, 'local-real') });
   // Started as `npm start` starts it: the entry point reads the provider's `embedded` block from the config.
   localModel = (await startEntryPoint('local-model/main.ts', 'local model server listening', { ...harness.env, LOCAL_MODEL_PROVIDER: 'local-real' })).child;
   openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 120_000 });

@@ -96,6 +96,46 @@ export function harnessConfig(mockUrl: string, timeouts: HarnessTimeouts = TEST_
   };
 }
 
+/** The shipped local model (SmolLM2-135M-Instruct, served by `local-model/`). */
+export const LOCAL_MODEL = 'smollm2-135m-instruct';
+
+/**
+ * The harness config plus the embedded local model at `baseUrl` as the last
+ * model of the default route and of every vendor model's fallbacks, and the
+ * only model of that route approved for confidential data, as in the shipped configs.
+ */
+export function withLocalModel(baseUrl: string, provider = 'local-real') {
+  return (config: GatewayConfigInput): GatewayConfigInput => ({
+    ...config,
+    providers: {
+      ...config.providers,
+      [provider]: {
+        type: 'openai-compatible',
+        baseUrl,
+        embedded: { model: LOCAL_MODEL, slots: 1, queue: 8 },
+        retry: TEST_RETRY,
+        timeouts: { requestMs: 60_000, totalMs: 120_000, heartbeatMs: 10_000 },
+      },
+    },
+    models: {
+      ...config.models,
+      'model-a': { ...config.models['model-a'], provider: 'mock-openai', fallbacks: ['model-b', LOCAL_MODEL] },
+      'model-b': { ...config.models['model-b'], provider: 'mock-anthropic', fallbacks: [LOCAL_MODEL] },
+      [LOCAL_MODEL]: {
+        provider,
+        contextWindow: 2_048,
+        capabilities: ['json_object', 'json_schema', 'streaming'],
+        pricing: { inputPerMillionUsd: 0, outputPerMillionUsd: 0 },
+        selfHosted: true,
+        openSource: true,
+        approvedFor: ['public', 'internal', 'confidential'],
+        quality: { default: 0.2 },
+      },
+    },
+    routes: { default: ['model-a', 'model-b', LOCAL_MODEL] },
+  });
+}
+
 export interface Harness {
   devServer: DevServer;
   mockUrl: string;
