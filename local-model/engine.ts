@@ -1,5 +1,6 @@
 import type {
   ChatHistoryItem,
+  ChatWrapper,
   GbnfJsonSchema,
   Llama,
   LlamaChat,
@@ -67,6 +68,7 @@ export class LocalModelEngine {
 
   private constructor(
     private readonly Chat: typeof LlamaChat,
+    private readonly chatWrapper: ChatWrapper,
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
@@ -90,7 +92,10 @@ export class LocalModelEngine {
       threads: options.threads,
     });
     const sequences = Array.from({ length: options.slots }, () => context.getSequence());
-    return new LocalModelEngine(nlc.LlamaChat, llama, model, context, sequences, options);
+    // Resolved once: LlamaChat's "auto" re-reads the model's template on every construction (~300 ms here).
+    const chatWrapper = nlc.resolveChatWrapper(model);
+    options.log?.('info', `chat template: ${chatWrapper.wrapperName}`);
+    return new LocalModelEngine(nlc.LlamaChat, chatWrapper, llama, model, context, sequences, options);
   }
 
   get id(): string {
@@ -108,7 +113,7 @@ export class LocalModelEngine {
     const history = toChatHistory(input.messages);
     const grammar = await this.grammarFor(input.output);
     await sequence.clearHistory();
-    const chat = new this.Chat({ contextSequence: sequence, autoDisposeSequence: false });
+    const chat = new this.Chat({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
     try {
       const promptTokens = chat.chatWrapper
         .generateContextState({ chatHistory: history })
