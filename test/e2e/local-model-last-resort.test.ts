@@ -3,10 +3,10 @@
 // server (`local-model/main.ts`, its own process, SmolLM2-135M on the CPU).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { LOCAL_MODEL, TENANT_KEY, startHarness, withLocalModel, type Harness } from '../support/gateway-harness';
+import { freePort } from '../../scripts/temporal-dev-server';
 import { killAll, startEntryPoint } from '../support/processes';
 
 const LOCAL = LOCAL_MODEL;
@@ -16,15 +16,6 @@ interface GatewayBlock {
   outcome: string;
   attempts: { model: string; outcome: string; failureType?: string }[];
   route: { rejected: { model: string; reason: string }[] };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 let harness: Harness;
