@@ -1,5 +1,6 @@
 import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { own } from '../common/own';
+import { addUsage, NO_USAGE, usageOf, type TokenUsage } from '../common/pricing';
 import { GatewayError, PROVIDER_HEALTH_FAILURE_TYPES } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
@@ -19,6 +20,8 @@ import { validateOutput } from './validate-output';
 export interface CallModelResult {
   output: ModelOutput;
   tries: number;
+  /** Tokens the provider reported over every try (a refused output is billed too). */
+  billedUsage?: TokenUsage;
 }
 
 export interface ActivityDependencies {
@@ -77,9 +80,11 @@ export async function callProvider(
   const probeId = admission.probeId;
   // Heartbeats let Temporal notice a crashed worker long before the call's own timeout.
   // Local activities have no heartbeat: they live and die with the workflow task.
-  const { isLocal } = activityInfo();
+  const { isLocal, heartbeatDetails } = activityInfo();
+  // Usage billed by earlier tries of this model (a refused output), carried in the heartbeat.
+  let billed: TokenUsage = usageOf((heartbeatDetails as { billedUsage?: unknown } | undefined)?.billedUsage) ?? NO_USAGE;
   const beat = (): void => {
-    if (!isLocal) context.heartbeat({ attempt, ...options.progress?.() });
+    if (!isLocal) context.heartbeat({ attempt, billedUsage: billed, ...options.progress?.() });
   };
   beat();
   const timer = setInterval(beat, Math.max(provider.timeouts.heartbeatMs / 3, 100));
@@ -109,12 +114,14 @@ export async function callProvider(
         return answer;
       },
     );
+    billed = addUsage(billed, output.usage);
+    beat();
     validateOutput(output, request.output, target.providerId);
     const latencyMs = Date.now() - started;
     countAttempt(target, 'success', latencyMs);
     stats?.record(target.modelId, { ok: true, durationMs: latencyMs });
     breakers?.report(target.providerId, { modelId: target.modelId, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
-    return { output, tries: attempt };
+    return { output, tries: attempt, billedUsage: billed };
   } catch (error) {
     // A cancelled or shut-down activity is not the provider's failure.
     if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
@@ -134,7 +141,13 @@ export async function callProvider(
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       ...(probeId ? { probeId } : {}),
     });
-    throw options.reviseFailure ? options.reviseFailure(failure) : failure;
+    const final = options.reviseFailure ? options.reviseFailure(failure) : failure;
+    // The workflow prices failed attempts too: what the provider billed travels with the failure.
+    const facts = final.details?.[0];
+    if (billed.inputTokens + billed.outputTokens > 0 && typeof facts === 'object' && facts !== null) {
+      (facts as { billedUsage?: TokenUsage }).billedUsage = billed;
+    }
+    throw final;
   } finally {
     clearInterval(timer);
   }

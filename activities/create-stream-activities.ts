@@ -33,7 +33,7 @@ export function createStreamActivities(dependencies: ActivityDependencies & { re
           }),
         progress: () => ({ deltasSent: channel.deltasSent }),
         reviseFailure: (failure) =>
-          channel.deltasSent > 0 ? interrupted(channel.deltasSent, `${failure.type ?? 'failure'}: ${failure.message}`) : failure,
+          channel.deltasSent > 0 ? interrupted(channel.deltasSent, `${failure.type ?? 'failure'}: ${failure.message}`, failure.details?.[0]) : failure,
       });
     },
   };
@@ -41,10 +41,11 @@ export function createStreamActivities(dependencies: ActivityDependencies & { re
 
 export type StreamActivities = ReturnType<typeof createStreamActivities>;
 
-function interrupted(deltasSent: number, reason: string): ApplicationFailure {
+function interrupted(deltasSent: number, reason: string, facts?: unknown): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'StreamInterrupted',
     message: `the stream broke after ${deltasSent} piece(s) reached the caller (${reason})`,
     nonRetryable: true,
+    details: [typeof facts === 'object' && facts !== null ? { ...facts } : {}],
   });
 }

@@ -17,6 +17,7 @@ import { healthRouter } from './routes/health';
 import { messagesRouter } from './routes/messages';
 import { modelsRouter } from './routes/models';
 import { requestsRouter } from './routes/requests';
+import { spendRouter } from './routes/spend';
 import { routeExplainRouter } from './routes/route-explain';
 
 /** Largest request body the API reads (bytes). */
@@ -71,6 +72,8 @@ export function createApp({
   app.use('/admin', express.json({ limit: MAX_BODY_BYTES }));
   app.use(adminRouter({ store, client, taskQueue, breakers, audit }));
   app.use(dashboardRouter({ client, store, sampler, breakers, temporalUiUrl }));
+  // Spend is an operators' report: the admin key, not a tenant key.
+  app.use(spendRouter(client, store));
   app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));
   app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
   app.use(chatCompletionsRouter(store, runner));

@@ -7,6 +7,7 @@ export function gatewayMetadata(response: CanonicalResponse) {
     provider: response.provider,
     outcome: response.outcome,
     fallbacks: response.fallbacks,
+    cost_usd: response.costUsd ?? null,
     attempts: response.attempts,
     config_version: response.configVersion,
     route: response.route,
@@ -23,4 +24,10 @@ export function routeHeader(response: CanonicalResponse): string | undefined {
   const line = `${route.resolvedFrom} (${route.strategy}): ${chain.join(', ')}${rejected.length > 0 ? `; rejected: ${rejected.join(', ')}` : ''}`;
   // Header values are ASCII and bounded; the body's gateway.route has the whole story.
   return line.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
+}
+
+/** A USD amount as a plain decimal (no exponent), to the nano-dollar: `0.0000425`. */
+export function formatUsd(usd: number): string {
+  const fixed = usd.toFixed(9).replace(/0+$/, '');
+  return fixed.endsWith('.') ? `${fixed}0` : fixed;
 }

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../common/config-schema';
 import { own } from '../common/own';
+import { costOfUsage } from '../common/pricing';
 import type { CanonicalResponse } from '../common/response-schema';
 import { metrics } from '../worker/metrics';
 
@@ -20,10 +21,14 @@ export function recordAnswer(route: LlmRoute, tenantId: string, result: Canonica
   }
   metrics.tokens.inc({ tenant: tenantId, model: result.model, direction: 'input' }, result.usage.inputTokens);
   metrics.tokens.inc({ tenant: tenantId, model: result.model, direction: 'output' }, result.usage.outputTokens);
-  const pricing = own(config.models, result.model)?.pricing;
-  if (pricing) {
-    const cost = (result.usage.inputTokens * pricing.inputPerMillionUsd + result.usage.outputTokens * pricing.outputPerMillionUsd) / 1e6;
-    metrics.cost.inc({ tenant: tenantId, model: result.model }, cost);
+  // Every attempt's cost under the model that incurred it: failover spend is visible per model.
+  for (const attempt of result.attempts) {
+    if (attempt.costUsd !== undefined && attempt.costUsd > 0) metrics.cost.inc({ tenant: tenantId, model: attempt.model }, attempt.costUsd);
+  }
+  if (result.costUsd === undefined) {
+    // A workflow recorded before costs were: price the answer from the config.
+    const cost = costOfUsage(result.usage, own(config.models, result.model)?.pricing);
+    if (cost > 0) metrics.cost.inc({ tenant: tenantId, model: result.model }, cost);
   }
 }
 

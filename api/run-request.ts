@@ -8,7 +8,7 @@ import {
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
-import { TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../common/search-attributes';
+import { FEATURE_ATTRIBUTE, TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../common/search-attributes';
 import type { DeliveryOptions, llmRequestWorkflow } from '../workflows/llm-request-workflow';
 import type { StreamListener, StreamRelay } from '../activities/stream-relay';
 import { HttpError } from './http-error';
@@ -70,6 +70,7 @@ export async function startRequest(
       typedSearchAttributes: [
         { key: TENANT_ATTRIBUTE, value: request.tenantId },
         { key: TASK_CLASS_ATTRIBUTE, value: request.tags.taskClass ?? 'default' },
+        { key: FEATURE_ATTRIBUTE, value: request.tags.feature ?? 'none' },
       ],
       staticSummary: `${request.model} for ${request.tenantId}${request.tags.taskClass ? ` (${request.tags.taskClass})` : ''}`,
       requestEagerStart: options.eagerStart,

@@ -6,7 +6,7 @@ import { AUTO_ROUTE } from '../common/constants';
 import { REQUEST_LIMITS, type CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
 import { assertRoutable, explainRoute } from './explain-route';
-import { routeHeader } from './gateway-metadata';
+import { formatUsd, routeHeader } from './gateway-metadata';
 import { HttpError } from './http-error';
 import { readPolicyTags } from './policy-tags';
 import { logRequest } from './request-log';
@@ -157,6 +157,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
       'x-gateway-outcome': result.outcome,
       'x-gateway-workflow-id': result.workflowId,
       'x-request-id': result.requestId,
+      ...(result.costUsd === undefined ? {} : { 'x-gateway-cost-usd': formatUsd(result.costUsd) }),
       ...(route === undefined ? {} : { 'x-gateway-route': route }),
     })
     .json(options.render(result));

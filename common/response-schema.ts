@@ -42,6 +42,10 @@ export const AttemptSchema = z.object({
   /** Activity attempts Temporal made for this model (retries included). */
   tries: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
+  /** Tokens the provider reported for this model's tries (billed even when the output was then refused). */
+  usage: UsageSchema.optional(),
+  /** `usage` at the model's configured prices (USD). */
+  costUsd: z.number().nonnegative().optional(),
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
 
@@ -84,6 +88,8 @@ export const CanonicalResponseSchema = z.object({
   finishReason: FinishReasonSchema,
   refusal: z.string().nullable(),
   usage: UsageSchema,
+  /** What the request cost: every attempt's reported usage at its model's prices, failed attempts included (USD). */
+  costUsd: z.number().nonnegative().optional(),
   /** Models that failed before the answer (0 when the first answered). */
   fallbacks: z.number().int().nonnegative(),
   attempts: z.array(AttemptSchema),

@@ -8,6 +8,10 @@ export const PROVIDER_ATTRIBUTE = defineSearchAttributeKey('Provider', SearchAtt
 export const MODEL_ATTRIBUTE = defineSearchAttributeKey('Model', SearchAttributeType.KEYWORD);
 export const FALLBACK_COUNT_ATTRIBUTE = defineSearchAttributeKey('FallbackCount', SearchAttributeType.INT);
 export const OUTCOME_ATTRIBUTE = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
+/** The business feature tag of the request (`x-gateway-feature`), `none` when untagged. */
+export const FEATURE_ATTRIBUTE = defineSearchAttributeKey('Feature', SearchAttributeType.KEYWORD);
+/** What the request cost in USD, failed attempts included. */
+export const COST_ATTRIBUTE = defineSearchAttributeKey('CostUsd', SearchAttributeType.DOUBLE);
 
 export const GATEWAY_SEARCH_ATTRIBUTES = [
   TENANT_ATTRIBUTE,
@@ -16,6 +20,8 @@ export const GATEWAY_SEARCH_ATTRIBUTES = [
   MODEL_ATTRIBUTE,
   FALLBACK_COUNT_ATTRIBUTE,
   OUTCOME_ATTRIBUTE,
+  FEATURE_ATTRIBUTE,
+  COST_ATTRIBUTE,
 ] as const;
 
 /** `Name=Type` pairs as `temporal server start-dev --search-attribute` and `operator search-attribute create` take them. */

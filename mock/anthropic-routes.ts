@@ -4,7 +4,7 @@ import { sendAnthropicError } from './anthropic-errors';
 import { parseMessagesRequest } from './anthropic-request';
 import { messageBody, messageEvents } from './anthropic-response';
 import { deliverJson, deliverMalformed, deliverSse } from './deliver-reply';
-import { deterministicReply, estimateTokens, isContextTooLong, MAX_PROMPT_CHARS } from './deterministic-reply';
+import { deterministicReply, withReplyText, estimateTokens, isContextTooLong, MAX_PROMPT_CHARS } from './deterministic-reply';
 import type { MockState } from './mock-state';
 import { anthropicApiKey, bodyRecord, requestedModel } from './request-edge';
 
@@ -52,7 +52,9 @@ async function handleMessages(state: MockState, request: Request, response: Resp
     await deliverMalformed(response, shaping.malformed, { stream, eventName: 'message_start' });
     return;
   }
-  const reply = deterministicReply(mockRequest);
+  const reply = withReplyText(deterministicReply(mockRequest), shaping.replyText);
   if (stream) await deliverSse(response, messageEvents(model, reply), shaping);
   else await deliverJson(response, messageBody(model, reply), shaping);
+  // Billed once the answer went out whole (a cut or held-and-abandoned answer is not).
+  if (response.writableEnded && !response.destroyed) state.recordBilling(model, reply.usage);
 }

@@ -19,6 +19,8 @@ export interface ReplyShaping {
   cutAfterChunks: number | undefined;
   /** Park the stream after this many events until the control API releases it. */
   hold: { afterChunks: number; park(): { released: Promise<void>; forget(): void } } | undefined;
+  /** Text that replaces the deterministic reply. */
+  replyText: string | undefined;
 }
 
 /** Shaping of a call without a fault: a clean, immediate reply. */
@@ -28,6 +30,7 @@ export const NO_SHAPING: ReplyShaping = {
   chunkDelayMs: 0,
   cutAfterChunks: undefined,
   hold: undefined,
+  replyText: undefined,
 };
 
 /**
@@ -64,6 +67,7 @@ export async function applyFault(
     chunkDelayMs: fault.chunkDelayMs ?? 0,
     cutAfterChunks: fault.cutStreamAfterChunks,
     hold: fault.holdStreamAfterChunks === undefined ? undefined : { afterChunks: fault.holdStreamAfterChunks, park },
+    replyText: fault.reply,
   };
 }
 

@@ -55,6 +55,9 @@ export function controlRoutes(state: MockState): Router {
   router.get('/_control/requests/:model', (request, response) => {
     response.json({ model: request.params.model, requests: state.receivedBodies(request.params.model) });
   });
+  router.get('/_control/billing', (_request, response) => {
+    response.json(state.billingLog());
+  });
   router.delete('/_control/calls', (_request, response) => {
     state.resetCalls();
     response.json({ reset: true });

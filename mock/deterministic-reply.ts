@@ -134,3 +134,9 @@ function textReply(text: string, maxTokens: number | undefined, promptTokens: nu
   const cut = chunks.slice(0, maxTokens).join('').trimEnd();
   return { kind: 'text', text: cut, finish: 'length', usage: { promptTokens, completionTokens: maxTokens } };
 }
+
+/** `reply` replaced by `text` (a `reply` fault): same prompt tokens, one token per word of the new text. */
+export function withReplyText(reply: MockReply, text: string | undefined): MockReply {
+  if (text === undefined) return reply;
+  return { kind: 'text', text, finish: 'stop', usage: { promptTokens: reply.usage.promptTokens, completionTokens: wordChunks(text).length } };
+}

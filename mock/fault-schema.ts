@@ -34,6 +34,10 @@ const delayMs = z.number().int().min(0).max(MAX_DELAY_MS);
  *    until `POST /_control/release` (or the client leaves), so a test can
  *    check what a caller has received while the provider is mid-answer.
  *
+ * 9. `reply` — a well-formed, billed answer with this text instead of the
+ *    deterministic one: output that ignores the requested JSON schema, or a
+ *    wrong answer for an eval.
+ *
  * `times` limits the fault to the next N calls of the model, after which it
  * clears itself; without it the fault stays until deleted.
  *
@@ -56,6 +60,8 @@ export const FaultSchema = z
     malformed: z.union([z.literal(true), z.enum(['invalid-json', 'wrong-shape'])]).optional(),
     cutStreamAfterChunks: z.number().int().min(0).max(100_000).optional(),
     holdStreamAfterChunks: z.number().int().min(1).max(100_000).optional(),
+    /** Answer with this text (well-formed and billed) instead of the deterministic reply. */
+    reply: z.string().min(1).max(10_000).optional(),
     /** Apply to the next N calls only, then clear. */
     times: z.number().int().min(1).max(1_000_000).optional(),
   })

@@ -39,6 +39,11 @@ export class MockControlClient {
     return (await this.calls())[model] ?? 0;
   }
 
+  /** What the mock billed since the last reset: each delivered answer's usage, and totals per model. */
+  async billing(): Promise<{ entries: { model: string; inputTokens: number; outputTokens: number }[]; totals: Record<string, { answers: number; inputTokens: number; outputTokens: number }> }> {
+    return (await this.send('GET', '/_control/billing')) as Awaited<ReturnType<MockControlClient['billing']>>;
+  }
+
   async resetCalls(): Promise<void> {
     await this.send('DELETE', '/_control/calls');
   }

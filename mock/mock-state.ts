@@ -22,6 +22,12 @@ interface StoredFault {
   remaining: number | undefined;
 }
 
+export interface BillingEntry {
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 /**
  * Everything the mock remembers between requests: injected faults, call
  * counts and the models it has seen. One instance per server, so tests that
@@ -33,6 +39,7 @@ export class MockState {
   private readonly seenModels = new Set<string>();
   private readonly heldStreams = new Set<() => void>();
   private readonly bodies = new Map<string, unknown[]>();
+  private readonly billing: BillingEntry[] = [];
 
   /** Sets (or replaces) the fault of `model`; `*` applies to every model. */
   setFault(model: string, fault: Fault): void {
@@ -108,6 +115,24 @@ export class MockState {
   resetCalls(): void {
     this.calls.clear();
     this.bodies.clear();
+    this.billing.length = 0;
+  }
+
+  /** A delivered answer, billed as a provider would: the usage it reported. */
+  recordBilling(model: string, usage: { promptTokens: number; completionTokens: number }): void {
+    this.billing.push({ model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens });
+  }
+
+  /** Every billed answer since the last reset, oldest first, with totals per model. */
+  billingLog(): { entries: BillingEntry[]; totals: Record<string, { answers: number; inputTokens: number; outputTokens: number }> } {
+    const totals: Record<string, { answers: number; inputTokens: number; outputTokens: number }> = {};
+    for (const entry of this.billing) {
+      const total = (totals[entry.model] ??= { answers: 0, inputTokens: 0, outputTokens: 0 });
+      total.answers += 1;
+      total.inputTokens += entry.inputTokens;
+      total.outputTokens += entry.outputTokens;
+    }
+    return { entries: [...this.billing], totals };
   }
 
   /** The default models followed by every other model a request named. */
@@ -148,6 +173,7 @@ export class MockState {
     this.faults.clear();
     this.calls.clear();
     this.bodies.clear();
+    this.billing.length = 0;
     this.seenModels.clear();
   }
 }

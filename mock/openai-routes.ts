@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { applyFault, type SendVendorError } from './apply-fault';
 import { deliverJson, deliverMalformed, deliverSse } from './deliver-reply';
-import { deterministicReply, isContextTooLong, MAX_PROMPT_CHARS, estimateTokens } from './deterministic-reply';
+import { deterministicReply, withReplyText, isContextTooLong, MAX_PROMPT_CHARS, estimateTokens } from './deterministic-reply';
 import type { MockState } from './mock-state';
 import { sendOpenAiError } from './openai-errors';
 import { parseChatCompletionRequest } from './openai-request';
@@ -60,7 +60,9 @@ async function handleChatCompletion(state: MockState, request: Request, response
     await deliverMalformed(response, shaping.malformed, { stream });
     return;
   }
-  const reply = deterministicReply(mockRequest);
+  const reply = withReplyText(deterministicReply(mockRequest), shaping.replyText);
   if (stream) await deliverSse(response, chatCompletionEvents(model, reply, includeUsage), shaping);
   else await deliverJson(response, chatCompletionBody(model, reply), shaping);
+  // Billed once the answer went out whole (a cut or held-and-abandoned answer is not).
+  if (response.writableEnded && !response.destroyed) state.recordBilling(model, reply.usage);
 }

@@ -19,6 +19,7 @@ const scenarios: {
   model?: string;
   content?: string;
   headers?: Record<string, string>;
+  responseFormat?: Record<string, unknown>;
 }[] = [
   { name: 'first-model-answers', faults: {} },
   { name: 'fallback-after-access-denied', faults: { 'model-a': { status: 401 } } },
@@ -30,6 +31,11 @@ const scenarios: {
   { name: 'stream-interrupted', faults: { 'model-a': { cutStreamAfterChunks: 3 } }, stream: true },
   { name: 'scored-task-class', faults: {}, model: 'summarize', headers: { 'x-gateway-criticality': 'high' } },
   { name: 'confidential-to-approved-model', faults: {}, headers: { 'x-gateway-sensitivity': 'confidential' } },
+  {
+    name: 'billed-refused-output-then-fallback',
+    faults: { 'model-a': { reply: 'Sorry, no JSON today.' } },
+    responseFormat: { type: 'json_object' },
+  },
   { name: 'card-redacted-for-external-model', faults: { 'model-a': { status: 503 } }, content: 'refund card 4111 1111 1111 1111' },
 ];
 
@@ -52,6 +58,7 @@ async function main(): Promise<void> {
           model: scenario.model ?? 'model-a',
           stream: scenario.stream,
           messages: [{ role: 'user', content: scenario.content ?? `replay ${scenario.name}` }],
+          ...(scenario.responseFormat ? { response_format: scenario.responseFormat } : {}),
         }),
       });
       await response.text();

@@ -51,7 +51,7 @@ export const metrics = {
   }),
   cost: new Counter({
     name: 'switchyard_cost_usd_total',
-    help: 'Cost of answered requests from reported usage and configured prices (USD), by tenant and model.',
+    help: 'Cost of requests from reported usage and configured prices (USD), failed attempts included, by tenant and the model that incurred it.',
     labelNames: ['tenant', 'model'] as const,
     registers: [registry],
   }),

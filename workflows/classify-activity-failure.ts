@@ -1,12 +1,15 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import { isFailureType, type FailureType } from '../common/failure-types';
+import { usageOf, type TokenUsage } from '../common/pricing';
 
 export interface ClassifiedFailure {
   type: FailureType;
   message: string;
   /** Tries Temporal made before giving up on this model (0 when unknown). */
   tries: number;
+  /** Tokens the provider billed over those tries, when it reported any. */
+  billedUsage?: TokenUsage;
 }
 
 /**
@@ -17,19 +20,23 @@ export interface ClassifiedFailure {
 export function classifyActivityFailure(error: unknown): ClassifiedFailure {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as { attempt?: unknown } | undefined;
+    const details = cause.details?.[0] as { attempt?: unknown; billedUsage?: unknown } | undefined;
+    const billedUsage = usageOf(details?.billedUsage);
     return {
       type: isFailureType(cause.type) ? cause.type : 'ProviderUnavailable',
       message: cause.message,
       tries: typeof details?.attempt === 'number' ? details.attempt : 0,
+      ...(billedUsage ? { billedUsage } : {}),
     };
   }
   if (cause instanceof TimeoutFailure) {
-    const heartbeat = cause.lastHeartbeatDetails as { attempt?: unknown } | undefined;
+    const heartbeat = cause.lastHeartbeatDetails as { attempt?: unknown; billedUsage?: unknown } | undefined;
+    const billedUsage = usageOf(heartbeat?.billedUsage);
     return {
       type: 'Timeout',
       message: `activity ${(cause.timeoutType ?? 'unknown').toLowerCase().replace(/_/g, '-')} timeout`,
       tries: typeof heartbeat?.attempt === 'number' ? heartbeat.attempt : 0,
+      ...(billedUsage && billedUsage.inputTokens + billedUsage.outputTokens > 0 ? { billedUsage } : {}),
     };
   }
   const message = cause instanceof Error ? cause.message : String(cause);

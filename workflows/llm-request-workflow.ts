@@ -3,11 +3,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  patched,
   TimeoutFailure,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -25,7 +27,9 @@ import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
 import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import { costOfUsage, roundUsd } from '../common/pricing';
 import {
+  COST_ATTRIBUTE,
   FALLBACK_COUNT_ATTRIBUTE,
   MODEL_ATTRIBUTE,
   OUTCOME_ATTRIBUTE,
@@ -123,6 +127,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
               summary: options.summary,
             }).callModel(request, target)
           : await proxyActivities<GatewayActivities>(options).callModel(request, target);
+      const usage = result.billedUsage ?? result.output.usage;
       attempts.push({
         position,
         provider: candidate.providerId,
@@ -130,6 +135,8 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
         outcome: 'success',
         tries: result.tries,
         durationMs: Date.now() - startedAt,
+        usage,
+        costUsd: costOfUsage(usage, own(snapshot.models, candidate.modelId)?.pricing),
       });
       answer = { candidate, output: result.output };
       break;
@@ -145,6 +152,9 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
         message: failure.message,
         tries: failure.tries,
         durationMs: Date.now() - startedAt,
+        ...(failure.billedUsage
+          ? { usage: failure.billedUsage, costUsd: costOfUsage(failure.billedUsage, own(snapshot.models, candidate.modelId)?.pricing) }
+          : {}),
       });
       if (STOP_CHAIN_FAILURE_TYPES.includes(failure.type)) {
         const stopped = failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request';
@@ -186,6 +196,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     finishReason: output.finishReason,
     refusal: output.refusal,
     usage: output.usage,
+    costUsd: totalCost(attempts),
     fallbacks,
     attempts,
     configVersion: snapshot.configVersion,
@@ -255,6 +266,23 @@ function isPickupTimeout(error: unknown): boolean {
   );
 }
 
+/** Workflows recorded before the cost memo existed complete without it. */
+const COST_MEMO_PATCH = 'cost-by-model-memo';
+
+function costByModel(attempts: readonly Attempt[]): Record<string, number> {
+  const costs: Record<string, number> = {};
+  for (const attempt of attempts) {
+    if (attempt.costUsd === undefined || attempt.costUsd === 0) continue;
+    costs[attempt.model] = roundUsd((own(costs, attempt.model) ?? 0) + attempt.costUsd);
+  }
+  return costs;
+}
+
+/** Every attempt's cost, failed ones included (USD). */
+function totalCost(attempts: readonly Attempt[]): number {
+  return roundUsd(attempts.reduce((sum, attempt) => sum + (attempt.costUsd ?? 0), 0));
+}
+
 /** Search attributes and UI details, set in the workflow's last task (no extra round trip). */
 function record(
   plan: ReturnType<typeof planRoute>,
@@ -265,11 +293,14 @@ function record(
   outcome: Outcome | 'invalid_request' | 'stream_interrupted',
 ): void {
   const failed = attempts.filter((attempt) => attempt.outcome === 'failed').length;
+  // Spend by model, failed attempts included, readable from visibility lists (GET /v1/spend).
+  if (patched(COST_MEMO_PATCH)) upsertMemo({ costByModel: costByModel(attempts) });
   upsertSearchAttributes([
     { key: PROVIDER_ATTRIBUTE, value: provider },
     { key: MODEL_ATTRIBUTE, value: model },
     { key: FALLBACK_COUNT_ATTRIBUTE, value: failed },
     { key: OUTCOME_ATTRIBUTE, value: outcome },
+    { key: COST_ATTRIBUTE, value: totalCost(attempts) },
   ]);
   const headline =
     outcome === 'success'

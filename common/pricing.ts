@@ -1,0 +1,37 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+
+/** USD per million tokens, as configured per model. */
+export interface Pricing {
+  inputPerMillionUsd: number;
+  outputPerMillionUsd: number;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Rounded to a nano-dollar, so sums of many small costs do not drift in binary floating point. */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e9) / 1e9;
+}
+
+/** What `usage` costs at `pricing`; 0 for a model without prices (reported as unpriced elsewhere). */
+export function costOfUsage(usage: TokenUsage, pricing: Pricing | undefined): number {
+  if (pricing === undefined) return 0;
+  return roundUsd((usage.inputTokens * pricing.inputPerMillionUsd + usage.outputTokens * pricing.outputPerMillionUsd) / 1e6);
+}
+
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+}
+
+export const NO_USAGE: TokenUsage = Object.freeze({ inputTokens: 0, outputTokens: 0 });
+
+/** A usage record read back from a heartbeat or failure details, or undefined when it is not one. */
+export function usageOf(value: unknown): TokenUsage | undefined {
+  const usage = value as Partial<TokenUsage> | undefined;
+  return typeof usage?.inputTokens === 'number' && typeof usage.outputTokens === 'number'
+    ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }
+    : undefined;
+}
