@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { available, emptyLedger, release, reserve, settle, type BudgetLedger } from '../../../workflows/budget/budget-ledger';
+
+const LEASE = 60_000;
+
+test('reserves what fits, refuses what does not, and settles the actual cost', () => {
+  let ledger = emptyLedger(1);
+  const first = reserve(ledger, { id: 'a', amountUsd: 0.6, leaseMs: LEASE }, 0);
+  assert.deepEqual(first.result, { granted: true, availableUsd: 0.4 });
+  ledger = first.ledger;
+  assert.equal(reserve(ledger, { id: 'b', amountUsd: 0.5, leaseMs: LEASE }, 1).result.granted, false, 'the worst case does not fit');
+  ledger = settle(ledger, { id: 'a', costUsd: 0.2 }, 2);
+  assert.equal(ledger.spentUsd, 0.2);
+  assert.equal(available(ledger, 2), 0.8);
+  assert.equal(reserve(ledger, { id: 'b', amountUsd: 0.5, leaseMs: LEASE }, 3).result.granted, true, 'it fits once the first attempt settled');
+});
+
+test('a repeated reserve or settle (a retried update) counts once', () => {
+  let ledger = emptyLedger(1);
+  ledger = reserve(ledger, { id: 'a', amountUsd: 0.4, leaseMs: LEASE }, 0).ledger;
+  const again = reserve(ledger, { id: 'a', amountUsd: 0.4, leaseMs: LEASE }, 10);
+  assert.equal(again.result.granted, true);
+  assert.equal(again.result.availableUsd, 0.6, 'not reserved twice');
+  ledger = settle(again.ledger, { id: 'a', costUsd: 0.3 }, 20);
+  ledger = settle(ledger, { id: 'a', costUsd: 0.3 }, 30);
+  assert.equal(ledger.spentUsd, 0.3, 'not charged twice');
+  const afterSettle = reserve(ledger, { id: 'a', amountUsd: 0.4, leaseMs: LEASE }, 40);
+  assert.equal(afterSettle.result.granted, true);
+  assert.equal(afterSettle.result.availableUsd, 0.7, 'a settled id holds nothing when it asks again');
+});
+
+test('the reservation of a crashed or cancelled attempt runs out at its lease; release frees it at once', () => {
+  let ledger = emptyLedger(1);
+  ledger = reserve(ledger, { id: 'crashed', amountUsd: 0.9, leaseMs: 1_000 }, 0).ledger;
+  assert.equal(reserve(ledger, { id: 'next', amountUsd: 0.5, leaseMs: LEASE }, 500).result.granted, false);
+  assert.equal(reserve(ledger, { id: 'next', amountUsd: 0.5, leaseMs: LEASE }, 1_000).result.granted, true);
+  ledger = reserve(emptyLedger(1), { id: 'never-sent', amountUsd: 0.9, leaseMs: LEASE }, 0).ledger;
+  ledger = release(ledger, { id: 'never-sent' }, 1);
+  assert.equal(ledger.spentUsd, 0);
+  assert.equal(available(ledger, 1), 1);
+});
+
+const operation = fc.oneof(
+  fc.record({ kind: fc.constant('reserve' as const), id: fc.integer({ min: 0, max: 15 }), amount: fc.double({ min: 0, max: 0.5, noNaN: true }), lease: fc.integer({ min: 1, max: 5_000 }) }),
+  fc.record({ kind: fc.constant('settle' as const), id: fc.integer({ min: 0, max: 15 }), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  fc.record({ kind: fc.constant('release' as const), id: fc.integer({ min: 0, max: 15 }) }),
+  fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 3_000 }) }),
+);
+
+test('property: when no attempt costs more than it reserved, spend plus live reservations never exceed the limit', () => {
+  fc.assert(
+    fc.property(fc.double({ min: 0.01, max: 2, noNaN: true }), fc.array(operation, { maxLength: 80 }), (limit, operations) => {
+      let ledger: BudgetLedger = emptyLedger(limit);
+      let now = 0;
+      const reserved = new Map<string, number>();
+      for (const step of operations) {
+        if (step.kind === 'wait') now += step.ms;
+        else if (step.kind === 'reserve') {
+          const outcome = reserve(ledger, { id: String(step.id), amountUsd: step.amount, leaseMs: step.lease }, now);
+          ledger = outcome.ledger;
+          const live = ledger.reservations[String(step.id)];
+          if (outcome.result.granted && live) reserved.set(String(step.id), live.amountUsd);
+        } else if (step.kind === 'settle') {
+          // An attempt that reserved settles at most its worst case; one that did not, at zero.
+          ledger = settle(ledger, { id: String(step.id), costUsd: (ledger.reservations[String(step.id)]?.amountUsd ?? 0) * step.fraction }, now);
+        } else ledger = release(ledger, { id: String(step.id) }, now);
+        assert.ok(available(ledger, now) >= -1e-9, `overspent: ${JSON.stringify(ledger)}`);
+      }
+    }),
+  );
+});
+
+test('property: settling an id again never changes the spend', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.double({ min: 0, max: 1, noNaN: true })), { maxLength: 30 }), (settles) => {
+      let ledger = emptyLedger(100);
+      const first = new Map<number, number>();
+      for (const [id, cost] of settles) {
+        ledger = settle(ledger, { id: String(id), costUsd: cost }, 0);
+        if (!first.has(id)) first.set(id, cost);
+      }
+      const expected = [...first.values()].reduce((sum, cost) => sum + cost, 0);
+      assert.ok(Math.abs(ledger.spentUsd - expected) < 1e-6);
+    }),
+  );
+});
