@@ -27,7 +27,8 @@ async function eventKinds(workflowId: string): Promise<{ scheduled: number; mark
   const events = history.events ?? [];
   return {
     scheduled: events.filter((event) => event.activityTaskScheduledEventAttributes).length,
-    markers: events.filter((event) => event.markerRecordedEventAttributes).length,
+    // Local activity markers only (a version patch is a marker too).
+    markers: events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
   };
 }
 
