@@ -2,6 +2,7 @@
 // gateway (stream: true), one request at a time.
 import { BENCH_MODEL, BENCH_TENANT_KEY, MOCK_KEY, type BenchEnvironment } from './environment';
 import { summarize, type LatencySummary } from './load';
+import { sseData } from './sse';
 
 export interface FirstTokenFigures {
   sent: number;
@@ -32,25 +33,15 @@ async function timeOneStream(url: string, key: string, signal: AbortSignal): Pro
     await response.text();
     return `HTTP ${response.status}`;
   }
-  const decoder = new TextDecoder();
-  let buffered = '';
   let firstMs: number | undefined;
-  for await (const bytes of response.body) {
-    buffered += decoder.decode(bytes as Uint8Array, { stream: true });
-    let end = buffered.indexOf('\n\n');
-    while (end >= 0) {
-      const event = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      end = buffered.indexOf('\n\n');
-      const data = event.startsWith('data: ') ? event.slice(6) : '';
-      if (data === '[DONE]') {
-        if (firstMs === undefined) return 'no text before [DONE]';
-        return { firstMs, totalMs: performance.now() - started };
-      }
-      if (firstMs === undefined && data !== '') {
-        const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] };
-        if (chunk.choices?.[0]?.delta?.content) firstMs = performance.now() - started;
-      }
+  for await (const data of sseData(response.body as AsyncIterable<Uint8Array>)) {
+    if (data === '[DONE]') {
+      if (firstMs === undefined) return 'no text before [DONE]';
+      return { firstMs, totalMs: performance.now() - started };
+    }
+    if (firstMs === undefined) {
+      const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] };
+      if (chunk.choices?.[0]?.delta?.content) firstMs = performance.now() - started;
     }
   }
   return 'stream ended without [DONE]';

@@ -10,6 +10,7 @@ import { own } from '../common/own';
 import { startLocalModelServer } from '../local-model/start-local-model-server';
 import { BENCH_TENANT_KEY, startBenchEnvironment } from './environment';
 import { summarize, type LatencySummary } from './load';
+import { sseData } from './sse';
 import { LOCAL_MODEL, withLocalModel } from '../test/support/gateway-harness';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
@@ -66,26 +67,17 @@ async function timeStream(url: string, headers: Record<string, string>, body: un
     await response.text();
     return `HTTP ${response.status}`;
   }
-  const decoder = new TextDecoder();
-  let buffered = '';
   let firstMs: number | undefined;
   let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
-  for await (const bytes of response.body) {
-    buffered += decoder.decode(bytes as Uint8Array, { stream: true });
-    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-      const event = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      const data = event.split('\n').find((line) => line.startsWith('data: '))?.slice(6) ?? '';
-      if (data === '[DONE]') {
-        if (firstMs === undefined || usage === undefined) return 'no text or usage before [DONE]';
-        return { firstMs, totalMs: performance.now() - started, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
-      }
-      if (data === '') continue;
-      const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[]; usage?: typeof usage; error?: unknown };
-      if (chunk.error !== undefined) return 'error event';
-      if (firstMs === undefined && chunk.choices?.[0]?.delta?.content) firstMs = performance.now() - started;
-      if (chunk.usage) usage = chunk.usage;
+  for await (const data of sseData(response.body as AsyncIterable<Uint8Array>)) {
+    if (data === '[DONE]') {
+      if (firstMs === undefined || usage === undefined) return 'no text or usage before [DONE]';
+      return { firstMs, totalMs: performance.now() - started, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
     }
+    const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[]; usage?: typeof usage; error?: unknown };
+    if (chunk.error !== undefined) return 'error event';
+    if (firstMs === undefined && chunk.choices?.[0]?.delta?.content) firstMs = performance.now() - started;
+    if (chunk.usage) usage = chunk.usage;
   }
   return 'stream ended without [DONE]';
 }

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { own } from '../../common/own';
 import { roundUsd } from '../../common/pricing';
 import type { ConfigStore } from '../../worker/config-store';
 import { HttpError } from '../http-error';
@@ -102,7 +101,6 @@ export function spendRouter(client: Client, store: ConfigStore): Router {
       by_day: by('day'),
       rows: all.map((row) => ({ day: row.day, tenant: row.tenant, feature: row.feature, model: row.model, ...figures(row) })),
       currency: 'USD',
-      models_priced: Object.keys(store.config.config.models).filter((id) => own(store.config.config.models, id)?.pricing !== undefined),
     });
   });
   return router;
