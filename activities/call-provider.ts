@@ -10,6 +10,7 @@ import { metrics } from '../worker/metrics';
 import { inSpan, SpanKind } from '../worker/tracing';
 import type { AuditTrail } from './audit-trail';
 import type { BreakerBoard } from './breaker-board';
+import type { BudgetBoard } from './budget-board';
 import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
 import { redactRequest } from './sensitive-data';
@@ -31,6 +32,8 @@ export interface ActivityDependencies {
   stats?: ObservedStats;
   /** The shared circuit breakers: admit each call, and hear its outcome. */
   breakers?: BreakerBoard;
+  /** The shared budgets: what routing sees of them, and where attempts reserve and settle. */
+  budgets?: BudgetBoard;
   /** The audit trail: a provider rejecting its key is an access change ops must see. */
   audit?: AuditTrail;
 }

@@ -1,5 +1,7 @@
 import type { CanonicalRequest } from '../common/request-schema';
-import type { CallModelInput, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { BudgetRef, CallModelInput, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { BudgetReservation } from './budget-board';
 import { assessRequest } from './assess-request';
 import { routingSnapshotOf } from './build-routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
@@ -21,13 +23,28 @@ export function createActivities(dependencies: ActivityDependencies) {
     async getRoutingSnapshot(request?: CanonicalRequest): Promise<RoutingSnapshot> {
       const { loaded } = dependencies.store.current;
       const { breakers, stats } = dependencies;
+      const assessment = request === undefined ? undefined : assessRequest(request, loaded.config);
+      const budgets = request === undefined ? [] : (dependencies.budgets?.forRequest(request.tenantId, assessment?.tags.feature, Date.now()) ?? []);
       return {
         ...routingSnapshotOf(loaded),
         // Health the breakers saw across every worker; this worker's own figures when there are none.
         observed: breakers ? { ...stats?.snapshot(), ...breakers.health() } : (stats?.snapshot() ?? {}),
         breakers: breakers?.snapshot() ?? {},
-        ...(request === undefined ? {} : { assessment: assessRequest(request, loaded.config) }),
+        ...(assessment === undefined ? {} : { assessment }),
+        ...(budgets.length === 0 ? {} : { budgets }),
       };
+    },
+
+    /** Reserves an attempt's worst case in every budget it counts against (all or none). */
+    async reserveBudget(budgets: readonly BudgetRef[], id: string, amountUsd: number, leaseMs: number): Promise<BudgetReservation> {
+      if (!dependencies.budgets) throw ApplicationFailure.nonRetryable('this worker has no budget board', 'InvalidRequest');
+      return dependencies.budgets.reserve(budgets, id, amountUsd, leaseMs);
+    },
+
+    /** Records what an attempt cost in its budgets (0 releases its reservation). */
+    async settleBudget(budgets: readonly BudgetRef[], id: string, costUsd: number): Promise<void> {
+      if (!dependencies.budgets) throw ApplicationFailure.nonRetryable('this worker has no budget board', 'InvalidRequest');
+      await dependencies.budgets.settle(budgets, id, costUsd);
     },
 
     /** Calls one model once; Temporal's retry policy decides about the next try. */

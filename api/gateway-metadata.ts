@@ -21,7 +21,8 @@ export function routeHeader(response: CanonicalResponse): string | undefined {
   if (!route) return undefined;
   const chain = route.candidates.map((candidate) => (candidate.score === undefined ? candidate.model : `${candidate.model} ${candidate.score}`));
   const rejected = route.rejected.map((model) => model.model);
-  const line = `${route.resolvedFrom} (${route.strategy}): ${chain.join(', ')}${rejected.length > 0 ? `; rejected: ${rejected.join(', ')}` : ''}`;
+  const degraded = (route.budgets ?? []).filter((budget) => budget.action !== 'ok').map((budget) => `budget ${budget.name} low: ${budget.action.replace('_', ' ')}`);
+  const line = `${route.resolvedFrom} (${route.strategy}): ${chain.join(', ')}${rejected.length > 0 ? `; rejected: ${rejected.join(', ')}` : ''}${degraded.length > 0 ? `; ${degraded.join('; ')}` : ''}`;
   // Header values are ASCII and bounded; the body's gateway.route has the whole story.
   return line.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
 }

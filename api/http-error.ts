@@ -7,6 +7,7 @@ export type ErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'rate_limit_error'
+  | 'budget_exceeded'
   | 'request_too_large'
   | 'server_error'
   | 'service_unavailable';
@@ -48,6 +49,7 @@ const ANTHROPIC_ERROR_TYPES: Record<ErrorType, string> = {
   permission_error: 'permission_error',
   not_found_error: 'not_found_error',
   rate_limit_error: 'rate_limit_error',
+  budget_exceeded: 'rate_limit_error',
   request_too_large: 'request_too_large',
   server_error: 'api_error',
   service_unavailable: 'overloaded_error',

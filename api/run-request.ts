@@ -131,6 +131,9 @@ export function toHttpError(error: unknown): unknown {
   if (cause instanceof ApplicationFailure && cause.type === 'InvalidRequest') {
     return new HttpError(400, 'invalid_request_error', cause.message, { code: 'invalid_request' });
   }
+  if (cause instanceof ApplicationFailure && cause.type === 'BudgetExceeded') {
+    return new HttpError(429, 'budget_exceeded', cause.message, { code: 'budget_exceeded' });
+  }
   if (cause instanceof ApplicationFailure && cause.type === 'StreamInterrupted') {
     return new HttpError(502, 'server_error', cause.message, { code: 'stream_interrupted' });
   }

@@ -282,6 +282,34 @@ const SensitivitySchema = z
   })
   .strict();
 
+/** Budget periods (UTC calendar day or month). */
+export const BUDGET_PERIODS = ['day', 'month'] as const;
+/** What routing does while a budget is low: cheapest worst case first, or refuse with a 429 `budget_exceeded`. */
+export const BUDGET_WHEN_LOW = ['cheaper_first', 'refuse'] as const;
+
+/**
+ * Spend allowed to a tenant, a feature (the `feature` tag) or a tenant's
+ * feature over a day or a month. Every priced attempt reserves its worst
+ * case against each budget that applies before it is sent, and settles its
+ * actual cost after; an attempt the budget cannot cover is not sent.
+ */
+export const BudgetConfigSchema = z
+  .object({
+    tenant: z.string().min(1).optional(),
+    feature: z.string().min(1).max(64).optional(),
+    period: z.enum(BUDGET_PERIODS),
+    limitUsd: z.number().positive().max(1_000_000),
+    /** @default cheaper_first */
+    whenLow: z.enum(BUDGET_WHEN_LOW).default('cheaper_first'),
+    /** The budget is low when less than this share of it is left. @default 0.2 */
+    lowAtFraction: z.number().min(0).max(1).default(0.2),
+  })
+  .strict()
+  .refine((budget) => budget.tenant !== undefined || budget.feature !== undefined, {
+    message: 'a budget names a tenant, a feature or both',
+  });
+export type BudgetConfig = z.infer<typeof BudgetConfigSchema>;
+
 export const GatewayConfigSchema = z
   .object({
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderConfigSchema),
@@ -323,6 +351,8 @@ export const GatewayConfigSchema = z
     defaultTaskClass: policyName.optional(),
     criticality: CriticalitySchema.default(DEFAULT_CRITICALITY),
     sensitivity: SensitivitySchema.default({ ...DEFAULT_SENSITIVITY, classes: [...DEFAULT_SENSITIVITY.classes] }),
+    /** Spend limits by name (lowercase letters, digits, _ or -). */
+    budgets: z.record(policyName, BudgetConfigSchema).default({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -355,6 +385,11 @@ export const GatewayConfigSchema = z
       }
       if (criticality !== undefined && !own(config.criticality.tiers, criticality)) {
         ctx.addIssue({ code: 'custom', path: ['tenants', id, 'defaults', 'criticality'], message: `unknown criticality tier "${criticality}"` });
+      }
+    }
+    for (const [name, budget] of Object.entries(config.budgets)) {
+      if (budget.tenant !== undefined && !own(config.tenants, budget.tenant)) {
+        ctx.addIssue({ code: 'custom', path: ['budgets', name, 'tenant'], message: `unknown tenant "${budget.tenant}"` });
       }
     }
     for (const [id, model] of Object.entries(config.models)) {

@@ -21,3 +21,6 @@ export const ROUTING_SNAPSHOT_TIMEOUT_MS = 5_000;
  * request finishes without streaming (its result stays readable by id).
  */
 export const STREAM_PICKUP_TIMEOUT_MS = 10_000;
+
+/** Longest wait for one budget ledger update (reserve or settle). */
+export const BUDGET_UPDATE_TIMEOUT_MS = 10_000;

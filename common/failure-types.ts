@@ -17,6 +17,8 @@ export const FAILURE_TYPES = [
   'StreamInterrupted',
   /** The provider's shared circuit breaker is open: skipped without a call. */
   'BreakerOpen',
+  /** A budget the request counts against cannot cover the attempt's worst case: skipped without a call. */
+  'BudgetExceeded',
 ] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 

@@ -62,6 +62,17 @@ export const RouteSummarySchema = z.object({
   promptTokens: z.number().optional(),
   /** Kinds of personal or secret data found (counts); never the data. */
   findings: z.record(z.string(), z.number()).optional(),
+  /** Budgets the request counts against: what they had left and what routing did about it. */
+  budgets: z
+    .array(
+      z.object({
+        name: z.string(),
+        availableUsd: z.number(),
+        limitUsd: z.number(),
+        action: z.enum(['ok', 'cheaper_first', 'refuse']),
+      }),
+    )
+    .optional(),
   candidates: z.array(
     z.object({
       model: z.string(),

@@ -1,6 +1,7 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { z } from 'zod';
 import {
+  BUDGET_WHEN_LOW,
   CAPABILITIES,
   PROVIDER_TYPES,
   RetrySettingsSchema,
@@ -46,6 +47,23 @@ export const BreakerSnapshotSchema = z.object({
   openUntil: z.number().nullable(),
 });
 export type BreakerSnapshot = z.infer<typeof BreakerSnapshotSchema>;
+
+/** A budget the request counts against, and what it had left when the request started. */
+export const BudgetSnapshotSchema = z.object({
+  name: z.string(),
+  /** The ledger of this period. */
+  workflowId: z.string(),
+  periodKey: z.string(),
+  endsAt: z.number(),
+  limitUsd: z.number(),
+  availableUsd: z.number(),
+  whenLow: z.enum(BUDGET_WHEN_LOW),
+  /** Below this much left, the budget is low. */
+  lowAtUsd: z.number(),
+});
+export type BudgetSnapshot = z.infer<typeof BudgetSnapshotSchema>;
+/** What reserving and settling need of a budget. */
+export type BudgetRef = Pick<BudgetSnapshot, 'name' | 'workflowId' | 'periodKey' | 'endsAt' | 'limitUsd'>;
 
 /**
  * Every non-deterministic routing input, read by a (local) activity and so
@@ -97,6 +115,8 @@ export const RoutingSnapshotSchema = z.object({
   observed: z.record(z.string(), ObservedModelSchema).optional(),
   /** Provider breakers by provider id; a provider without one is closed. */
   breakers: z.record(z.string(), BreakerSnapshotSchema).optional(),
+  /** Budgets this request counts against (absent: none). */
+  budgets: z.array(BudgetSnapshotSchema).optional(),
   /** Provider calls as local activities (absent: regular). */
   providerCallsAs: z.enum(['regular', 'local']).optional(),
   /** This request's assessment; absent in snapshots taken without a request. */
@@ -128,6 +148,14 @@ export interface RouteCandidate {
   redact?: boolean;
 }
 
+export interface PlanBudget {
+  name: string;
+  availableUsd: number;
+  limitUsd: number;
+  /** `ok`: plenty left; `cheaper_first`: low, cheapest worst case first; `refuse`: low, requests it cannot cover are refused. */
+  action: 'ok' | 'cheaper_first' | 'refuse';
+}
+
 export interface RejectedModel {
   modelId: string;
   reason: string;
@@ -149,6 +177,10 @@ export interface RoutePlan {
   required?: Capability[];
   /** Set when the sensitivity policy refuses the request outright. */
   refused?: string;
+  /** The budgets the request counts against and what routing did about them. */
+  budgets?: PlanBudget[];
+  /** Set when a budget with `whenLow: refuse` cannot cover the request: a 429 `budget_exceeded`. */
+  budgetExceeded?: string;
   candidates: RouteCandidate[];
   rejected: RejectedModel[];
 }

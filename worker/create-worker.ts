@@ -3,6 +3,7 @@ import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { AuditTrail } from '../activities/audit-trail';
 import { BreakerBoard } from '../activities/breaker-board';
+import { BudgetBoard } from '../activities/budget-board';
 import { createActivities } from '../activities/create-activities';
 import { ObservedStats } from '../activities/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
@@ -20,6 +21,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** This process's view of the shared circuit breakers (see `createBreakerBoard`). */
   breakers?: BreakerBoard;
+  /** This process's side of the shared budgets (see `createBudgetBoard`). */
+  budgets?: BudgetBoard;
   /** The shared audit trail (see `createAuditTrail`). */
   audit?: AuditTrail;
   /** The process's data converter (history encryption), shared with its clients. */
@@ -38,7 +41,13 @@ export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 /** A worker that runs the gateway's workflows and provider activities. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const activities = createActivities({ store: options.store, stats: new ObservedStats(), breakers: options.breakers, audit: options.audit });
+  const activities = createActivities({
+    store: options.store,
+    stats: new ObservedStats(),
+    breakers: options.breakers,
+    budgets: options.budgets,
+    audit: options.audit,
+  });
   const plugins = options.tracing ? [options.tracing.plugin] : [];
   // A traced worker needs a bundle with the tracing plugin's workflow interceptors.
   const workflowBundle =
@@ -92,6 +101,24 @@ export function createBreakerBoard(options: {
     client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
     taskQueue: options.taskQueue,
     providers: () => Object.fromEntries(Object.entries(options.store.config.config.providers).map(([id, provider]) => [id, provider.breaker])),
+    log: (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
+  });
+  board.start();
+  return board;
+}
+
+/** This process's side of the shared budgets, started: every budget's state read every second. Stop it on shutdown. */
+export function createBudgetBoard(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  dataConverter?: DataConverter;
+}): BudgetBoard {
+  const board = new BudgetBoard({
+    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    taskQueue: options.taskQueue,
+    budgets: () => options.store.config.config.budgets,
     log: (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
   });
   board.start();

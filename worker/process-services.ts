@@ -3,14 +3,15 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
+import type { BudgetBoard } from '../activities/budget-board';
 import type { ConfigStore } from './config-store';
-import { createAuditTrail, createBreakerBoard } from './create-worker';
+import { createAuditTrail, createBreakerBoard, createBudgetBoard } from './create-worker';
 import type { Tracing } from './tracing';
 
 /**
  * What every gateway process (API, worker, or both embedded) shares: one
  * Temporal connection, the config in force, the data converter (history
- * encryption) and tracing, the breaker board and the audit trail. Pass it
+ * encryption) and tracing, the breaker and budget boards and the audit trail. Pass it
  * whole to `createWorker` / `createStreamWorker`.
  */
 export interface ProcessServices {
@@ -21,6 +22,7 @@ export interface ProcessServices {
   dataConverter: DataConverter | undefined;
   tracing: Tracing | undefined;
   breakers: BreakerBoard | undefined;
+  budgets: BudgetBoard;
   audit: AuditTrail;
   /** A client on the shared connection, with the same converter and tracing. */
   client: Client;
@@ -43,6 +45,7 @@ export async function startProcessServices(options: {
   const { namespace, taskQueue, store, dataConverter, tracing } = options;
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const breakers = options.breakers === false ? undefined : createBreakerBoard({ connection, namespace, taskQueue, store, dataConverter });
+  const budgets = createBudgetBoard({ connection, namespace, taskQueue, store, dataConverter });
   const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
   const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
   let stopped: Promise<void> | undefined;
@@ -54,11 +57,13 @@ export async function startProcessServices(options: {
     dataConverter,
     tracing,
     breakers,
+    budgets,
     audit,
     client,
     stop() {
       stopped ??= (async () => {
         await breakers?.stop();
+        budgets.stop();
         await audit.stop();
         await tracing?.shutdown();
         await connection.close();

@@ -24,6 +24,10 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
       ? `found ${Object.entries(plan.findings).map(([kind, count]) => `${count} ${kind}`).join(', ')}`
       : undefined,
     plan.required && plan.required.length > 0 ? `needs ${plan.required.join(', ')}` : undefined,
+    ...(plan.budgets ?? []).map(
+      (budget) =>
+        `budget \`${budget.name}\` ${budget.availableUsd} of ${budget.limitUsd} USD left${budget.action === 'ok' ? '' : budget.action === 'cheaper_first' ? ': low, cheaper models first' : ': low, refusing'}`,
+    ),
   ].filter((fact) => fact !== undefined);
   const scored = plan.strategy === 'scored';
   const candidates = plan.candidates.map(
@@ -37,6 +41,7 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
     `**Route** \`${plan.resolvedFrom}\` (${plan.strategy}) · config \`${configVersion}\``,
     ...(facts.length > 0 ? ['', facts.join(' · ')] : []),
     ...(plan.refused ? ['', `**Refused**: ${plan.refused}`] : []),
+    ...(plan.budgetExceeded ? ['', `**Over budget**: ${plan.budgetExceeded}`] : []),
     '',
     '| # | candidate | score | parts | worst-case USD | redacted |',
     '|---|---|---|---|---|---|',
@@ -58,6 +63,7 @@ export function routeSummary(plan: RoutePlan): RouteSummary {
     ...(plan.sensitivity === undefined ? {} : { sensitivity: plan.sensitivity }),
     ...(plan.promptTokens === undefined ? {} : { promptTokens: plan.promptTokens }),
     ...(plan.findings && Object.keys(plan.findings).length > 0 ? { findings: plan.findings } : {}),
+    ...(plan.budgets ? { budgets: plan.budgets } : {}),
     candidates: plan.candidates.map((candidate) => ({
       model: candidate.modelId,
       provider: candidate.providerId,

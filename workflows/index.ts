@@ -3,3 +3,4 @@
 export { llmRequestWorkflow } from './llm-request-workflow';
 export { providerBreakerWorkflow } from './breaker/provider-breaker-workflow';
 export { auditLogWorkflow } from './audit/audit-log-workflow';
+export { budgetWorkflow } from './budget/budget-workflow';

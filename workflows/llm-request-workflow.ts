@@ -2,6 +2,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   isCancellation,
   patched,
   TimeoutFailure,
@@ -18,6 +19,7 @@ import type { StreamActivities } from '../activities/create-stream-activities';
 import {
   ACTIVITY_TIMEOUT_MARGIN_MS,
   AUTO_ROUTE,
+  BUDGET_UPDATE_TIMEOUT_MS,
   FALLBACK_MODEL_ID,
   ROUTING_SNAPSHOT_TIMEOUT_MS,
   STREAM_PICKUP_TIMEOUT_MS,
@@ -26,7 +28,7 @@ import { NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common
 import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
-import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { BudgetRef, CallModelInput, RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import { costOfUsage, roundUsd } from '../common/pricing';
 import {
   COST_ATTRIBUTE,
@@ -44,6 +46,20 @@ const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({
   startToCloseTimeout: ROUTING_SNAPSHOT_TIMEOUT_MS,
   retry: { maximumAttempts: 3, initialInterval: 100 },
   summary: 'routing snapshot',
+});
+
+// Budget ledgers are workflows on the same server: retry for a while, then give up on the attempt (reserve) or the record (settle).
+const { reserveBudget } = proxyLocalActivities<GatewayActivities>({
+  startToCloseTimeout: BUDGET_UPDATE_TIMEOUT_MS,
+  scheduleToCloseTimeout: 6 * BUDGET_UPDATE_TIMEOUT_MS,
+  retry: { initialInterval: 200, maximumInterval: 2_000 },
+  summary: 'reserve budget',
+});
+const { settleBudget } = proxyLocalActivities<GatewayActivities>({
+  startToCloseTimeout: BUDGET_UPDATE_TIMEOUT_MS,
+  scheduleToCloseTimeout: 30 * BUDGET_UPDATE_TIMEOUT_MS,
+  retry: { initialInterval: 200, maximumInterval: 5_000 },
+  summary: 'settle budget',
 });
 
 /** How the answer travels besides the workflow result. */
@@ -72,6 +88,10 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   // The decision is on the workflow's page from the start, and again with the attempts at the end.
   setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
   if (plan.refused !== undefined) throw ApplicationFailure.nonRetryable(plan.refused, 'InvalidRequest');
+  if (plan.budgetExceeded !== undefined) {
+    record(plan, attempts, snapshot, FALLBACK_MODEL_ID, FALLBACK_MODEL_ID, 'budget_exceeded');
+    throw ApplicationFailure.nonRetryable(plan.budgetExceeded, 'BudgetExceeded');
+  }
   if (plan.candidates.length === 0) {
     const known = own(snapshot.models, request.model) ?? own(snapshot.routes, request.model) ?? own(snapshot.taskClasses, request.model);
     const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
@@ -84,6 +104,40 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   }
 
   const chainLength = plan.candidates.length;
+  const budgets: BudgetRef[] = (snapshot.budgets ?? []).map(({ name, workflowId, periodKey, endsAt, limitUsd }) => ({
+    name,
+    workflowId,
+    periodKey,
+    endsAt,
+    limitUsd,
+  }));
+  const whenLow = new Map((snapshot.budgets ?? []).map((budget) => [budget.name, budget.whenLow]));
+
+  /** Reserves a priced attempt's worst case; undefined when nothing needs reserving. */
+  async function reserveFor(
+    refs: readonly BudgetRef[],
+    candidate: RouteCandidate,
+    position: number,
+    callMs: number,
+  ): Promise<{ granted: true; id: string } | { granted: false; message: string; refuse: boolean } | undefined> {
+    const worstCase = candidate.estimatedCostUsd ?? 0;
+    if (refs.length === 0 || worstCase === 0) return undefined;
+    const { workflowId, runId } = workflowInfo();
+    const id = `${workflowId}/${runId}/${position}`;
+    try {
+      const outcome = await reserveBudget(refs, id, worstCase, callMs + BUDGET_LEASE_MARGIN_MS);
+      if (outcome.granted) return { granted: true, id };
+      return {
+        granted: false,
+        message: `budget "${outcome.budget}" has ${outcome.availableUsd} USD left, less than this attempt's worst case of ${worstCase} USD; not sent`,
+        refuse: whenLow.get(outcome.budget) === 'refuse',
+      };
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      // A ledger that cannot be reached cannot account for the call: it does not go out.
+      return { granted: false, message: `budget ledger unreachable: ${describeError(error)}; not sent`, refuse: false };
+    }
+  }
   progress.phase = 'calling';
   progress.chainLength = chainLength;
   let answer: { candidate: RouteCandidate; output: ModelOutput } | undefined;
@@ -106,6 +160,25 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     };
     progress.position = position;
     progress.current = { model: candidate.modelId, provider: candidate.providerId, streaming: streamTaskQueue !== undefined };
+    // A priced attempt goes out only once every budget it counts against has reserved its worst case.
+    const reservation = await reserveFor(budgets, candidate, position, options.scheduleToCloseTimeout);
+    if (reservation?.granted === false) {
+      attempts.push({
+        position,
+        provider: candidate.providerId,
+        model: candidate.modelId,
+        outcome: 'skipped',
+        failureType: 'BudgetExceeded',
+        message: reservation.message,
+        tries: 0,
+        durationMs: Date.now() - startedAt,
+      });
+      if (reservation.refuse) break;
+      continue;
+    }
+    const settle = async (costUsd: number | undefined): Promise<void> => {
+      if (reservation) await settleFor(budgets, reservation.id, costUsd ?? 0);
+    };
     try {
       let result: CallModelResult | undefined;
       if (streamTaskQueue !== undefined) {
@@ -138,10 +211,15 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
         usage,
         costUsd: costOfUsage(usage, own(snapshot.models, candidate.modelId)?.pricing),
       });
+      await settle(attempts.at(-1)?.costUsd);
       answer = { candidate, output: result.output };
       break;
     } catch (error) {
-      if (isCancellation(error)) throw error;
+      if (isCancellation(error)) {
+        // The call may or may not have been billed; the lease frees what nothing settles. Release what is sure.
+        await CancellationScope.nonCancellable(() => settle(0));
+        throw error;
+      }
       const failure = classifyActivityFailure(error);
       attempts.push({
         position,
@@ -156,6 +234,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
           ? { usage: failure.billedUsage, costUsd: costOfUsage(failure.billedUsage, own(snapshot.models, candidate.modelId)?.pricing) }
           : {}),
       });
+      await settle(attempts.at(-1)?.costUsd);
       if (STOP_CHAIN_FAILURE_TYPES.includes(failure.type)) {
         const stopped = failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request';
         Object.assign(progress, { phase: 'finished', current: null });
@@ -171,6 +250,17 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   }
 
   Object.assign(progress, { phase: 'finished', current: null });
+  const overBudget = attempts.filter((attempt) => attempt.failureType === 'BudgetExceeded');
+  if (!answer && overBudget.length > 0) {
+    // Nothing answered and a budget kept models out: say so (429) instead of a fallback answer that hides it.
+    record(plan, attempts, snapshot, FALLBACK_MODEL_ID, FALLBACK_MODEL_ID, 'budget_exceeded');
+    throw ApplicationFailure.create({
+      type: 'BudgetExceeded',
+      message: overBudget.map((attempt) => `${attempt.model}: ${attempt.message ?? 'over budget'}`).join('; '),
+      nonRetryable: true,
+      details: [{ attempts }],
+    });
+  }
   const fallbacks = answer ? attempts.length - 1 : attempts.length;
   const outcome: Outcome = answer ? 'success' : 'fallback_answer';
   const provider = answer?.candidate.providerId ?? FALLBACK_MODEL_ID;
@@ -266,6 +356,22 @@ function isPickupTimeout(error: unknown): boolean {
   );
 }
 
+/** A reservation outlives its attempt's longest run by this much before its money is freed. */
+const BUDGET_LEASE_MARGIN_MS = 60_000;
+
+/** Records an attempt's cost in its budgets; a ledger out of reach for minutes is left to its lease. */
+async function settleFor(refs: readonly BudgetRef[], id: string, costUsd: number): Promise<void> {
+  try {
+    await settleBudget(refs, id, costUsd);
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof ActivityFailure && error.cause ? error.cause.message : error instanceof Error ? error.message : String(error);
+}
+
 /** Workflows recorded before the cost memo existed complete without it. */
 const COST_MEMO_PATCH = 'cost-by-model-memo';
 
@@ -290,7 +396,7 @@ function record(
   snapshot: RoutingSnapshot,
   provider: string,
   model: string,
-  outcome: Outcome | 'invalid_request' | 'stream_interrupted',
+  outcome: Outcome | 'invalid_request' | 'stream_interrupted' | 'budget_exceeded',
 ): void {
   const failed = attempts.filter((attempt) => attempt.outcome === 'failed').length;
   // Spend by model, failed attempts included, readable from visibility lists (GET /v1/spend).

@@ -5,6 +5,7 @@ import { AUTO_ROUTE } from '../common/constants';
 import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
 import type {
+  BudgetSnapshot,
   ObservedModel,
   RejectedModel,
   RequestAssessment,
@@ -130,9 +131,11 @@ export function planRoute(
     eligible.push({ candidate, model, index });
   }
 
+  const affordable = applyBudgets(plan, eligible, snapshot.budgets ?? []);
+
   if (source.strategy === 'scored') {
     const weights = tier?.weights ?? FALLBACK_WEIGHTS;
-    const scored = eligible.map((entry) => {
+    const scored = affordable.map((entry) => {
       const parts = scoreParts(entry.model, entry.candidate, entry.index, source.chain.length, {
         taskClass: source.taskClass,
         observed: own(snapshot.observed, entry.candidate.modelId),
@@ -152,9 +155,53 @@ export function planRoute(
     );
     plan.candidates = scored.map(({ candidate }) => candidate);
   } else {
-    plan.candidates = eligible.map(({ candidate }) => candidate);
+    plan.candidates = affordable.map(({ candidate }) => candidate);
+  }
+  if (plan.budgets?.some((budget) => budget.action === 'cheaper_first')) {
+    // A low budget: the cheapest worst case goes first (stable, so ties keep their order).
+    plan.candidates = [...plan.candidates].sort((left, right) => (left.estimatedCostUsd ?? 0) - (right.estimatedCostUsd ?? 0));
   }
   return plan;
+}
+
+/**
+ * Budgets the request counts against: each is `ok`, or low (less than its
+ * `lowAtFraction` left) and then `cheaper_first` or `refuse`. A candidate
+ * whose worst case is more than a budget has left is rejected; when a
+ * refusing budget is low, or no candidate is left because of budgets, the
+ * request is refused (`budgetExceeded`). Models without prices count as free.
+ */
+function applyBudgets<T extends { candidate: RouteCandidate }>(
+  plan: RoutePlan,
+  eligible: readonly T[],
+  budgets: readonly BudgetSnapshot[],
+): readonly T[] {
+  if (budgets.length === 0) return eligible;
+  plan.budgets = budgets.map((budget) => ({
+    name: budget.name,
+    availableUsd: budget.availableUsd,
+    limitUsd: budget.limitUsd,
+    action: budget.availableUsd <= budget.lowAtUsd ? budget.whenLow : 'ok',
+  }));
+  const refusing = plan.budgets.find((budget) => budget.action === 'refuse');
+  if (refusing) {
+    plan.budgetExceeded = `budget "${refusing.name}" is low (${formatUsd(Math.max(0, refusing.availableUsd))} of ${formatUsd(refusing.limitUsd)} USD left) and refuses requests`;
+    return [];
+  }
+  const tightest = budgets.reduce((least, budget) => (budget.availableUsd < least.availableUsd ? budget : least));
+  const affordable = eligible.filter(({ candidate }) => {
+    const worstCase = candidate.estimatedCostUsd ?? 0;
+    if (worstCase === 0 || worstCase <= tightest.availableUsd) return true;
+    plan.rejected.push({
+      modelId: candidate.modelId,
+      reason: `worst-case cost ${formatUsd(worstCase)} USD is more than budget "${tightest.name}" has left (${formatUsd(Math.max(0, tightest.availableUsd))} USD)`,
+    });
+    return false;
+  });
+  if (affordable.length === 0 && eligible.length > 0) {
+    plan.budgetExceeded = `budget "${tightest.name}" has ${formatUsd(Math.max(0, tightest.availableUsd))} of ${formatUsd(tightest.limitUsd)} USD left, less than any candidate's worst case`;
+  }
+  return affordable;
 }
 
 /** Where the chain comes from and how it is ordered. */

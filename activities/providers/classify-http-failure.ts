@@ -56,6 +56,7 @@ const SUMMARIES: Record<FailureType, string> = {
   InvalidRequest: 'rejected the request',
   StreamInterrupted: 'broke off a stream',
   BreakerOpen: 'skipped: breaker open',
+  BudgetExceeded: 'skipped: over budget',
 };
 
 /** Matches vendor wording for "the prompt is longer than the model's window". */

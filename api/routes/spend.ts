@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
+import { readBudgets } from '../../activities/budget-board';
 import { roundUsd } from '../../common/pricing';
 import type { ConfigStore } from '../../worker/config-store';
 import { HttpError } from '../http-error';
@@ -24,6 +25,38 @@ interface Cell {
  */
 export function spendRouter(client: Client, store: ConfigStore): Router {
   const router = Router();
+
+  /**
+   * `GET /v1/budgets` (admin key): every configured budget's current period
+   * as its ledger holds it: limit, spent, reserved by attempts in flight,
+   * available, and whether it is low.
+   */
+  router.get('/v1/budgets', requireAdmin(store), async (_request, response) => {
+    const budgets = store.config.config.budgets;
+    const views = await readBudgets(client, budgets, Date.now());
+    response.json({
+      object: 'list',
+      data: views.map((view) => {
+        const budget = budgets[view.name];
+        return {
+          name: view.name,
+          tenant: budget?.tenant ?? null,
+          feature: budget?.feature ?? null,
+          period: budget?.period,
+          period_key: view.periodKey,
+          ends_at: new Date(view.endsAt).toISOString(),
+          limit_usd: view.limitUsd,
+          spent_usd: view.spentUsd,
+          reserved_usd: view.reservedUsd,
+          available_usd: view.availableUsd,
+          reservations: view.reservations,
+          when_low: budget?.whenLow,
+          low: budget !== undefined && view.availableUsd <= view.limitUsd * budget.lowAtFraction,
+        };
+      }),
+    });
+  });
+
   router.get('/v1/spend', requireAdmin(store), async (request, response) => {
     const now = Date.now();
     const since = parseSince(request.query.since, now);

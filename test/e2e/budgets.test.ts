@@ -1,0 +1,194 @@
+// Budgets through the real path: HTTP → Temporal → a worker process → mock
+// provider, with each budget's ledger an entity workflow on the dev server.
+// Concurrent requests never overspend, a worker killed mid-request charges
+// nothing twice, and a refusing budget answers 429 budget_exceeded.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import OpenAI from 'openai';
+import { createApp } from '../../api/create-app';
+import { listen, type RunningServer } from '../../api/listen';
+import { roundUsd } from '../../common/pricing';
+import { ConfigStore } from '../../worker/config-store';
+import { loadConfigFile } from '../../worker/load-config';
+import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+
+/** model-a's prices (USD per million tokens); model-c is free. */
+const MODEL_A = { input: 5, output: 15 };
+/** The shared budget of the concurrency test. */
+const LIMIT_USD = 0.0006;
+const PROMPT = 'Budget test: say hello';
+/** Short answers, so every answer costs the same. */
+const MAX_TOKENS = 3;
+
+let harness: Harness;
+let api: RunningServer;
+let connection: Connection;
+const workers: ChildProcess[] = [];
+
+function startWorkerProcess(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    env: { ...process.env, ...harness.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  workers.push(child);
+  return child;
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 600; tries++) {
+    if (await condition()) return;
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+before(async () => {
+  harness = await startHarness({
+    embeddedGateway: false,
+    // Heartbeats notice a killed worker in a second.
+    timeouts: { requestMs: 30_000, totalMs: 120_000, heartbeatMs: 1_000 },
+    configure: (config) => ({
+      ...config,
+      routes: { ...config.routes, budgeted: ['model-a', 'model-c'], 'priced-only': ['model-a'] },
+      budgets: {
+        // The concurrency test's budget: cheaper (free) models first once a third of it is left.
+        'checkout-daily': { tenant: 'alpha', feature: 'checkout', period: 'day', limitUsd: LIMIT_USD, whenLow: 'cheaper_first', lowAtFraction: 0.34 },
+        // Always low (the whole limit is the threshold) and refusing.
+        'reports-monthly': { feature: 'reports', period: 'month', limitUsd: 5, whenLow: 'refuse', lowAtFraction: 1 },
+        // Too small for any priced answer.
+        'tiny-daily': { feature: 'tiny', period: 'day', limitUsd: 0.000001 },
+      },
+    }),
+  });
+  connection = await Connection.connect({ address: harness.devServer.address });
+  const client = new Client({ connection });
+  const config = loadConfigFile(harness.configFile, harness.env);
+  api = await listen(
+    createApp({ client, store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
+    '127.0.0.1',
+    0,
+  );
+  startWorkerProcess();
+});
+
+after(async () => {
+  for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  await api?.close();
+  await connection?.close();
+  await harness?.stop();
+});
+
+interface GatewayBlock {
+  cost_usd: number;
+  route: { candidates: { model: string; estimatedCostUsd?: number }[]; budgets?: { name: string; action: string }[] };
+}
+
+function ask(feature: string, model = 'budgeted') {
+  const openai = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 120_000 });
+  return openai.chat.completions
+    .create({ model, max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: PROMPT }] }, { headers: { 'x-gateway-feature': feature } })
+    .withResponse();
+}
+
+async function budgets(): Promise<{ name: string; spent_usd: number; reserved_usd: number; reservations: number; limit_usd: number }[]> {
+  const response = await fetch(`${api.url}/v1/budgets`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { data: Awaited<ReturnType<typeof budgets>> }).data;
+}
+
+test('50 concurrent requests never overspend a budget, and a worker killed mid-request charges nothing twice', async () => {
+  // One unbudgeted request tells what an answer costs (the mock bills the same usage every time).
+  const probe = await ask('probe');
+  const probeGateway = (probe.data as unknown as { gateway: GatewayBlock }).gateway;
+  const costEach = probeGateway.cost_usd;
+  const worstCase = probeGateway.route.candidates[0]?.estimatedCostUsd ?? 0;
+  assert.ok(costEach > 0 && worstCase >= costEach, `the reserved worst case (${worstCase}) covers the actual cost (${costEach})`);
+  const covered = Math.floor(LIMIT_USD / costEach + 1e-9);
+  assert.ok(covered >= 2 && covered <= 20, `the budget covers a few answers (${covered})`);
+  await harness.resetCalls();
+
+  // Slow answers, so the worker can be killed while calls are in flight.
+  await harness.setFault('model-a', { latencyMs: 1_500 });
+  const pending = Array.from({ length: 50 }, () => ask('checkout'));
+  await waitFor(async () => ((await harness.calls())['model-a'] ?? 0) >= 1, 'a priced call in flight');
+  const first = workers[0];
+  assert.ok(first);
+  first.kill('SIGKILL');
+  await new Promise((resolve) => first.once('exit', resolve));
+  startWorkerProcess();
+
+  const results = await Promise.all(pending);
+  await harness.clearFaults();
+  const served = results.map(({ data }) => ({ model: data.model, ...(data as unknown as { gateway: GatewayBlock }).gateway }));
+  const priced = served.filter((answer) => answer.model === 'model-a');
+  assert.equal(served.length, 50, 'every request was answered');
+  assert.ok(priced.length >= 1, 'the budget served some requests with the priced model');
+  assert.ok(priced.length <= covered, `at most ${covered} answers from the priced model, got ${priced.length}`);
+  assert.ok(served.filter((answer) => answer.model === 'model-c').length === 50 - priced.length, 'the rest fell to the free model');
+
+  // What the ledger recorded is what the provider billed, and what the responses said.
+  const { totals } = await harness.control.billing();
+  const billed = roundUsd(((totals['model-a']?.inputTokens ?? 0) * MODEL_A.input + (totals['model-a']?.outputTokens ?? 0) * MODEL_A.output) / 1e6);
+  assert.equal(totals['model-a']?.answers, priced.length, 'the provider billed each priced answer once');
+  const ledger = (await budgets()).find((budget) => budget.name === 'checkout-daily');
+  assert.ok(ledger);
+  assert.equal(ledger.spent_usd, billed);
+  assert.equal(ledger.spent_usd, roundUsd(served.reduce((sum, gateway) => sum + gateway.cost_usd, 0)));
+  assert.ok(ledger.spent_usd <= LIMIT_USD);
+  assert.equal(ledger.reservations, 0, 'every reservation was settled');
+  // Once (nearly) spent, routing sees the budget low: the free model goes first, and the explanation says why.
+  let pricedAfter = 0;
+  let degraded: Awaited<ReturnType<typeof ask>> | undefined;
+  for (let tries = 0; tries < 50 && degraded === undefined; tries++) {
+    const answer = await ask('checkout');
+    const actions = (answer.data as unknown as { gateway: GatewayBlock }).gateway.route.budgets?.map((budget) => budget.action);
+    if (answer.data.model === 'model-a') pricedAfter += 1;
+    if (actions?.includes('cheaper_first')) degraded = answer;
+    else await new Promise((wake) => setTimeout(wake, 200));
+  }
+  assert.ok(degraded, 'the budget was seen low');
+  assert.ok(priced.length + pricedAfter <= covered, `still at most ${covered} priced answers`);
+  assert.equal(degraded.data.model, 'model-c');
+  const route = (degraded.data as unknown as { gateway: GatewayBlock }).gateway.route;
+  assert.deepEqual(route.candidates.map((candidate) => candidate.model)[0], 'model-c');
+  assert.match(degraded.response.headers.get('x-gateway-route') ?? '', /budget checkout-daily low: cheaper first/);
+});
+
+test('a low budget that refuses answers 429 budget_exceeded and calls no model', async () => {
+  await harness.resetCalls();
+  const error = await ask('reports').then(
+    () => assert.fail('expected a 429'),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof OpenAI.APIError);
+  assert.equal(error.status, 429);
+  assert.equal(error.type, 'budget_exceeded');
+  assert.equal(error.code, 'budget_exceeded');
+  assert.match(error.message, /budget "reports-monthly" is low/);
+  assert.deepEqual(await harness.calls(), {});
+});
+
+test('a budget too small for any priced model leaves a priced-only route with a 429', async () => {
+  await harness.resetCalls();
+  const error = await ask('tiny', 'priced-only').then(
+    () => assert.fail('expected a 429'),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof OpenAI.APIError);
+  assert.equal(error.status, 429);
+  assert.equal(error.type, 'budget_exceeded');
+  assert.match(error.message, /budget "tiny-daily" has 0\.000001 of 0\.000001 USD left/);
+  assert.deepEqual(await harness.calls(), {});
+  // With a free model in the route, the same budget still gets an answer.
+  const { data } = await ask('tiny');
+  assert.equal(data.model, 'model-c');
+});
+
+test('the budget report needs the admin key', async () => {
+  const response = await fetch(`${api.url}/v1/budgets`, { headers: { authorization: `Bearer ${TENANT_KEY}` } });
+  assert.equal(response.status, 403);
+  const list = await budgets();
+  assert.deepEqual(list.map((budget) => budget.name), ['checkout-daily', 'reports-monthly', 'tiny-daily']);
+});
