@@ -37,10 +37,18 @@ const scenarios: {
     responseFormat: { type: 'json_object' },
   },
   { name: 'card-redacted-for-external-model', faults: { 'model-a': { status: 503 } }, content: 'refund card 4111 1111 1111 1111' },
+  { name: 'budget-reserved-and-settled', faults: {}, headers: { 'x-gateway-feature': 'replay-budget' } },
+  { name: 'budget-denies-priced-models', faults: {}, headers: { 'x-gateway-feature': 'replay-tiny' } },
 ];
 
+/** Budgets of the budget scenarios: one with room, one too small for any priced model. */
+const BUDGETS = {
+  'replay-budget': { feature: 'replay-budget', period: 'day', limitUsd: 10 },
+  'replay-tiny': { feature: 'replay-tiny', period: 'day', limitUsd: 0.000001 },
+} as const;
+
 async function main(): Promise<void> {
-  const harness = await startHarness();
+  const harness = await startHarness({ configure: (config) => ({ ...config, budgets: BUDGETS }) });
   try {
     const only = process.argv.slice(2);
     for (const scenario of scenarios.filter(({ name }) => only.length === 0 || only.includes(name))) {
