@@ -1,4 +1,7 @@
 import type { RoutingSnapshot } from '../common/routing-snapshot-schema';
+
+/** Sensitivity classes cached when the config names none: confidential data is kept only where the policy says so. */
+const DEFAULT_CACHED_SENSITIVITY = ['public', 'internal'];
 import type { LoadedConfig } from '../worker/load-config';
 
 const built = new WeakMap<LoadedConfig, RoutingSnapshot>();
@@ -49,5 +52,16 @@ export function buildRoutingSnapshot({ config, version }: LoadedConfig): Routing
     criticality: config.criticality,
     sensitivity: config.sensitivity,
     ...(config.execution.providerCalls === 'local' ? { providerCallsAs: 'local' as const } : {}),
+    ...(config.cache.enabled
+      ? {
+          cache: {
+            ttlMs: config.cache.ttlSeconds * 1000,
+            taskClassTtlMs: Object.fromEntries(Object.entries(config.cache.taskClassTtlSeconds).map(([name, seconds]) => [name, seconds * 1000])),
+            staleMs: config.cache.staleSeconds * 1000,
+            allowTemperature: config.cache.allowTemperature,
+            sensitivity: config.cache.sensitivity ?? config.sensitivity.classes.filter((name) => DEFAULT_CACHED_SENSITIVITY.includes(name)),
+          },
+        }
+      : {}),
   };
 }

@@ -11,6 +11,7 @@ import { inSpan, SpanKind } from '../worker/tracing';
 import type { AuditTrail } from './audit-trail';
 import type { BreakerBoard } from './breaker-board';
 import type { BudgetBoard } from './budget-board';
+import type { ResponseCache } from './response-cache/response-cache';
 import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
 import { redactRequest } from './sensitive-data';
@@ -34,6 +35,8 @@ export interface ActivityDependencies {
   breakers?: BreakerBoard;
   /** The shared budgets: what routing sees of them, and where attempts reserve and settle. */
   budgets?: BudgetBoard;
+  /** The response cache (exact answers by request hash). */
+  cache?: ResponseCache;
   /** The audit trail: a provider rejecting its key is an access change ops must see. */
   audit?: AuditTrail;
 }

@@ -2,6 +2,8 @@ import type { CanonicalRequest } from '../common/request-schema';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { BudgetRef, CallModelInput, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import type { BudgetReservation } from './budget-board';
+import type { CachedAnswer } from '../common/response-schema';
+import type { CacheLookup } from './response-cache/response-cache';
 import { assessRequest } from './assess-request';
 import { routingSnapshotOf } from './build-routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
@@ -45,6 +47,17 @@ export function createActivities(dependencies: ActivityDependencies) {
     async settleBudget(budgets: readonly BudgetRef[], id: string, costUsd: number): Promise<void> {
       if (!dependencies.budgets) throw ApplicationFailure.nonRetryable('this worker has no budget board', 'InvalidRequest');
       await dependencies.budgets.settle(budgets, id, costUsd);
+    },
+
+    /** The cached answer to this request, if any (however old: the workflow decides), and its key. */
+    async lookupCache(request: CanonicalRequest, resolvedFrom: string): Promise<CacheLookup> {
+      if (!dependencies.cache) return { key: '' };
+      return dependencies.cache.lookup(request, resolvedFrom);
+    },
+
+    /** Keeps an answer for the next identical request. */
+    async storeCache(key: string, answer: CachedAnswer): Promise<void> {
+      if (key !== '') await dependencies.cache?.save(key, answer);
     },
 
     /** Calls one model once; Temporal's retry policy decides about the next try. */

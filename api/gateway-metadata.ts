@@ -8,6 +8,7 @@ export function gatewayMetadata(response: CanonicalResponse) {
     outcome: response.outcome,
     fallbacks: response.fallbacks,
     cost_usd: response.costUsd ?? null,
+    ...(response.cache === undefined ? {} : { cache: response.cache }),
     attempts: response.attempts,
     config_version: response.configVersion,
     route: response.route,

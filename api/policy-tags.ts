@@ -12,6 +12,7 @@ const TAGS = [
   { key: 'costCeilingUsd', header: 'x-gateway-cost-ceiling-usd', metadata: 'cost_ceiling_usd', parse: costCeiling },
   { key: 'capabilities', header: 'x-gateway-capabilities', metadata: 'capabilities', parse: capabilities },
   { key: 'feature', header: 'x-gateway-feature', metadata: 'feature', parse: name },
+  { key: 'cache', header: 'x-gateway-cache', metadata: 'cache', parse: cacheMode },
 ] as const;
 
 /**
@@ -51,6 +52,11 @@ function invalid(param: string, message: string): HttpError {
 
 function name(text: string, param: string): string {
   if (!/^[a-z][a-z0-9_-]{0,63}$/.test(text)) throw invalid(param, `${param} must be a lowercase name (letters, digits, _ or -)`);
+  return text;
+}
+
+function cacheMode(text: string, param: string): 'bypass' | 'allow' {
+  if (text !== 'bypass' && text !== 'allow') throw invalid(param, `${param} must be bypass or allow`);
   return text;
 }
 

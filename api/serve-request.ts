@@ -158,6 +158,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
       'x-gateway-workflow-id': result.workflowId,
       'x-request-id': result.requestId,
       ...(result.costUsd === undefined ? {} : { 'x-gateway-cost-usd': formatUsd(result.costUsd) }),
+      ...(result.cache === undefined ? {} : { 'x-gateway-cache': result.cache }),
       ...(route === undefined ? {} : { 'x-gateway-route': route }),
     })
     .json(options.render(result));
@@ -250,6 +251,8 @@ async function streamRequest(
       response.end();
       return undefined;
     }
+    // An answer from the cache arrives whole, before any header went out: say where it came from.
+    if (!response.headersSent && result.cache !== undefined) response.setHeader('x-gateway-cache', result.cache);
     write(renderer.finish(result, streamed));
     response.end();
     return result;

@@ -310,6 +310,38 @@ export const BudgetConfigSchema = z
   });
 export type BudgetConfig = z.infer<typeof BudgetConfigSchema>;
 
+/**
+ * The exact response cache: answers keyed by a hash of the canonical request
+ * (tenant, resolved route, messages, tools, output format, sampling).
+ */
+export const CacheConfigSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** `sqlite`: a file under the data folder (one host); `redis`: shared by every process. */
+    store: z.enum(['sqlite', 'redis']).default('sqlite'),
+    /** The SQLite file (relative to the data folder). @default cache.sqlite */
+    sqliteFile: z.string().min(1).optional(),
+    /** Name of the environment variable holding the Redis URL (it may carry a password). */
+    redisUrlEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'redisUrlEnv is the NAME of an environment variable, e.g. REDIS_URL')
+      .default('REDIS_URL'),
+    /** How long an answer is served as a hit. */
+    ttlSeconds: z.number().int().positive().max(365 * 86_400).default(3_600),
+    /** A different TTL per task class. */
+    taskClassTtlSeconds: z.record(policyName, z.number().int().positive().max(365 * 86_400)).default({}),
+    /** How old an answer may be to stand in (`stale`) when every model failed; 0 turns that off. */
+    staleSeconds: z.number().int().nonnegative().max(365 * 86_400).default(86_400),
+    /** Entries are deleted this long after they were stored, whatever else applies. */
+    retentionSeconds: z.number().int().positive().max(365 * 86_400).default(7 * 86_400),
+    /** Cache answers to requests with temperature above 0 (or unset) without the caller opting in. */
+    allowTemperature: z.boolean().default(false),
+    /** Sensitivity classes whose answers may be cached. @default public and internal (those the config has) */
+    sensitivity: z.array(policyName).optional(),
+  })
+  .strict();
+export type CacheConfig = z.infer<typeof CacheConfigSchema>;
+
 export const GatewayConfigSchema = z
   .object({
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderConfigSchema),
@@ -351,6 +383,7 @@ export const GatewayConfigSchema = z
     defaultTaskClass: policyName.optional(),
     criticality: CriticalitySchema.default(DEFAULT_CRITICALITY),
     sensitivity: SensitivitySchema.default({ ...DEFAULT_SENSITIVITY, classes: [...DEFAULT_SENSITIVITY.classes] }),
+    cache: CacheConfigSchema.default(CacheConfigSchema.parse({})),
     /** Spend limits by name (lowercase letters, digits, _ or -). */
     budgets: z.record(policyName, BudgetConfigSchema).default({}),
   })
@@ -386,6 +419,13 @@ export const GatewayConfigSchema = z
       if (criticality !== undefined && !own(config.criticality.tiers, criticality)) {
         ctx.addIssue({ code: 'custom', path: ['tenants', id, 'defaults', 'criticality'], message: `unknown criticality tier "${criticality}"` });
       }
+    }
+    (config.cache.sensitivity ?? []).forEach((name, index) => checkClass(name, ['cache', 'sensitivity', index]));
+    for (const name of Object.keys(config.cache.taskClassTtlSeconds)) {
+      if (!own(config.taskClasses, name)) ctx.addIssue({ code: 'custom', path: ['cache', 'taskClassTtlSeconds', name], message: `unknown task class "${name}"` });
+    }
+    if (config.cache.retentionSeconds < Math.max(config.cache.ttlSeconds, config.cache.staleSeconds)) {
+      ctx.addIssue({ code: 'custom', path: ['cache', 'retentionSeconds'], message: 'retentionSeconds must be at least ttlSeconds and staleSeconds' });
     }
     for (const [name, budget] of Object.entries(config.budgets)) {
       if (budget.tenant !== undefined && !own(config.tenants, budget.tenant)) {

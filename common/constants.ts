@@ -24,3 +24,6 @@ export const STREAM_PICKUP_TIMEOUT_MS = 10_000;
 
 /** Longest wait for one budget ledger update (reserve or settle). */
 export const BUDGET_UPDATE_TIMEOUT_MS = 10_000;
+
+/** Longest wait for the response cache (a lookup or a store); past it, a miss. */
+export const CACHE_TIMEOUT_MS = 5_000;

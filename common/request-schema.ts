@@ -87,6 +87,8 @@ export const PolicyTagsSchema = z.object({
   capabilities: z.array(z.enum(CAPABILITIES)).max(CAPABILITIES.length).optional(),
   /** A business feature, for budgets and spend reports. */
   feature: z.string().min(1).max(64).optional(),
+  /** `bypass`: neither read nor write the response cache; `allow`: cache even with temperature above 0. */
+  cache: z.enum(['bypass', 'allow']).optional(),
 });
 export type PolicyTags = z.infer<typeof PolicyTagsSchema>;
 

@@ -49,6 +49,19 @@ export const AttemptSchema = z.object({
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
 
+/** What the response cache did: answered (`hit`), was asked and had nothing (`miss`), stood in for failed models (`stale`), or was not used (`bypass`). */
+export const CACHE_STATES = ['hit', 'miss', 'stale', 'bypass'] as const;
+export type CacheState = (typeof CACHE_STATES)[number];
+
+/** An answer as the response cache keeps it. */
+export interface CachedAnswer {
+  output: ModelOutput;
+  model: string;
+  provider: string;
+  /** Epoch ms the answer was stored. */
+  storedAt: number;
+}
+
 export const OUTCOMES = ['success', 'fallback_answer'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -102,6 +115,8 @@ export const CanonicalResponseSchema = z.object({
   /** What the request cost: every attempt's reported usage at its model's prices, failed attempts included (USD). */
   costUsd: z.number().nonnegative().optional(),
   /** Models that failed before the answer (0 when the first answered). */
+  /** What the response cache did (absent: the cache is off). */
+  cache: z.enum(CACHE_STATES).optional(),
   fallbacks: z.number().int().nonnegative(),
   attempts: z.array(AttemptSchema),
   configVersion: z.string(),

@@ -115,6 +115,17 @@ export const RoutingSnapshotSchema = z.object({
   observed: z.record(z.string(), ObservedModelSchema).optional(),
   /** Provider breakers by provider id; a provider without one is closed. */
   breakers: z.record(z.string(), BreakerSnapshotSchema).optional(),
+  /** The response cache's settings (absent: off). */
+  cache: z
+    .object({
+      ttlMs: z.number(),
+      taskClassTtlMs: z.record(z.string(), z.number()),
+      staleMs: z.number(),
+      allowTemperature: z.boolean(),
+      /** Sensitivity classes whose answers may be cached. */
+      sensitivity: z.array(z.string()),
+    })
+    .optional(),
   /** Budgets this request counts against (absent: none). */
   budgets: z.array(BudgetSnapshotSchema).optional(),
   /** Provider calls as local activities (absent: regular). */

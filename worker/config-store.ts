@@ -26,7 +26,7 @@ export class ConfigStore {
 
   constructor(
     loaded: LoadedConfig,
-    private readonly env: Readonly<Record<string, string | undefined>>,
+    readonly env: Readonly<Record<string, string | undefined>>,
     /** Where config changes are reported; the process points it at its audit trail once connected. */
     public audit: AuditLog = auditToStderr,
   ) {

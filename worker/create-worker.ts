@@ -4,6 +4,7 @@ import type { DataConverter } from '@temporalio/common';
 import { AuditTrail } from '../activities/audit-trail';
 import { BreakerBoard } from '../activities/breaker-board';
 import { BudgetBoard } from '../activities/budget-board';
+import type { ResponseCache } from '../activities/response-cache/response-cache';
 import { createActivities } from '../activities/create-activities';
 import { ObservedStats } from '../activities/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
@@ -23,6 +24,8 @@ export interface CreateWorkerOptions {
   breakers?: BreakerBoard;
   /** This process's side of the shared budgets (see `createBudgetBoard`). */
   budgets?: BudgetBoard;
+  /** The response cache. */
+  cache?: ResponseCache;
   /** The shared audit trail (see `createAuditTrail`). */
   audit?: AuditTrail;
   /** The process's data converter (history encryption), shared with its clients. */
@@ -46,6 +49,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     stats: new ObservedStats(),
     breakers: options.breakers,
     budgets: options.budgets,
+    cache: options.cache,
     audit: options.audit,
   });
   const plugins = options.tracing ? [options.tracing.plugin] : [];

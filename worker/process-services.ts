@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
 import type { BudgetBoard } from '../activities/budget-board';
+import { ResponseCache } from '../activities/response-cache/response-cache';
 import type { ConfigStore } from './config-store';
 import { createAuditTrail, createBreakerBoard, createBudgetBoard } from './create-worker';
 import type { Tracing } from './tracing';
@@ -23,6 +24,7 @@ export interface ProcessServices {
   tracing: Tracing | undefined;
   breakers: BreakerBoard | undefined;
   budgets: BudgetBoard;
+  cache: ResponseCache;
   audit: AuditTrail;
   /** A client on the shared connection, with the same converter and tracing. */
   client: Client;
@@ -46,6 +48,7 @@ export async function startProcessServices(options: {
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const breakers = options.breakers === false ? undefined : createBreakerBoard({ connection, namespace, taskQueue, store, dataConverter });
   const budgets = createBudgetBoard({ connection, namespace, taskQueue, store, dataConverter });
+  const cache = new ResponseCache(store, (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`));
   const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
   const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
   let stopped: Promise<void> | undefined;
@@ -58,12 +61,14 @@ export async function startProcessServices(options: {
     tracing,
     breakers,
     budgets,
+    cache,
     audit,
     client,
     stop() {
       stopped ??= (async () => {
         await breakers?.stop();
         budgets.stop();
+        await cache.close();
         await audit.stop();
         await tracing?.shutdown();
         await connection.close();

@@ -20,6 +20,7 @@ import {
   ACTIVITY_TIMEOUT_MARGIN_MS,
   AUTO_ROUTE,
   BUDGET_UPDATE_TIMEOUT_MS,
+  CACHE_TIMEOUT_MS,
   FALLBACK_MODEL_ID,
   ROUTING_SNAPSHOT_TIMEOUT_MS,
   STREAM_PICKUP_TIMEOUT_MS,
@@ -27,8 +28,8 @@ import {
 import { NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common/failure-types';
 import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
-import type { Attempt, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
-import type { BudgetRef, CallModelInput, RouteCandidate, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
+import type { BudgetRef, CallModelInput, RouteCandidate, RoutePlan, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import { costOfUsage, roundUsd } from '../common/pricing';
 import {
   COST_ATTRIBUTE,
@@ -37,6 +38,7 @@ import {
   OUTCOME_ATTRIBUTE,
   PROVIDER_ATTRIBUTE,
 } from '../common/search-attributes';
+import { cacheUse } from './cache-policy';
 import { classifyActivityFailure } from './classify-activity-failure';
 import { activitySummary, attemptTable, routeSummary } from './describe-attempts';
 import { planRoute } from './plan-route';
@@ -54,6 +56,11 @@ const { reserveBudget } = proxyLocalActivities<GatewayActivities>({
   scheduleToCloseTimeout: 6 * BUDGET_UPDATE_TIMEOUT_MS,
   retry: { initialInterval: 200, maximumInterval: 2_000 },
   summary: 'reserve budget',
+});
+const { lookupCache, storeCache } = proxyLocalActivities<GatewayActivities>({
+  startToCloseTimeout: CACHE_TIMEOUT_MS,
+  retry: { maximumAttempts: 2, initialInterval: 100 },
+  summary: 'response cache',
 });
 const { settleBudget } = proxyLocalActivities<GatewayActivities>({
   startToCloseTimeout: BUDGET_UPDATE_TIMEOUT_MS,
@@ -101,6 +108,25 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
         : `model "${request.model}" is not configured`,
       'InvalidRequest',
     );
+  }
+
+  // An identical request answered lately (same tenant, route, messages, tools, format, sampling) is answered from the cache.
+  const caching = cacheUse(request, plan, snapshot);
+  const cached = caching.use ? await orMiss(lookupCache(request, plan.resolvedFrom)) : undefined;
+  if (caching.use && cached?.entry !== undefined && Date.now() - cached.entry.storedAt < caching.ttlMs) {
+    const { entry } = cached;
+    Object.assign(progress, { phase: 'finished', current: null });
+    record(plan, attempts, snapshot, entry.provider, entry.model, 'success');
+    return respond(request, snapshot, plan, {
+      // Nothing was billed for this answer.
+      output: { ...entry.output, usage: { inputTokens: 0, outputTokens: 0 } },
+      model: entry.model,
+      provider: entry.provider,
+      outcome: 'success',
+      fallbacks: 0,
+      attempts,
+      cache: 'hit',
+    });
   }
 
   const chainLength = plan.candidates.length;
@@ -261,33 +287,61 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       details: [{ attempts }],
     });
   }
+  // Every model failed: a fresh-enough cached answer to the same request stands in before the deterministic one.
+  const stale =
+    !answer && caching.use && cached?.entry !== undefined && Date.now() - cached.entry.storedAt < caching.staleMs ? cached.entry : undefined;
+  if (answer && caching.use && cached !== undefined) {
+    await orMiss(storeCache(cached.key, { output: answer.output, model: answer.candidate.modelId, provider: answer.candidate.providerId, storedAt: Date.now() }));
+  }
   const fallbacks = answer ? attempts.length - 1 : attempts.length;
   const outcome: Outcome = answer ? 'success' : 'fallback_answer';
-  const provider = answer?.candidate.providerId ?? FALLBACK_MODEL_ID;
-  const model = answer?.candidate.modelId ?? FALLBACK_MODEL_ID;
+  const provider = answer?.candidate.providerId ?? stale?.provider ?? FALLBACK_MODEL_ID;
+  const model = answer?.candidate.modelId ?? stale?.model ?? FALLBACK_MODEL_ID;
   record(plan, attempts, snapshot, provider, model, outcome);
 
-  const output: ModelOutput = answer?.output ?? {
-    text: snapshot.fallbackMessage,
-    toolCalls: [],
-    finishReason: { unified: 'stop', raw: 'fallback' },
-    refusal: null,
-    usage: { inputTokens: 0, outputTokens: 0 },
-    warnings: [],
-  };
+  const output: ModelOutput = answer?.output ??
+    (stale ? { ...stale.output, usage: { inputTokens: 0, outputTokens: 0 } } : undefined) ?? {
+      text: snapshot.fallbackMessage,
+      toolCalls: [],
+      finishReason: { unified: 'stop', raw: 'fallback' },
+      refusal: null,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      warnings: [],
+    };
+  const cacheState: CacheState | undefined = caching.use ? (stale ? 'stale' : 'miss') : snapshot.cache ? 'bypass' : undefined;
+  return respond(request, snapshot, plan, { output, model, provider, outcome, fallbacks, attempts, cache: cacheState });
+}
+
+/** The canonical response: the answer and the story of how it came about. */
+function respond(
+  request: CanonicalRequest,
+  snapshot: RoutingSnapshot,
+  plan: RoutePlan,
+  answer: {
+    output: ModelOutput;
+    model: string;
+    provider: string;
+    outcome: Outcome;
+    fallbacks: number;
+    attempts: Attempt[];
+    cache: CacheState | undefined;
+  },
+): CanonicalResponse {
+  const { output, attempts } = answer;
   return {
     requestId: request.requestId,
     workflowId: workflowInfo().workflowId,
-    model,
-    provider,
-    outcome,
+    model: answer.model,
+    provider: answer.provider,
+    outcome: answer.outcome,
     text: output.text,
     toolCalls: output.toolCalls,
     finishReason: output.finishReason,
     refusal: output.refusal,
     usage: output.usage,
     costUsd: totalCost(attempts),
-    fallbacks,
+    ...(answer.cache === undefined ? {} : { cache: answer.cache }),
+    fallbacks: answer.fallbacks,
     attempts,
     configVersion: snapshot.configVersion,
     route: routeSummary(plan),
@@ -354,6 +408,16 @@ function isPickupTimeout(error: unknown): boolean {
   return (
     error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === 'SCHEDULE_TO_START'
   );
+}
+
+/** The cache is never worth a failed request: a lookup or store that fails is a miss. */
+async function orMiss<T>(operation: Promise<T>): Promise<T | undefined> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return undefined;
+  }
 }
 
 /** A reservation outlives its attempt's longest run by this much before its money is freed. */
