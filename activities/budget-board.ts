@@ -113,6 +113,11 @@ export class BudgetBoard {
     await Promise.all(budgets.map((budget) => this.send(budget, { type: 'settle', id, costUsd })));
   }
 
+  /** Frees whatever a finished request still holds in every budget (ids starting with `prefix`). */
+  async releaseAll(budgets: readonly BudgetRef[], prefix: string): Promise<void> {
+    await Promise.all(budgets.map((budget) => this.send(budget, { type: 'release_prefix', id: prefix })));
+  }
+
   /** Reads every configured budget's current period now. */
   async refresh(): Promise<void> {
     const budgets = this.options.budgets();

@@ -11,6 +11,7 @@ import { inSpan, SpanKind } from '../worker/tracing';
 import type { AuditTrail } from './audit-trail';
 import type { BreakerBoard } from './breaker-board';
 import type { BudgetBoard } from './budget-board';
+import type { QualityBoard } from './quality-board';
 import type { ResponseCache } from './response-cache/response-cache';
 import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
@@ -35,6 +36,8 @@ export interface ActivityDependencies {
   breakers?: BreakerBoard;
   /** The shared budgets: what routing sees of them, and where attempts reserve and settle. */
   budgets?: BudgetBoard;
+  /** Measured quality: the eval scores routing reads, and where eval runs record them. */
+  quality?: QualityBoard;
   /** The response cache (exact answers by request hash). */
   cache?: ResponseCache;
   /** The audit trail: a provider rejecting its key is an access change ops must see. */

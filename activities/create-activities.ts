@@ -5,6 +5,7 @@ import type { BudgetReservation } from './budget-board';
 import type { CachedAnswer } from '../common/response-schema';
 import type { CacheLookup } from './response-cache/response-cache';
 import { assessRequest } from './assess-request';
+import { createEvalActivities } from './evals/eval-activities';
 import { routingSnapshotOf } from './build-routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 
@@ -27,6 +28,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       const { breakers, stats } = dependencies;
       const assessment = request === undefined ? undefined : assessRequest(request, loaded.config);
       const budgets = request === undefined ? [] : (dependencies.budgets?.forRequest(request.tenantId, assessment?.tags.feature, Date.now()) ?? []);
+      const measuredQuality = dependencies.quality?.measured();
       return {
         ...routingSnapshotOf(loaded),
         // Health the breakers saw across every worker; this worker's own figures when there are none.
@@ -34,6 +36,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         breakers: breakers?.snapshot() ?? {},
         ...(assessment === undefined ? {} : { assessment }),
         ...(budgets.length === 0 ? {} : { budgets }),
+        ...(measuredQuality === undefined ? {} : { measuredQuality }),
       };
     },
 
@@ -49,6 +52,12 @@ export function createActivities(dependencies: ActivityDependencies) {
       await dependencies.budgets.settle(budgets, id, costUsd);
     },
 
+    /** Frees whatever a finished request still holds in its budgets (its attempts' ids start with `prefix`). */
+    async releaseBudgets(budgets: readonly BudgetRef[], prefix: string): Promise<void> {
+      if (!dependencies.budgets) throw ApplicationFailure.nonRetryable('this worker has no budget board', 'InvalidRequest');
+      await dependencies.budgets.releaseAll(budgets, prefix);
+    },
+
     /** The cached answer to this request, if any (however old: the workflow decides), and its key. */
     async lookupCache(request: CanonicalRequest, resolvedFrom: string): Promise<CacheLookup> {
       if (!dependencies.cache) return { key: '' };
@@ -59,6 +68,8 @@ export function createActivities(dependencies: ActivityDependencies) {
     async storeCache(key: string, answer: CachedAnswer): Promise<void> {
       if (key !== '') await dependencies.cache?.save(key, answer);
     },
+
+    ...createEvalActivities(dependencies),
 
     /** Calls one model once; Temporal's retry policy decides about the next try. */
     async callModel(request: CanonicalRequest, target: CallModelInput): Promise<CallModelResult> {

@@ -342,6 +342,22 @@ export const CacheConfigSchema = z
   .strict();
 export type CacheConfig = z.infer<typeof CacheConfigSchema>;
 
+/** Evals: every task class's set scored on its candidate models, the pass rates feeding routing's quality term. */
+export const EvalsConfigSchema = z
+  .object({
+    /** Folder of `<task class>.jsonl` eval sets, relative to the project. */
+    dir: z.string().min(1).default('evals'),
+    /** Run every task class's set on a Temporal Schedule this often (`30m`, `6h`, `1d`); unset: on demand only. */
+    every: z
+      .string()
+      .regex(/^[1-9][0-9]*[mhd]$/, 'every is a number and a unit: 30m, 6h, 1d')
+      .optional(),
+    /** Cases run at once in one eval run. */
+    concurrency: z.number().int().min(1).max(64).default(4),
+  })
+  .strict();
+export type EvalsConfig = z.infer<typeof EvalsConfigSchema>;
+
 export const GatewayConfigSchema = z
   .object({
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderConfigSchema),
@@ -384,6 +400,7 @@ export const GatewayConfigSchema = z
     criticality: CriticalitySchema.default(DEFAULT_CRITICALITY),
     sensitivity: SensitivitySchema.default({ ...DEFAULT_SENSITIVITY, classes: [...DEFAULT_SENSITIVITY.classes] }),
     cache: CacheConfigSchema.default(CacheConfigSchema.parse({})),
+    evals: EvalsConfigSchema.default(EvalsConfigSchema.parse({})),
     /** Spend limits by name (lowercase letters, digits, _ or -). */
     budgets: z.record(policyName, BudgetConfigSchema).default({}),
   })

@@ -115,6 +115,8 @@ export const RoutingSnapshotSchema = z.object({
   observed: z.record(z.string(), ObservedModelSchema).optional(),
   /** Provider breakers by provider id; a provider without one is closed. */
   breakers: z.record(z.string(), BreakerSnapshotSchema).optional(),
+  /** Pass rates measured by the latest eval runs, by model then task class (absent: none yet). */
+  measuredQuality: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   /** The response cache's settings (absent: off). */
   cache: z
     .object({
@@ -153,6 +155,8 @@ export interface RouteCandidate {
   /** Weighted score (scored routes only), rounded for display. */
   score?: number;
   parts?: ScoreParts;
+  /** Where the quality part came from: the latest eval run, or the config's prior. */
+  qualityFrom?: 'eval' | 'config';
   /** Worst-case cost of this request on this model, USD; undefined when the model has no prices. */
   estimatedCostUsd?: number;
   /** Detected personal data is redacted before this model receives the prompt. */

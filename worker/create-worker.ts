@@ -4,11 +4,13 @@ import type { DataConverter } from '@temporalio/common';
 import { AuditTrail } from '../activities/audit-trail';
 import { BreakerBoard } from '../activities/breaker-board';
 import { BudgetBoard } from '../activities/budget-board';
+import type { QualityBoard } from '../activities/quality-board';
 import type { ResponseCache } from '../activities/response-cache/response-cache';
 import { createActivities } from '../activities/create-activities';
 import { ObservedStats } from '../activities/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
 import type { ConfigStore } from './config-store';
+import { ensureEvalSchedule } from './eval-schedule';
 import type { Tracing } from './tracing';
 import type { LoadedConfig } from './load-config';
 
@@ -26,6 +28,8 @@ export interface CreateWorkerOptions {
   budgets?: BudgetBoard;
   /** The response cache. */
   cache?: ResponseCache;
+  /** Measured quality (eval scores) for routing, and where eval runs record. */
+  quality?: QualityBoard;
   /** The shared audit trail (see `createAuditTrail`). */
   audit?: AuditTrail;
   /** The process's data converter (history encryption), shared with its clients. */
@@ -50,6 +54,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     breakers: options.breakers,
     budgets: options.budgets,
     cache: options.cache,
+    quality: options.quality,
     audit: options.audit,
   });
   const plugins = options.tracing ? [options.tracing.plugin] : [];
@@ -59,7 +64,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     (options.tracing
       ? await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger, plugins })
       : await getWorkflowBundle());
-  return Worker.create({
+  const worker = await Worker.create({
     plugins,
     dataConverter: options.dataConverter,
     connection: options.connection,
@@ -70,6 +75,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     // In-flight LLM calls get time to finish on a deploy instead of being cut.
     shutdownGraceTime: maxRequestTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });
+  // The eval Schedule follows the config; a failure here must not stop the worker.
+  const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter });
+  ensureEvalSchedule(client, options.taskQueue, options.store.config.config.evals).catch((error: unknown) =>
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'eval schedule not set', error: String(error) })}\n`),
+  );
+  return worker;
 }
 
 function maxRequestTimeout(config: LoadedConfig): number {

@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { AuditTrail } from '../activities/audit-trail';
 import type { BreakerBoard } from '../activities/breaker-board';
 import type { BudgetBoard } from '../activities/budget-board';
+import { QualityBoard } from '../activities/quality-board';
 import { ResponseCache } from '../activities/response-cache/response-cache';
 import type { ConfigStore } from './config-store';
 import { createAuditTrail, createBreakerBoard, createBudgetBoard } from './create-worker';
@@ -25,6 +26,7 @@ export interface ProcessServices {
   breakers: BreakerBoard | undefined;
   budgets: BudgetBoard;
   cache: ResponseCache;
+  quality: QualityBoard;
   audit: AuditTrail;
   /** A client on the shared connection, with the same converter and tracing. */
   client: Client;
@@ -49,6 +51,10 @@ export async function startProcessServices(options: {
   const breakers = options.breakers === false ? undefined : createBreakerBoard({ connection, namespace, taskQueue, store, dataConverter });
   const budgets = createBudgetBoard({ connection, namespace, taskQueue, store, dataConverter });
   const cache = new ResponseCache(store, (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`));
+  const quality = new QualityBoard(new Client({ connection, namespace, dataConverter }), taskQueue, (line) =>
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
+  );
+  quality.start();
   const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
   const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
   let stopped: Promise<void> | undefined;
@@ -62,12 +68,14 @@ export async function startProcessServices(options: {
     breakers,
     budgets,
     cache,
+    quality,
     audit,
     client,
     stop() {
       stopped ??= (async () => {
         await breakers?.stop();
         budgets.stop();
+        quality.stop();
         await cache.close();
         await audit.stop();
         await tracing?.shutdown();

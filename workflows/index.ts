@@ -4,3 +4,5 @@ export { llmRequestWorkflow } from './llm-request-workflow';
 export { providerBreakerWorkflow } from './breaker/provider-breaker-workflow';
 export { auditLogWorkflow } from './audit/audit-log-workflow';
 export { budgetWorkflow } from './budget/budget-workflow';
+export { evalRunWorkflow } from './evals/eval-run-workflow';
+export { evalScoresWorkflow } from './evals/eval-scores-workflow';

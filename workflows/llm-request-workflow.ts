@@ -50,8 +50,11 @@ const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({
   summary: 'routing snapshot',
 });
 
-// Budget ledgers are workflows on the same server: retry for a while, then give up on the attempt (reserve) or the record (settle).
-const { reserveBudget } = proxyLocalActivities<GatewayActivities>({
+// Budget ledgers are workflows served by these same workers: regular activities, so a request
+// waiting on its ledger never holds a workflow-task slot the ledger itself needs (local
+// activities run inside the workflow task and would starve it under load). Retry for a while,
+// then give up on the attempt (reserve) or the record (settle: the lease frees the money).
+const { reserveBudget } = proxyActivities<GatewayActivities>({
   startToCloseTimeout: BUDGET_UPDATE_TIMEOUT_MS,
   scheduleToCloseTimeout: 6 * BUDGET_UPDATE_TIMEOUT_MS,
   retry: { initialInterval: 200, maximumInterval: 2_000 },
@@ -62,7 +65,7 @@ const { lookupCache, storeCache } = proxyLocalActivities<GatewayActivities>({
   retry: { maximumAttempts: 2, initialInterval: 100 },
   summary: 'response cache',
 });
-const { settleBudget } = proxyLocalActivities<GatewayActivities>({
+const { settleBudget, releaseBudgets } = proxyActivities<GatewayActivities>({
   startToCloseTimeout: BUDGET_UPDATE_TIMEOUT_MS,
   scheduleToCloseTimeout: 30 * BUDGET_UPDATE_TIMEOUT_MS,
   retry: { initialInterval: 200, maximumInterval: 5_000 },
@@ -92,10 +95,32 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
 
   const snapshot = await getRoutingSnapshot(request);
   const plan = planRoute(request, snapshot, { streaming: delivery.streamTaskQueue !== undefined });
+  const budgets: BudgetRef[] = (snapshot.budgets ?? []).map(({ name, workflowId, periodKey, endsAt, limitUsd }) => ({
+    name,
+    workflowId,
+    periodKey,
+    endsAt,
+    limitUsd,
+  }));
+  /**
+   * When the request ends, frees whatever it still holds: a reservation made
+   * in a workflow task lost with its worker (for a plan this history never
+   * recorded) would otherwise hold money until its lease ran out.
+   */
+  const releaseHeld = async (): Promise<void> => {
+    if (budgets.length === 0) return;
+    const { workflowId, runId } = workflowInfo();
+    try {
+      await CancellationScope.nonCancellable(() => releaseBudgets(budgets, `${workflowId}/${runId}/`));
+    } catch {
+      // Left to the leases.
+    }
+  };
   // The decision is on the workflow's page from the start, and again with the attempts at the end.
   setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
   if (plan.refused !== undefined) throw ApplicationFailure.nonRetryable(plan.refused, 'InvalidRequest');
   if (plan.budgetExceeded !== undefined) {
+    await releaseHeld();
     record(plan, attempts, snapshot, FALLBACK_MODEL_ID, FALLBACK_MODEL_ID, 'budget_exceeded');
     throw ApplicationFailure.nonRetryable(plan.budgetExceeded, 'BudgetExceeded');
   }
@@ -115,6 +140,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   const cached = caching.use ? await orMiss(lookupCache(request, plan.resolvedFrom)) : undefined;
   if (caching.use && cached?.entry !== undefined && Date.now() - cached.entry.storedAt < caching.ttlMs) {
     const { entry } = cached;
+    await releaseHeld();
     Object.assign(progress, { phase: 'finished', current: null });
     record(plan, attempts, snapshot, entry.provider, entry.model, 'success');
     return respond(request, snapshot, plan, {
@@ -130,13 +156,6 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   }
 
   const chainLength = plan.candidates.length;
-  const budgets: BudgetRef[] = (snapshot.budgets ?? []).map(({ name, workflowId, periodKey, endsAt, limitUsd }) => ({
-    name,
-    workflowId,
-    periodKey,
-    endsAt,
-    limitUsd,
-  }));
   const whenLow = new Map((snapshot.budgets ?? []).map((budget) => [budget.name, budget.whenLow]));
 
   /** Reserves a priced attempt's worst case; undefined when nothing needs reserving. */
@@ -244,6 +263,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       if (isCancellation(error)) {
         // The call may or may not have been billed; the lease frees what nothing settles. Release what is sure.
         await CancellationScope.nonCancellable(() => settle(0));
+        await releaseHeld();
         throw error;
       }
       const failure = classifyActivityFailure(error);
@@ -263,6 +283,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       await settle(attempts.at(-1)?.costUsd);
       if (STOP_CHAIN_FAILURE_TYPES.includes(failure.type)) {
         const stopped = failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request';
+        await releaseHeld();
         Object.assign(progress, { phase: 'finished', current: null });
         record(plan, attempts, snapshot, candidate.providerId, candidate.modelId, stopped);
         throw ApplicationFailure.create({
@@ -275,6 +296,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     }
   }
 
+  await releaseHeld();
   Object.assign(progress, { phase: 'finished', current: null });
   const overBudget = attempts.filter((attempt) => attempt.failureType === 'BudgetExceeded');
   if (!answer && overBudget.length > 0) {

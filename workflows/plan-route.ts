@@ -136,10 +136,14 @@ export function planRoute(
   if (source.strategy === 'scored') {
     const weights = tier?.weights ?? FALLBACK_WEIGHTS;
     const scored = affordable.map((entry) => {
+      // A pass rate measured by the evals of this task class replaces the configured prior.
+      const measured = source.taskClass === undefined ? undefined : own(own(snapshot.measuredQuality, entry.candidate.modelId), source.taskClass);
       const parts = scoreParts(entry.model, entry.candidate, entry.index, source.chain.length, {
         taskClass: source.taskClass,
         observed: own(snapshot.observed, entry.candidate.modelId),
+        measured,
       });
+      if (snapshot.measuredQuality !== undefined) entry.candidate.qualityFrom = measured === undefined ? 'config' : 'eval';
       // A failed attempt is worth nothing: the weighted score is scaled by the chance the model answers.
       const score = weightedScore(parts, weights) * parts.success;
       entry.candidate.score = roundTo(score, 4);
@@ -348,9 +352,10 @@ function scoreParts(
   candidate: RouteCandidate,
   index: number,
   chainLength: number,
-  context: { taskClass: string | undefined; observed: ObservedModel | undefined },
+  context: { taskClass: string | undefined; observed: ObservedModel | undefined; measured: number | undefined },
 ): ScoreParts {
-  const quality = (context.taskClass === undefined ? undefined : own(model.quality, context.taskClass)) ?? model.quality?.default ?? DEFAULT_QUALITY;
+  const quality =
+    context.measured ?? (context.taskClass === undefined ? undefined : own(model.quality, context.taskClass)) ?? model.quality?.default ?? DEFAULT_QUALITY;
   // Absolute scales, so a model's score does not depend on which others are in the chain.
   const cost = candidate.estimatedCostUsd === undefined ? 0.5 : COST_REFERENCE_USD / (COST_REFERENCE_USD + candidate.estimatedCostUsd);
   const latencyMs = expectedLatency(model, context.observed).ms;

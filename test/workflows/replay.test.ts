@@ -60,7 +60,7 @@ test('the current routing code takes the decisions the recorded histories took',
     const called: CallModelInput[] = [];
     for (const event of history.events) {
       const scheduled = event.activityTaskScheduledEventAttributes;
-      if (!scheduled) continue;
+      if (!scheduled || !['callModel', 'streamModel'].includes(scheduled.activityType?.name ?? '')) continue;
       const target = decode<CallModelInput>(scheduled.input, 1);
       if (target && called.at(-1)?.modelId !== target.modelId) called.push(target);
     }

@@ -95,3 +95,16 @@ export function settle(ledger: BudgetLedger, request: { id: string; costUsd: num
 export function release(ledger: BudgetLedger, request: { id: string }, now: number): BudgetLedger {
   return settle(ledger, { id: request.id, costUsd: 0 }, now);
 }
+
+/**
+ * Frees every live reservation whose id starts with `prefix` (one request's
+ * attempts) without spending: a reservation made in a workflow task that was
+ * lost with its worker, for a plan the history never recorded, is freed when
+ * the request ends instead of at its lease.
+ */
+export function releasePrefix(ledger: BudgetLedger, prefix: string, now: number): BudgetLedger {
+  const current = expire(ledger, now);
+  const kept = Object.entries(current.reservations).filter(([id]) => !id.startsWith(prefix));
+  if (kept.length === Object.keys(current.reservations).length) return current;
+  return { ...current, reservations: Object.fromEntries(kept) };
+}

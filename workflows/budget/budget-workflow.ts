@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { roundUsd } from '../../common/pricing';
-import { available, emptyLedger, expire, release, reserve, settle, type BudgetLedger, type ReserveResult } from './budget-ledger';
+import { available, emptyLedger, expire, release, releasePrefix, reserve, settle, type BudgetLedger, type ReserveResult } from './budget-ledger';
 
 /** Events after which the ledger continues as new, so its history stays short to replay. */
 const HISTORY_EVENTS_LIMIT = 1_500;
@@ -40,7 +40,9 @@ export type LedgerOperation =
       /** How long the reservation holds if never settled (the attempt's longest run plus a margin). */
       leaseMs: number;
     }
-  | { type: 'settle'; id: string; costUsd: number };
+  | { type: 'settle'; id: string; costUsd: number }
+  /** Frees whatever a request still holds (its attempts' ids start with the prefix), when it ends. */
+  | { type: 'release_prefix'; id: string };
 
 /** A batch of operations from one process, with the limit in its config (a reload may change it). */
 export interface LedgerBatch {
@@ -101,6 +103,7 @@ export async function budgetWorkflow(input: BudgetWorkflowInput): Promise<Budget
         if (operation.type !== 'settle') continue;
         ledger = operation.costUsd > 0 ? settle(ledger, operation, now) : release(ledger, operation, now);
       }
+      for (const operation of batch.operations) if (operation.type === 'release_prefix') ledger = releasePrefix(ledger, operation.id, now);
       const results = batch.operations.map((operation) => {
         if (operation.type !== 'reserve') return null;
         const outcome = reserve(ledger, operation, now);
@@ -140,7 +143,7 @@ function checkBatch(batch: LedgerBatch): void {
   if (!Array.isArray(batch.operations) || batch.operations.length > MAX_LEDGER_BATCH) fail(`operations: an array of at most ${MAX_LEDGER_BATCH}`);
   for (const operation of batch.operations) {
     if (typeof operation.id !== 'string' || operation.id.length === 0 || operation.id.length > 512) fail('ids are 1-512 characters');
-    const amount = operation.type === 'reserve' ? operation.amountUsd : operation.type === 'settle' ? operation.costUsd : Number.NaN;
+    const amount = operation.type === 'reserve' ? operation.amountUsd : operation.type === 'settle' ? operation.costUsd : operation.type === 'release_prefix' ? 0 : Number.NaN;
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) fail('amounts are finite, non-negative USD');
     if (operation.type === 'reserve' && (!Number.isFinite(operation.leaseMs) || operation.leaseMs <= 0)) fail('leaseMs is positive');
   }

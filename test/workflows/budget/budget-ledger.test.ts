@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { available, emptyLedger, release, reserve, settle, type BudgetLedger } from '../../../workflows/budget/budget-ledger';
+import { available, emptyLedger, release, releasePrefix, reserve, settle, type BudgetLedger } from '../../../workflows/budget/budget-ledger';
 
 const LEASE = 60_000;
 
@@ -85,4 +85,16 @@ test('property: settling an id again never changes the spend', () => {
       assert.ok(Math.abs(ledger.spentUsd - expected) < 1e-6);
     }),
   );
+});
+
+test("a finished request frees whatever it still holds, and only its own", () => {
+  let ledger = emptyLedger(1);
+  ledger = reserve(ledger, { id: 'wf-1/run-1/1', amountUsd: 0.3, leaseMs: 60_000 }, 0).ledger;
+  ledger = reserve(ledger, { id: 'wf-1/run-1/2', amountUsd: 0.2, leaseMs: 60_000 }, 0).ledger;
+  ledger = reserve(ledger, { id: 'wf-10/run-1/1', amountUsd: 0.1, leaseMs: 60_000 }, 0).ledger;
+  ledger = settle(ledger, { id: 'wf-1/run-1/2', costUsd: 0.15 }, 1);
+  ledger = releasePrefix(ledger, 'wf-1/run-1/', 2);
+  assert.deepEqual(Object.keys(ledger.reservations), ['wf-10/run-1/1']);
+  assert.equal(ledger.spentUsd, 0.15, 'what was settled stays spent');
+  assert.equal(available(ledger, 2), 0.75);
 });
