@@ -5,9 +5,11 @@
 //
 //   npm run switchyard -- breakers list
 //   npm run switchyard -- breakers force <provider> open|closed|auto --reason "…" [--actor name]
+//   npm run switchyard -- eval run [--task <task class>]
+//   npm run switchyard -- eval report
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { AuditTrail } from '../activities/audit-trail';
 import { forceBreaker } from '../activities/breaker-board';
 import { own } from '../common/own';
@@ -15,19 +17,23 @@ import { dataConverterFor } from '../worker/data-converter';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { breakerStateQuery, breakerWorkflowId } from '../workflows/breaker/provider-breaker-workflow';
+import { evalReport, runEval } from './eval-commands';
 
 const USAGE = `usage:
   switchyard breakers list
-  switchyard breakers force <provider> open|closed|auto --reason "<why>" [--actor <name>]`;
+  switchyard breakers force <provider> open|closed|auto --reason "<why>" [--actor <name>]
+  switchyard eval run [--task <task class>]
+  switchyard eval report`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { reason: { type: 'string' }, actor: { type: 'string' }, help: { type: 'boolean', default: false } },
+    options: { reason: { type: 'string' }, actor: { type: 'string' }, task: { type: 'string' }, help: { type: 'boolean', default: false } },
   });
   const [group, command, provider, mode] = positionals;
-  if (values.help || group !== 'breakers' || (command !== 'list' && command !== 'force')) {
+  const known = (group === 'breakers' && (command === 'list' || command === 'force')) || (group === 'eval' && (command === 'run' || command === 'report'));
+  if (values.help || !known) {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
@@ -36,6 +42,13 @@ async function main(argv: string[]): Promise<number> {
   const connection = await Connection.connect({ address: settings.temporalAddress });
   const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter: dataConverterFor(settings.historyKeys) });
   try {
+    if (group === 'eval') {
+      if (values.task !== undefined && !own(config.taskClasses, values.task)) {
+        console.error(`unknown task class "${values.task}"; configured: ${Object.keys(config.taskClasses).join(', ')}`);
+        return 2;
+      }
+      return command === 'run' ? await runEval(client, settings.taskQueue, values.task) : await evalReport(client);
+    }
     if (command === 'list') {
       const rows = await Promise.all(
         Object.keys(config.providers).map(async (key) => {
@@ -77,8 +90,11 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ provider, mode: view.mode, forced: view.forced, reason: view.reason }, null, 2));
     return 0;
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      console.error(String((error.cause as Error | undefined)?.message ?? error.message));
+    if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
+      // The innermost cause says what went wrong (an activity's failure inside the workflow's).
+      let cause: Error = error;
+      while (cause.cause instanceof Error) cause = cause.cause;
+      console.error(cause.message);
       return 1;
     }
     throw error;

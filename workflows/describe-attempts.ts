@@ -33,7 +33,7 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
   const candidates = plan.candidates.map(
     (candidate, index) =>
       `| ${index + 1} | ${candidate.providerId}/${candidate.modelId} | ${scored ? (candidate.score ?? '') : ''} | ${
-        candidate.parts ? `quality ${candidate.parts.quality} · cost ${candidate.parts.cost} · latency ${candidate.parts.latency} · success ${candidate.parts.success} · fit ${candidate.parts.fit}` : ''
+        candidate.parts ? `quality ${candidate.parts.quality}${candidate.qualityFrom === 'eval' ? ' (eval)' : ''} · cost ${candidate.parts.cost} · latency ${candidate.parts.latency} · success ${candidate.parts.success} · fit ${candidate.parts.fit}` : ''
       } | ${candidate.estimatedCostUsd ?? ''} | ${candidate.redact ? 'yes' : ''} |`,
   );
   return [

@@ -18,6 +18,8 @@ export interface EvalPlan {
   caseTimeoutMs: number;
   heartbeatMs: number;
   classes: { taskClass: string; models: CallModelInput[]; cases: EvalCase[] }[];
+  /** Sets that could not be read in a run over every class (one broken file does not stop the others). */
+  skipped: { taskClass: string; error: string }[];
 }
 
 export interface EvalCaseResult {
@@ -63,20 +65,32 @@ export function createEvalActivities(dependencies: ActivityDependencies) {
         throw ApplicationFailure.nonRetryable(`no eval set for task class "${taskClass}": add ${config.evals.dir}/${taskClass}.jsonl`, 'InvalidRequest');
       }
       const names = taskClass !== undefined ? [taskClass] : Object.keys(config.taskClasses).filter((name) => available.has(name)).sort();
+      const classes: EvalPlan['classes'] = [];
+      const skipped: EvalPlan['skipped'] = [];
+      for (const name of names) {
+        let cases: EvalCase[];
+        try {
+          cases = readEvalSet(dir, name);
+        } catch (error) {
+          // Asked for by name, a broken set fails the run; in a run over every class, it is skipped and reported.
+          if (taskClass !== undefined) throw error;
+          skipped.push({ taskClass: name, error: error instanceof Error ? error.message : String(error) });
+          continue;
+        }
+        const models = (own(config.taskClasses, name)?.models ?? []).flatMap((modelId) => {
+          const model = own(config.models, modelId);
+          return model ? [{ modelId, providerId: model.provider, upstreamModel: model.upstreamModel ?? modelId }] : [];
+        });
+        classes.push({ taskClass: name, models, cases });
+      }
       const longest = Math.max(1_000, ...Object.values(config.providers).map((provider) => provider.timeouts.requestMs));
       return {
         configVersion: loaded.version,
         concurrency: config.evals.concurrency,
         caseTimeoutMs: longest + 10_000,
         heartbeatMs: Math.max(...Object.values(config.providers).map((provider) => provider.timeouts.heartbeatMs), 1_000),
-        classes: names.map((name) => ({
-          taskClass: name,
-          models: (own(config.taskClasses, name)?.models ?? []).flatMap((modelId) => {
-            const model = own(config.models, modelId);
-            return model ? [{ modelId, providerId: model.provider, upstreamModel: model.upstreamModel ?? modelId }] : [];
-          }),
-          cases: readEvalSet(dir, name),
-        })),
+        classes,
+        skipped,
       };
     },
 

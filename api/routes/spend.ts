@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { readBudgets } from '../../activities/budget-board';
+import { readEvalScores } from '../../activities/quality-board';
 import { roundUsd } from '../../common/pricing';
 import type { ConfigStore } from '../../worker/config-store';
 import { HttpError } from '../http-error';
@@ -25,6 +26,31 @@ interface Cell {
  */
 export function spendRouter(client: Client, store: ConfigStore): Router {
   const router = Router();
+
+  /** `GET /v1/evals` (admin key): the latest eval scores, per task class and model (the quality routing uses). */
+  router.get('/v1/evals', requireAdmin(store), async (_request, response) => {
+    const scores = await readEvalScores(client);
+    response.json({
+      object: 'list',
+      updated_at: scores.updatedAt === null ? null : new Date(scores.updatedAt).toISOString(),
+      data: Object.values(scores.byTaskClass)
+        .flatMap((models) => Object.values(models))
+        .sort((left, right) => left.taskClass.localeCompare(right.taskClass) || right.passRate - left.passRate)
+        .map((score) => ({
+          task_class: score.taskClass,
+          model: score.model,
+          pass_rate: score.passRate,
+          passed: score.passed,
+          cases: score.cases,
+          latency_ms_p50: score.latencyMsP50,
+          cost_usd: score.costUsd,
+          cost_per_pass_usd: score.costPerPassUsd,
+          run_at: new Date(score.runAt).toISOString(),
+          workflow_id: score.workflowId,
+          failures: score.failures,
+        })),
+    });
+  });
 
   /**
    * `GET /v1/budgets` (admin key): every configured budget's current period

@@ -23,6 +23,8 @@ export interface EvalRunReport {
   runAt: number;
   configVersion: string;
   scores: ModelScore[];
+  /** Eval sets that could not be read, and why. */
+  skipped: { taskClass: string; error: string }[];
 }
 
 export const evalProgressQuery = defineQuery<EvalRunProgress>('progress');
@@ -111,6 +113,9 @@ export async function evalRunWorkflow(input: EvalRunInput = {}): Promise<EvalRun
   await recordEvalScores(scores);
   const byTaskClass: Record<string, Record<string, ModelScore>> = {};
   for (const score of scores) byTaskClass[score.taskClass] = { ...byTaskClass[score.taskClass], [score.model]: score };
-  setCurrentDetails(`**Eval run** · config \`${plan.configVersion}\` · ${progress.done} cases, ${progress.notRun} not run\n\n${evalReportMarkdown({ byTaskClass, updatedAt: runAt })}`);
-  return { runAt, configVersion: plan.configVersion, scores };
+  const skipped = plan.skipped.map((entry) => `- skipped ${entry.taskClass}: ${entry.error}`).join('\n');
+  setCurrentDetails(
+    `**Eval run** · config \`${plan.configVersion}\` · ${progress.done} cases, ${progress.notRun} not run\n\n${evalReportMarkdown({ byTaskClass, updatedAt: runAt })}${skipped ? `\n\n${skipped}` : ''}`,
+  );
+  return { runAt, configVersion: plan.configVersion, scores, skipped: plan.skipped };
 }

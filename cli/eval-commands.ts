@@ -1,0 +1,85 @@
+import type { Client } from '@temporalio/client';
+import type { ModelScore } from '../common/eval-schema';
+import { readEvalScores } from '../activities/quality-board';
+import { evalProgressQuery, evalRunWorkflow, type EvalRunProgress } from '../workflows/evals/eval-run-workflow';
+
+/** Starts an eval run (one task class, or all), shows its progress, and prints its scores. */
+export async function runEval(client: Client, taskQueue: string, taskClass: string | undefined, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const handle = await client.workflow.start(evalRunWorkflow, {
+    taskQueue,
+    workflowId: `eval-run-${taskClass ?? 'all'}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+    args: [taskClass === undefined ? {} : { taskClass }],
+    staticSummary: `eval run: ${taskClass ?? 'every task class'}`,
+  });
+  process.stderr.write(`eval run ${handle.workflowId} started (see it in the Temporal UI)\n`);
+  const bar = progressBar();
+  const poll = setInterval(() => {
+    handle
+      .query(evalProgressQuery)
+      .then(bar.update)
+      .catch(() => undefined);
+  }, 500);
+  try {
+    const report = await handle.result();
+    bar.update({ total: report.scores.reduce((sum, score) => sum + score.cases, 0), done: report.scores.reduce((sum, score) => sum + score.cases, 0), passed: 0, notRun: 0 });
+    bar.done();
+    out.write(formatScores(report.scores));
+    for (const entry of report.skipped) process.stderr.write(`skipped ${entry.taskClass}: ${entry.error}\n`);
+    return report.skipped.length > 0 ? 1 : 0;
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** Prints the latest scores of every task class and model. */
+export async function evalReport(client: Client, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const scores = await readEvalScores(client);
+  const all = Object.values(scores.byTaskClass).flatMap((models) => Object.values(models));
+  out.write(all.length === 0 ? 'no eval run recorded yet: run `switchyard eval run`\n' : formatScores(all));
+  return 0;
+}
+
+/** A table per task class: model, pass rate, latency, cost per passing answer; best first. */
+export function formatScores(scores: readonly ModelScore[]): string {
+  const classes = [...new Set(scores.map((score) => score.taskClass))].sort();
+  const sections = classes.map((taskClass) => {
+    const rows = scores
+      .filter((score) => score.taskClass === taskClass)
+      .sort((left, right) => right.passRate - left.passRate || left.model.localeCompare(right.model))
+      .map((score) => [
+        score.model,
+        `${Math.round(score.passRate * 100)}% (${score.passed}/${score.cases})`,
+        score.latencyMsP50 === null ? '-' : `${score.latencyMsP50} ms`,
+        score.costPerPassUsd === null ? '-' : `$${score.costPerPassUsd}`,
+      ]);
+    const header = ['model', 'pass rate', 'latency p50', 'cost / passing answer'];
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+    const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+    return [`${taskClass}`, line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  });
+  return `${sections.join('\n\n')}\n`;
+}
+
+/** A progress bar on a terminal; a line per tenth of the way elsewhere (CI logs). */
+function progressBar(): { update(progress: EvalRunProgress): void; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  let lastTenth = -1;
+  return {
+    update(progress) {
+      if (progress.total === 0) return;
+      const fraction = progress.done / progress.total;
+      const text = `${progress.done}/${progress.total} cases, ${progress.passed} passed${progress.notRun > 0 ? `, ${progress.notRun} not run` : ''}`;
+      if (tty) {
+        const width = 30;
+        const filled = Math.round(fraction * width);
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}   `);
+      } else if (Math.floor(fraction * 10) > lastTenth) {
+        lastTenth = Math.floor(fraction * 10);
+        process.stderr.write(`${text}\n`);
+      }
+    },
+    done() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
