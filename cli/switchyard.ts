@@ -7,6 +7,7 @@
 //   npm run switchyard -- breakers force <provider> open|closed|auto --reason "…" [--actor name]
 //   npm run switchyard -- eval run [--task <task class>]
 //   npm run switchyard -- eval report
+//   npm run switchyard -- policy what-if --draft FILE [--since 24h] [--limit 1000] [--json]
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -17,22 +18,37 @@ import { dataConverterFor } from '../worker/data-converter';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { breakerStateQuery, breakerWorkflowId } from '../workflows/breaker/provider-breaker-workflow';
+import { parseSinceText } from '../common/time-window';
 import { evalReport, runEval } from './eval-commands';
+import { formatWhatIf, readRecordedRequests, whatIf } from './policy-what-if';
 
 const USAGE = `usage:
   switchyard breakers list
   switchyard breakers force <provider> open|closed|auto --reason "<why>" [--actor <name>]
   switchyard eval run [--task <task class>]
-  switchyard eval report`;
+  switchyard eval report
+  switchyard policy what-if --draft <config file> [--since 24h|7d|<ISO time>] [--limit 1000] [--json]`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { reason: { type: 'string' }, actor: { type: 'string' }, task: { type: 'string' }, help: { type: 'boolean', default: false } },
+    options: {
+      reason: { type: 'string' },
+      actor: { type: 'string' },
+      task: { type: 'string' },
+      draft: { type: 'string' },
+      since: { type: 'string', default: '24h' },
+      limit: { type: 'string', default: '1000' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   });
   const [group, command, provider, mode] = positionals;
-  const known = (group === 'breakers' && (command === 'list' || command === 'force')) || (group === 'eval' && (command === 'run' || command === 'report'));
+  const known =
+    (group === 'breakers' && (command === 'list' || command === 'force')) ||
+    (group === 'eval' && (command === 'run' || command === 'report')) ||
+    (group === 'policy' && command === 'what-if');
   if (values.help || !known) {
     console.error(USAGE);
     return values.help ? 0 : 2;
@@ -42,6 +58,25 @@ async function main(argv: string[]): Promise<number> {
   const connection = await Connection.connect({ address: settings.temporalAddress });
   const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter: dataConverterFor(settings.historyKeys) });
   try {
+    if (group === 'policy') {
+      const since = parseSinceText(values.since, Date.now());
+      const limit = Number(values.limit);
+      if (!values.draft || since === undefined || !Number.isInteger(limit) || limit < 1) {
+        console.error('--draft <config file> is required; --since is 24h, 7d, 30m or an ISO time; --limit a positive integer');
+        return 2;
+      }
+      let draft;
+      try {
+        draft = loadConfigFile(values.draft, settings.env);
+      } catch (error) {
+        console.error(`the draft is not a valid config: ${error instanceof Error ? error.message : String(error)}`);
+        return 2;
+      }
+      const records = await readRecordedRequests(client, { since, limit, dataConverter: dataConverterFor(settings.historyKeys) });
+      const report = whatIf(records, draft, since.toISOString());
+      console.log(values.json ? JSON.stringify(report, null, 2) : formatWhatIf(report).trimEnd());
+      return 0;
+    }
     if (group === 'eval') {
       if (values.task !== undefined && !own(config.taskClasses, values.task)) {
         console.error(`unknown task class "${values.task}"; configured: ${Object.keys(config.taskClasses).join(', ')}`);

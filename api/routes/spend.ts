@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { readBudgets } from '../../activities/budget-board';
 import { readEvalScores } from '../../activities/quality-board';
 import { roundUsd } from '../../common/pricing';
+import { parseSinceText } from '../../common/time-window';
 import type { ConfigStore } from '../../worker/config-store';
 import { HttpError } from '../http-error';
 import { requireAdmin } from './admin';
@@ -176,11 +177,8 @@ function figures(cell: Cell) {
 
 function parseSince(value: unknown, now: number): Date {
   if (value === undefined) return new Date(now - 24 * 3_600_000);
-  if (typeof value === 'string') {
-    const relative = /^(\d{1,6})([mhd])$/.exec(value);
-    if (relative) return new Date(now - Number(relative[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd']);
-  }
-  return parseTime(value, 'since');
+  const since = typeof value === 'string' ? parseSinceText(value, now) : undefined;
+  return since ?? parseTime(value, 'since');
 }
 
 function parseTime(value: unknown, param: string): Date {
