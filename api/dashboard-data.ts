@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { BreakerBoard } from '../activities/breaker-board';
+import { readBudgets } from '../activities/budget-board';
+import { readEvalScores } from '../activities/quality-board';
 import type { GatewayConfig } from '../common/config-schema';
 import { own } from '../common/own';
 import { metrics } from '../worker/metrics';
@@ -157,6 +159,12 @@ export async function dashboardData(options: {
   }
   failovers.sort((left, right) => (right.startedAt ?? '').localeCompare(left.startedAt ?? ''));
 
+  // Measured quality and budgets, each read from its entity workflow; unreadable ones are left out.
+  const [scores, budgets] = await Promise.all([
+    readEvalScores(options.client).catch(() => undefined),
+    readBudgets(options.client, options.config.budgets, Date.now()).catch(() => []),
+  ]);
+
   return {
     generatedAt: new Date().toISOString(),
     series,
@@ -172,5 +180,21 @@ export async function dashboardData(options: {
       })),
     breakers: (options.breakers?.list() ?? []).map((view) => ({ provider: view.key, mode: view.mode, forced: view.forced, reason: view.reason })),
     failovers,
+    evals: Object.entries(scores?.byTaskClass ?? {})
+      .sort(([left], [right]) => left.localeCompare(right))
+      .map(([taskClass, models]) => ({
+        taskClass,
+        models: Object.values(models)
+          .sort((left, right) => right.passRate - left.passRate || left.model.localeCompare(right.model))
+          .map((score) => ({ model: score.model, passRate: score.passRate, passed: score.passed, cases: score.cases, latencyMsP50: score.latencyMsP50, costPerPassUsd: score.costPerPassUsd })),
+      })),
+    budgets: budgets.map((view) => ({
+      name: view.name,
+      periodKey: view.periodKey,
+      limitUsd: view.limitUsd,
+      spentUsd: view.spentUsd,
+      reservedUsd: view.reservedUsd,
+      low: view.availableUsd <= view.limitUsd * (own(options.config.budgets, view.name)?.lowAtFraction ?? 0),
+    })),
   };
 }

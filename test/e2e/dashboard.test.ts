@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
+import { evalRunWorkflow } from '../../workflows/evals/eval-run-workflow';
 import { chromium, type Browser } from 'playwright-core';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 
@@ -39,6 +40,13 @@ test('after traffic and a failover, the dashboard charts them and links the fail
   const failoverId = response.headers.get('x-gateway-workflow-id') ?? '';
   assert.match(failoverId, /^llm-alpha-/);
 
+  // An eval run of the shipped chat set: its scores show in the eval table.
+  await harness.client.workflow.execute(evalRunWorkflow, {
+    taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
+    workflowId: 'dashboard-eval-run',
+    args: [{ taskClass: 'chat' }],
+  });
+
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.goto(`${harness.apiUrl}/dashboard`);
   // A tenant key is refused.
@@ -60,6 +68,10 @@ test('after traffic and a failover, the dashboard charts them and links the fail
   const openaiRow = (await page.locator('#providers tr.provider', { hasText: 'mock-openai' }).textContent()) ?? '';
   assert.match(openaiRow, /closed/);
   assert.match(openaiRow, /%/);
+
+  const evalRow = (await page.locator('table.eval[data-task-class="chat"] tr.score', { hasText: 'model-a' }).textContent()) ?? '';
+  assert.match(evalRow, /\d+ % \(\d+\/4\)/, 'model-a has a pass rate over the 4 chat cases');
+  assert.match((await page.textContent('#budgets')) ?? '', /no budget configured/);
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });

@@ -79,7 +79,7 @@ test('a draft that removes a provider reports the requests that would move, and 
 
 test('a stricter sensitivity draft reports the violations it prevents', async () => {
   const current = harnessConfig(harness.mockUrl);
-  const draft: GatewayConfigInput = { ...current, models: { ...current.models, 'model-a': { ...current.models['model-a'], approvedFor: ['public'] } } };
+  const draft: GatewayConfigInput = { ...current, models: { ...current.models, 'model-a': { ...current.models['model-a'], provider: 'mock-openai', approvedFor: ['public'] } } };
   const report = await whatIf(draft, 'strict');
   assert.equal(report.sensitivityViolationsPrevented, 3);
   assert.ok(report.changes.every((change) => change.reason === 'model-a: not approved for internal data'));
