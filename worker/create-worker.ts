@@ -11,6 +11,7 @@ import { ObservedStats } from '../activities/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
 import type { ConfigStore } from './config-store';
 import { ensureEvalSchedule } from './eval-schedule';
+import { logLine } from './json-logger';
 import type { Tracing } from './tracing';
 import type { LoadedConfig } from './load-config';
 
@@ -78,7 +79,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   // The eval Schedule follows the config; a failure here must not stop the worker.
   const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter });
   ensureEvalSchedule(client, options.taskQueue, options.store.config.config.evals).catch((error: unknown) =>
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'eval schedule not set', error: String(error) })}\n`),
+    logLine({ level: 'warn', msg: 'eval schedule not set', error: String(error) }),
   );
   return worker;
 }
@@ -116,7 +117,7 @@ export function createBreakerBoard(options: {
     client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
     taskQueue: options.taskQueue,
     providers: () => Object.fromEntries(Object.entries(options.store.config.config.providers).map(([id, provider]) => [id, provider.breaker])),
-    log: (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
+    log: logLine,
   });
   board.start();
   return board;
@@ -134,7 +135,7 @@ export function createBudgetBoard(options: {
     client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
     taskQueue: options.taskQueue,
     budgets: () => options.store.config.config.budgets,
-    log: (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
+    log: logLine,
   });
   board.start();
   return board;

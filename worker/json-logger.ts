@@ -25,3 +25,8 @@ function plain(value: unknown): unknown {
   }
   return value;
 }
+
+/** One JSON log line on stderr, stamped with the time: the gateway's own log lines. */
+export function logLine(line: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+}

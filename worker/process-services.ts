@@ -8,6 +8,7 @@ import { QualityBoard } from '../activities/quality-board';
 import { ResponseCache } from '../activities/response-cache/response-cache';
 import type { ConfigStore } from './config-store';
 import { createAuditTrail, createBreakerBoard, createBudgetBoard } from './create-worker';
+import { logLine } from './json-logger';
 import type { Tracing } from './tracing';
 
 /**
@@ -50,10 +51,8 @@ export async function startProcessServices(options: {
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const breakers = options.breakers === false ? undefined : createBreakerBoard({ connection, namespace, taskQueue, store, dataConverter });
   const budgets = createBudgetBoard({ connection, namespace, taskQueue, store, dataConverter });
-  const cache = new ResponseCache(store, (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`));
-  const quality = new QualityBoard(new Client({ connection, namespace, dataConverter }), taskQueue, (line) =>
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
-  );
+  const cache = new ResponseCache(store, logLine);
+  const quality = new QualityBoard(new Client({ connection, namespace, dataConverter }), taskQueue, logLine);
   quality.start();
   const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
   const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });

@@ -3,7 +3,7 @@
 // Concurrent requests never overspend, a worker killed mid-request charges
 // nothing twice, and a refusing budget answers 429 budget_exceeded.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
@@ -13,6 +13,7 @@ import { roundUsd } from '../../common/pricing';
 import { ConfigStore } from '../../worker/config-store';
 import { loadConfigFile } from '../../worker/load-config';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { spawnWorkerProcess, waitFor } from '../support/processes';
 
 /** model-a's prices (USD per million tokens); model-c is free. */
 const MODEL_A = { input: 5, output: 15 };
@@ -28,20 +29,9 @@ let connection: Connection;
 const workers: ChildProcess[] = [];
 
 function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    env: { ...process.env, ...harness.env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawnWorkerProcess(harness.env);
   workers.push(child);
   return child;
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 600; tries++) {
-    if (await condition()) return;
-    await new Promise((wake) => setTimeout(wake, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 before(async () => {

@@ -2,7 +2,7 @@
 // still completes once a new worker starts, and the provider was not called
 // more often than the retry policy allows.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
@@ -11,6 +11,7 @@ import { listen, type RunningServer } from '../../api/listen';
 import { ConfigStore } from '../../worker/config-store';
 import { loadConfigFile } from '../../worker/load-config';
 import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { spawnWorkerProcess, waitFor } from '../support/processes';
 
 let harness: Harness;
 let api: RunningServer;
@@ -18,20 +19,9 @@ let connection: Connection;
 const workers: ChildProcess[] = [];
 
 function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    env: { ...process.env, ...harness.env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawnWorkerProcess(harness.env);
   workers.push(child);
   return child;
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 600; tries++) {
-    if (await condition()) return;
-    await new Promise((wake) => setTimeout(wake, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 before(async () => {

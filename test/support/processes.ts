@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startEntryPoint as startProjectEntryPoint } from '../../scripts/entry-point';
 
 /**
@@ -19,4 +19,18 @@ export function startEntryPoint(
 /** Kills what is still running (SIGKILL: tests do not wait for drains). */
 export function killAll(children: readonly ChildProcess[]): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** A worker process (`worker/main.ts`) with `env`, not waited for: tests that kill workers mid-call start them so. */
+export function spawnWorkerProcess(env: Readonly<Record<string, string | undefined>>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Polls `condition` every 100 ms for up to a minute. */
+export async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 600; tries++) {
+    if (await condition()) return;
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
 }
