@@ -109,8 +109,10 @@ export class BudgetBoard {
   }
 
   /** Records what attempt `id` cost in every budget (0 releases its reservation). */
-  async settle(budgets: readonly BudgetRef[], id: string, costUsd: number): Promise<void> {
-    await Promise.all(budgets.map((budget) => this.send(budget, { type: 'settle', id, costUsd })));
+  async settle(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string): Promise<void> {
+    const operations: LedgerOperation[] = [{ type: 'settle', id, costUsd }];
+    if (releasePrefix !== undefined) operations.push({ type: 'release_prefix', id: releasePrefix });
+    await Promise.all(budgets.map((budget) => this.send(budget, ...operations)));
   }
 
   /** Frees whatever a finished request still holds in every budget (ids starting with `prefix`). */
@@ -126,16 +128,17 @@ export class BudgetBoard {
     for (const view of views) this.views.set(view.name, view);
   }
 
-  /** Queues one operation for a ledger; it goes out with the next batch. */
-  private send(budget: BudgetRef, operation: LedgerOperation): Promise<ReserveResult | null> {
+  /** Queues operations for a ledger (together in one batch); resolves with the first one's result. */
+  private send(budget: BudgetRef, ...operations: LedgerOperation[]): Promise<ReserveResult | null> {
     let queue = this.queues.get(budget.workflowId);
     if (queue === undefined) {
       queue = { budget, pending: [], sending: false };
       this.queues.set(budget.workflowId, queue);
     }
-    const result = new Promise<ReserveResult | null>((resolve, reject) => queue.pending.push({ operation, resolve, reject }));
+    const target = queue;
+    const results = operations.map((operation) => new Promise<ReserveResult | null>((resolve, reject) => target.pending.push({ operation, resolve, reject })));
     if (!queue.sending) void this.drain(queue);
-    return result;
+    return Promise.all(results).then(([first]) => first ?? null);
   }
 
   private async drain(queue: LedgerQueue): Promise<void> {

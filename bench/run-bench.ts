@@ -14,6 +14,7 @@ import { runLoad, summarize, type LoadResult, type RequestOutcome } from './load
 import { formatFirstToken, formatReport, type LevelFigures, type PhaseFigures } from './report';
 import { directSender, gatewaySender } from './senders';
 import { runLocalModelBench } from './local-model';
+import { runGovernanceBench } from './governance';
 
 const ROOT = resolve(__dirname, '..');
 const log = (line: string) => console.error(line);
@@ -30,6 +31,7 @@ interface Options {
   tracing: boolean;
   localActivities: boolean;
   localModel: boolean;
+  governance: boolean;
   maxTokens: number;
   slots: number | undefined;
   out: string;
@@ -47,6 +49,7 @@ function readOptions(): Options {
       tracing: { type: 'boolean', default: false },
       'local-activities': { type: 'boolean', default: false },
       'local-model': { type: 'boolean', default: false },
+      governance: { type: 'boolean', default: false },
       'max-tokens': { type: 'string', default: '128' },
       slots: { type: 'string' },
       out: { type: 'string', default: 'bench/results/latest.json' },
@@ -56,7 +59,8 @@ function readOptions(): Options {
   if (values.help) {
     console.log(
       'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]\n' +
-        '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]',
+        '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]\n' +
+        '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]',
     );
     process.exit(0);
   }
@@ -66,6 +70,13 @@ function readOptions(): Options {
     return value;
   };
   const localModel = values['local-model'];
+  const governance = values.governance;
+  if (governance) {
+    const argv = process.argv.slice(2).join(' ');
+    if (!/--requests/.test(argv)) values.requests = '200';
+    if (!/--warmup/.test(argv)) values.warmup = '20';
+    if (!/--out/.test(argv)) values.out = 'bench/results/governance.json';
+  }
   // The local model answers in seconds, not milliseconds: fewer requests, fewer callers.
   if (localModel) {
     const argv = process.argv.slice(2).join(' ');
@@ -75,6 +86,7 @@ function readOptions(): Options {
   }
   return {
     localModel,
+    governance,
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
     slots: values.slots === undefined ? undefined : positive('slots', values.slots, 16),
     concurrency: values.concurrency.split(',').map((part) => positive('concurrency', part.trim(), 256)),
@@ -141,6 +153,9 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  if (options.governance) {
+    return runGovernanceBench({ requests: options.requests, warmup: options.warmup, out: options.out, log, signal: interrupt.signal });
+  }
   if (options.localModel) {
     return runLocalModelBench({
       requests: options.requests,

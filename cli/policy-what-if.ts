@@ -36,6 +36,8 @@ export interface RequestChange {
   reason: string;
   /** The answering model would not be tried at all under the draft. */
   moved: boolean;
+  /** Every model the draft would leave out of this request, with why. */
+  rejected: { model: string; reason: string }[];
   /** The answering model is not approved for the request's data under the draft. */
   sensitivityViolationPrevented: boolean;
 }
@@ -108,6 +110,7 @@ export function whatIf(records: readonly RecordedRequest[], draft: LoadedConfig,
         plan.refused ??
         (rejection ? `${before}: ${rejection.reason}` : !stillTried && own(draft.config.models, before) === undefined && before !== 'fallback' && before !== 'none' ? `${before} is not in the draft` : `${after} now ranks first`),
       moved: !stillTried,
+      rejected: plan.rejected.map((model) => ({ model: model.modelId, reason: model.reason })),
       sensitivityViolationPrevented: rejection?.reason.startsWith('not approved for') === true,
     });
   }

@@ -107,11 +107,13 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
    * in a workflow task lost with its worker (for a plan this history never
    * recorded) would otherwise hold money until its lease ran out.
    */
+  const heldPrefix = `${workflowInfo().workflowId}/${workflowInfo().runId}/`;
+  let released = false;
   const releaseHeld = async (): Promise<void> => {
-    if (budgets.length === 0) return;
-    const { workflowId, runId } = workflowInfo();
+    if (budgets.length === 0 || released) return;
+    released = true;
     try {
-      await CancellationScope.nonCancellable(() => releaseBudgets(budgets, `${workflowId}/${runId}/`));
+      await CancellationScope.nonCancellable(() => releaseBudgets(budgets, heldPrefix));
     } catch {
       // Left to the leases.
     }
@@ -221,8 +223,11 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       if (reservation.refuse) break;
       continue;
     }
-    const settle = async (costUsd: number | undefined): Promise<void> => {
-      if (reservation) await settleFor(budgets, reservation.id, costUsd ?? 0);
+    const settle = async (costUsd: number | undefined, final = false): Promise<void> => {
+      if (!reservation) return;
+      // The answer's settle also frees what the request may still hold: one ledger update instead of two.
+      await settleFor(budgets, reservation.id, costUsd ?? 0, final ? heldPrefix : undefined);
+      if (final) released = true;
     };
     try {
       let result: CallModelResult | undefined;
@@ -256,7 +261,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
         usage,
         costUsd: costOfUsage(usage, own(snapshot.models, candidate.modelId)?.pricing),
       });
-      await settle(attempts.at(-1)?.costUsd);
+      await settle(attempts.at(-1)?.costUsd, true);
       answer = { candidate, output: result.output };
       break;
     } catch (error) {
@@ -446,9 +451,9 @@ async function orMiss<T>(operation: Promise<T>): Promise<T | undefined> {
 const BUDGET_LEASE_MARGIN_MS = 60_000;
 
 /** Records an attempt's cost in its budgets; a ledger out of reach for minutes is left to its lease. */
-async function settleFor(refs: readonly BudgetRef[], id: string, costUsd: number): Promise<void> {
+async function settleFor(refs: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string): Promise<void> {
   try {
-    await settleBudget(refs, id, costUsd);
+    await settleBudget(refs, id, costUsd, releasePrefix);
   } catch (error) {
     if (isCancellation(error)) throw error;
   }

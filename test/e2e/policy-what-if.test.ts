@@ -84,6 +84,7 @@ test('a stricter sensitivity draft reports the violations it prevents', async ()
   assert.equal(report.sensitivityViolationsPrevented, 3);
   assert.ok(report.changes.every((change) => change.reason === 'model-a: not approved for internal data'));
   assert.ok(report.changes.every((change) => change.after === 'model-b'));
+  assert.ok(report.changes.every((change) => change.rejected.some((model) => model.model === 'model-a' && model.reason === 'not approved for internal data')));
 });
 
 test('an invalid draft is refused with the reason', async () => {
