@@ -18,6 +18,7 @@ import { messagesRouter } from './routes/messages';
 import { modelsRouter } from './routes/models';
 import { requestsRouter } from './routes/requests';
 import { spendRouter } from './routes/spend';
+import { filesRouter } from './routes/files';
 import { routeExplainRouter } from './routes/route-explain';
 
 /** Largest request body the API reads (bytes). */
@@ -80,6 +81,7 @@ export function createApp({
   app.use(messagesRouter(store, runner));
   app.use(requestsRouter(client));
   app.use(routeExplainRouter(store));
+  app.use(filesRouter(store));
   app.use((request, _response, next) => {
     next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));
   });

@@ -358,6 +358,23 @@ export const EvalsConfigSchema = z
   .strict();
 export type EvalsConfig = z.infer<typeof EvalsConfigSchema>;
 
+/** Batches (OpenAI's Batch API): where files live and how a batch drains. */
+export const BatchConfigSchema = z
+  .object({
+    /** Folder of uploaded and produced files, relative to the data folder; API and workers must share it. */
+    filesDir: z.string().min(1).default('files'),
+    /** Largest file a tenant may upload. */
+    maxFileBytes: z.number().int().positive().max(1_073_741_824).default(200 * 1_048_576),
+    /** Most requests in one batch. */
+    maxItems: z.number().int().positive().max(1_000_000).default(50_000),
+    /** Requests of one batch in flight at once. */
+    concurrency: z.number().int().min(1).max(1_000).default(16),
+    /** Requests a batch reads, runs and writes out together before it moves on (history stays short). */
+    pageSize: z.number().int().min(1).max(1_000).default(100),
+  })
+  .strict();
+export type BatchConfig = z.infer<typeof BatchConfigSchema>;
+
 export const GatewayConfigSchema = z
   .object({
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderConfigSchema),
@@ -401,6 +418,7 @@ export const GatewayConfigSchema = z
     sensitivity: SensitivitySchema.default({ ...DEFAULT_SENSITIVITY, classes: [...DEFAULT_SENSITIVITY.classes] }),
     cache: CacheConfigSchema.default(CacheConfigSchema.parse({})),
     evals: EvalsConfigSchema.default(EvalsConfigSchema.parse({})),
+    batch: BatchConfigSchema.default(BatchConfigSchema.parse({})),
     /** Spend limits by name (lowercase letters, digits, _ or -). */
     budgets: z.record(policyName, BudgetConfigSchema).default({}),
   })

@@ -177,7 +177,9 @@ export async function startHarness(
   const devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
   const mock = await startMockProvider();
   const patched = { ...harnessConfig(mock.url, options.timeouts, options.breaker), ...options.configPatch };
-  const rawConfig = options.configure ? options.configure(patched) : patched;
+  // Batch files go to the test's own folder, never the project's data folder.
+  const withFiles = { ...patched, batch: { filesDir: join(directory, 'files'), ...patched.batch } };
+  const rawConfig = options.configure ? options.configure(withFiles) : withFiles;
   const configFile = join(directory, 'gateway.json');
   writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
   const config = parseConfig(rawConfig);
