@@ -5,6 +5,7 @@ import type { BudgetReservation } from './budget-board';
 import type { CachedAnswer } from '../common/response-schema';
 import type { CacheLookup } from './response-cache/response-cache';
 import { assessRequest } from './assess-request';
+import { createBatchActivities } from './batch/batch-activities';
 import { createEvalActivities } from './evals/eval-activities';
 import { routingSnapshotOf } from './build-routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
@@ -70,6 +71,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     },
 
     ...createEvalActivities(dependencies),
+    ...createBatchActivities(dependencies),
 
     /** Calls one model once; Temporal's retry policy decides about the next try. */
     async callModel(request: CanonicalRequest, target: CallModelInput): Promise<CallModelResult> {

@@ -19,6 +19,7 @@ import { modelsRouter } from './routes/models';
 import { requestsRouter } from './routes/requests';
 import { spendRouter } from './routes/spend';
 import { filesRouter } from './routes/files';
+import { batchesRouter } from './routes/batches';
 import { routeExplainRouter } from './routes/route-explain';
 
 /** Largest request body the API reads (bytes). */
@@ -82,6 +83,7 @@ export function createApp({
   app.use(requestsRouter(client));
   app.use(routeExplainRouter(store));
   app.use(filesRouter(store));
+  app.use(batchesRouter(store, client, taskQueue));
   app.use((request, _response, next) => {
     next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));
   });

@@ -8,6 +8,8 @@
 //   npm run switchyard -- eval run [--task <task class>]
 //   npm run switchyard -- eval report
 //   npm run switchyard -- policy what-if --draft FILE [--since 24h] [--limit 1000] [--json]
+//   npm run switchyard -- batch submit FILE [--wait]     (SWITCHYARD_URL, SWITCHYARD_API_KEY: through the API)
+//   npm run switchyard -- batch status|results <batch id> [--errors] [--out FILE]
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -19,6 +21,7 @@ import { loadConfigFile } from '../worker/load-config';
 import { readSettings } from '../worker/settings';
 import { breakerStateQuery, breakerWorkflowId } from '../workflows/breaker/provider-breaker-workflow';
 import { parseSinceText } from '../common/time-window';
+import { batchResults, batchStatus, gatewayClient, submitBatch } from './batch-commands';
 import { evalReport, runEval } from './eval-commands';
 import { formatWhatIf, readRecordedRequests, whatIf } from './policy-what-if';
 
@@ -27,7 +30,10 @@ const USAGE = `usage:
   switchyard breakers force <provider> open|closed|auto --reason "<why>" [--actor <name>]
   switchyard eval run [--task <task class>]
   switchyard eval report
-  switchyard policy what-if --draft <config file> [--since 24h|7d|<ISO time>] [--limit 1000] [--json]`;
+  switchyard policy what-if --draft <config file> [--since 24h|7d|<ISO time>] [--limit 1000] [--json]
+  switchyard batch submit <file.jsonl> [--wait]
+  switchyard batch status <batch id>
+  switchyard batch results <batch id> [--errors] [--out <file>]`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -41,6 +47,9 @@ async function main(argv: string[]): Promise<number> {
       since: { type: 'string', default: '24h' },
       limit: { type: 'string', default: '1000' },
       json: { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
+      errors: { type: 'boolean', default: false },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -48,10 +57,18 @@ async function main(argv: string[]): Promise<number> {
   const known =
     (group === 'breakers' && (command === 'list' || command === 'force')) ||
     (group === 'eval' && (command === 'run' || command === 'report')) ||
-    (group === 'policy' && command === 'what-if');
+    (group === 'policy' && command === 'what-if') ||
+    (group === 'batch' && (command === 'submit' || command === 'status' || command === 'results') && provider !== undefined);
   if (values.help || !known) {
     console.error(USAGE);
     return values.help ? 0 : 2;
+  }
+  if (group === 'batch' && provider !== undefined) {
+    // Batches go through the gateway's API (the files live with it), as any OpenAI client's would.
+    const openai = gatewayClient(process.env);
+    if (command === 'submit') return submitBatch(openai, provider, { wait: values.wait });
+    if (command === 'status') return batchStatus(openai, provider);
+    return batchResults(openai, provider, { errors: values.errors, ...(values.out ? { out: values.out } : {}) });
   }
   const settings = readSettings();
   const { config } = loadConfigFile(settings.configPath, settings.env);

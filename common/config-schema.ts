@@ -371,6 +371,8 @@ export const BatchConfigSchema = z
     concurrency: z.number().int().min(1).max(1_000).default(16),
     /** Requests a batch reads, runs and writes out together before it moves on (history stays short). */
     pageSize: z.number().int().min(1).max(1_000).default(100),
+    /** Most requests per second one batch starts towards a provider (its route's first choice); unlisted: no limit. */
+    ratePerProvider: z.record(z.string(), z.number().positive().max(10_000)).default({}),
   })
   .strict();
 export type BatchConfig = z.infer<typeof BatchConfigSchema>;

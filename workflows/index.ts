@@ -6,3 +6,4 @@ export { auditLogWorkflow } from './audit/audit-log-workflow';
 export { budgetWorkflow } from './budget/budget-workflow';
 export { evalRunWorkflow } from './evals/eval-run-workflow';
 export { evalScoresWorkflow } from './evals/eval-scores-workflow';
+export { batchWorkflow } from './batch/batch-workflow';

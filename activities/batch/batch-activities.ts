@@ -1,0 +1,140 @@
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ApplicationFailure } from '@temporalio/activity';
+import { toCanonicalRequest, toChatCompletion } from '../../api/openai/convert-chat-completion';
+import { ChatCompletionRequestSchema } from '../../api/openai/chat-completion-request-schema';
+import type { CanonicalRequest } from '../../common/request-schema';
+import type { CanonicalResponse } from '../../common/response-schema';
+import { readSettings } from '../../worker/settings';
+import { planRoute } from '../../workflows/plan-route';
+import { assessRequest } from '../assess-request';
+import { routingSnapshotOf } from '../build-routing-snapshot';
+import type { ActivityDependencies } from '../call-provider';
+import { fileStoreFor, type FileStore } from './file-store';
+
+/** One line of a batch's input, ready to run, or the reason it cannot. */
+export interface BatchItem {
+  /** 0-based line among the file's requests. */
+  index: number;
+  customId: string;
+  request?: CanonicalRequest;
+  /** The provider of the route's first choice, for the batch's per-provider rate limit. */
+  provider?: string;
+  /** Why the line cannot run (it is written to the error file). */
+  invalid?: string;
+}
+
+/** What became of one item. */
+export type BatchItemResult =
+  | { index: number; customId: string; ok: true; response: CanonicalResponse }
+  | { index: number; customId: string; ok: false; status: number; code: string; message: string };
+
+/** The batch activities: read its input a page at a time, write each page's results, assemble the output files. */
+export function createBatchActivities(dependencies: ActivityDependencies) {
+  const files = (): FileStore =>
+    fileStoreFor(readSettings(dependencies.store.env as NodeJS.ProcessEnv).dataDir, dependencies.store.config.config.batch.filesDir);
+  const workFolder = (tenantId: string, batchId: string) => join(files().root, '.batches', tenantId, batchId);
+
+  /** The provider the route would try first, as `POST /v1/route/explain` plans it (config only). */
+  const withProvider = (item: BatchItem): BatchItem => {
+    if (item.request === undefined) return item;
+    const { loaded } = dependencies.store.current;
+    const snapshot = { ...routingSnapshotOf(loaded), assessment: assessRequest(item.request, loaded.config) };
+    const provider = planRoute(item.request, snapshot).candidates[0]?.providerId;
+    return provider === undefined ? item : { ...item, provider };
+  };
+
+  return {
+    /** Counts the input's requests; fails (not retried) when the file is gone. */
+    async openBatch(tenantId: string, inputFileId: string): Promise<{ total: number }> {
+      const path = files().contentPath(tenantId, inputFileId);
+      if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
+      let total = 0;
+      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) if (line.trim() !== '') total += 1;
+      return { total };
+    },
+
+    /** Requests `start` to `start + count - 1` of the input, each checked like a chat-completion body. */
+    async readBatchPage(tenantId: string, batchId: string, inputFileId: string, start: number, count: number): Promise<BatchItem[]> {
+      const path = files().contentPath(tenantId, inputFileId);
+      if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
+      const items: BatchItem[] = [];
+      let index = 0;
+      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+        if (line.trim() === '') continue;
+        if (index >= start + count) break;
+        if (index >= start) items.push(withProvider(toItem(line, index, tenantId, batchId)));
+        index += 1;
+      }
+      return items;
+    },
+
+    /** Writes one page's result lines (replacing an earlier try's), in input order. */
+    async writeBatchPage(tenantId: string, batchId: string, page: number, results: BatchItemResult[]): Promise<void> {
+      const folder = workFolder(tenantId, batchId);
+      mkdirSync(folder, { recursive: true });
+      const ordered = [...results].sort((left, right) => left.index - right.index);
+      const output = ordered.filter((result) => result.ok).map((result) => outputLine(batchId, result));
+      const errors = ordered.filter((result) => !result.ok).map((result) => outputLine(batchId, result));
+      const name = `page-${String(page).padStart(6, '0')}`;
+      writeAtomically(join(folder, `${name}.out.jsonl`), output);
+      writeAtomically(join(folder, `${name}.err.jsonl`), errors);
+    },
+
+    /** Joins the pages into the output and error files (files of purpose `batch_output`). */
+    async finalizeBatch(tenantId: string, batchId: string): Promise<{ outputFileId: string | null; errorFileId: string | null }> {
+      const folder = workFolder(tenantId, batchId);
+      const pages = existsSync(folder) ? readdirSync(folder).sort() : [];
+      const join_ = (suffix: string) => pages.filter((name) => name.endsWith(suffix)).map((name) => readFileSync(join(folder, name), 'utf8')).join('');
+      const store = files();
+      const output = join_('.out.jsonl');
+      const errors = join_('.err.jsonl');
+      return {
+        outputFileId: output === '' ? null : store.create(tenantId, output, { filename: `${batchId}_output.jsonl`, purpose: 'batch_output' }).id,
+        errorFileId: errors === '' ? null : store.create(tenantId, errors, { filename: `${batchId}_error.jsonl`, purpose: 'batch_output' }).id,
+      };
+    },
+  };
+}
+
+function toItem(line: string, index: number, tenantId: string, batchId: string): BatchItem {
+  let parsed: { custom_id?: unknown; body?: unknown };
+  try {
+    parsed = JSON.parse(line) as typeof parsed;
+  } catch {
+    return { index, customId: `line-${index + 1}`, invalid: 'not JSON' };
+  }
+  const customId = typeof parsed.custom_id === 'string' ? parsed.custom_id : `line-${index + 1}`;
+  const body = ChatCompletionRequestSchema.safeParse(parsed.body);
+  if (!body.success) {
+    const issue = body.error.issues[0];
+    return { index, customId, invalid: `${issue?.path.join('.') ?? 'body'}: ${issue?.message ?? 'invalid'}` };
+  }
+  if (body.data.stream === true) return { index, customId, invalid: 'stream: true is not available in a batch' };
+  return { index, customId, request: toCanonicalRequest(body.data, { requestId: `${batchId}-${index}`, tenantId }) };
+}
+
+function outputLine(batchId: string, result: BatchItemResult): string {
+  const id = `batch_req_${batchId.replace(/^batch_/, '')}_${result.index}`;
+  if (result.ok) {
+    return JSON.stringify({
+      id,
+      custom_id: result.customId,
+      response: { status_code: 200, request_id: result.response.requestId, body: toChatCompletion(result.response) },
+      error: null,
+    });
+  }
+  return JSON.stringify({
+    id,
+    custom_id: result.customId,
+    response: { status_code: result.status, request_id: null, body: { error: { message: result.message, type: 'invalid_request_error', param: null, code: result.code } } },
+    error: { code: result.code, message: result.message },
+  });
+}
+
+function writeAtomically(path: string, lines: readonly string[]): void {
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, lines.map((line) => `${line}\n`).join(''));
+  renameSync(temporary, path);
+}

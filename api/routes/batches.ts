@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
+import type { ConfigStore } from '../../worker/config-store';
+import { batchQuery, batchWorkflow, cancelBatchUpdate, type BatchObject } from '../../workflows/batch/batch-workflow';
+import { HttpError } from '../http-error';
+import { parseBody } from '../parse-body';
+import { BATCH_ENDPOINTS, filesOf } from './files';
+
+const CreateBatchSchema = z
+  .object({
+    input_file_id: z.string().min(1).max(64),
+    endpoint: z.enum(BATCH_ENDPOINTS),
+    completion_window: z.literal('24h'),
+    metadata: z.record(z.string().max(64), z.string().max(512)).nullable().optional(),
+  })
+  .strict();
+
+/**
+ * OpenAI's Batch API: `POST /v1/batches`, `GET /v1/batches/:id`,
+ * `GET /v1/batches`, `POST /v1/batches/:id/cancel`. Each batch is a
+ * `batchWorkflow` (its id is the batch id); a tenant sees only its own.
+ */
+export function batchesRouter(store: ConfigStore, client: Client, taskQueue: string): Router {
+  const router = Router();
+
+  router.post('/v1/batches', async (request, response) => {
+    const tenantId = response.locals.tenantId as string;
+    const body = parseBody(CreateBatchSchema, request.body);
+    const file = filesOf(store).get(tenantId, body.input_file_id);
+    if (!file || file.purpose !== 'batch') {
+      throw new HttpError(404, 'not_found_error', `No such File object: ${body.input_file_id}`, { param: 'input_file_id', code: 'file_not_found' });
+    }
+    const batchId = `batch_${randomUUID().replace(/-/g, '')}`;
+    const { batch } = store.config.config;
+    const handle = await client.workflow.start(batchWorkflow, {
+      taskQueue,
+      workflowId: batchId,
+      args: [
+        {
+          batchId,
+          tenantId,
+          inputFileId: file.id,
+          endpoint: body.endpoint,
+          completionWindow: body.completion_window,
+          metadata: body.metadata ?? null,
+          createdAt: Math.floor(Date.now() / 1000),
+          concurrency: batch.concurrency,
+          pageSize: batch.pageSize,
+          ratePerProvider: batch.ratePerProvider,
+        },
+      ],
+      typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
+      staticSummary: `batch of ${file.filename} for ${tenantId}`,
+    });
+    response.json(await describeBatch(client, handle.workflowId, tenantId));
+  });
+
+  router.get('/v1/batches', async (request, response) => {
+    const tenantId = response.locals.tenantId as string;
+    const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_request_error', 'limit: an integer from 1 to 100', { param: 'limit' });
+    const ids: string[] = [];
+    for await (const execution of client.workflow.list({ query: `WorkflowType = 'batchWorkflow' AND Tenant = '${tenantId}'` })) {
+      ids.push(execution.workflowId);
+      if (ids.length >= limit) break;
+    }
+    const data = await Promise.all(ids.map((id) => describeBatch(client, id, tenantId)));
+    response.json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
+  });
+
+  router.get('/v1/batches/:id', async (request, response) => {
+    response.json(await describeBatch(client, request.params.id ?? '', response.locals.tenantId as string));
+  });
+
+  router.post('/v1/batches/:id/cancel', async (request, response) => {
+    const tenantId = response.locals.tenantId as string;
+    const batch = await describeBatch(client, request.params.id ?? '', tenantId);
+    if (batch.status !== 'in_progress' && batch.status !== 'validating') {
+      throw new HttpError(409, 'invalid_request_error', `batch ${batch.id} is ${batch.status}; only a running batch can be cancelled`, { code: 'batch_not_cancellable' });
+    }
+    response.json(await client.workflow.getHandle(batch.id).executeUpdate(cancelBatchUpdate));
+  });
+  return router;
+}
+
+/** A tenant's batch as it stands: the running workflow's query, or its result; 404 for anyone else's. */
+async function describeBatch(client: Client, batchId: string, tenantId: string): Promise<BatchObject> {
+  const notFound = () => new HttpError(404, 'not_found_error', `No such Batch object: ${batchId}`, { param: 'id', code: 'batch_not_found' });
+  if (!/^batch_[a-f0-9]{32}$/.test(batchId)) throw notFound();
+  const handle = client.workflow.getHandle<typeof batchWorkflow>(batchId);
+  try {
+    const description = await handle.describe();
+    const owner = (description.searchAttributes as Record<string, unknown[] | undefined>).Tenant?.[0];
+    if (description.type !== 'batchWorkflow' || owner !== tenantId) throw notFound();
+    if (description.status.name === 'COMPLETED') return await handle.result();
+    return await handle.query(batchQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw notFound();
+    throw error;
+  }
+}
