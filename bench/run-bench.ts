@@ -15,6 +15,7 @@ import { formatFirstToken, formatReport, type LevelFigures, type PhaseFigures } 
 import { directSender, gatewaySender } from './senders';
 import { runLocalModelBench } from './local-model';
 import { runGovernanceBench } from './governance';
+import { runBatchBench } from './batch';
 
 const ROOT = resolve(__dirname, '..');
 const log = (line: string) => console.error(line);
@@ -32,6 +33,7 @@ interface Options {
   localActivities: boolean;
   localModel: boolean;
   governance: boolean;
+  batch: boolean;
   maxTokens: number;
   slots: number | undefined;
   out: string;
@@ -50,6 +52,7 @@ function readOptions(): Options {
       'local-activities': { type: 'boolean', default: false },
       'local-model': { type: 'boolean', default: false },
       governance: { type: 'boolean', default: false },
+      batch: { type: 'boolean', default: false },
       'max-tokens': { type: 'string', default: '128' },
       slots: { type: 'string' },
       out: { type: 'string', default: 'bench/results/latest.json' },
@@ -60,7 +63,8 @@ function readOptions(): Options {
     console.log(
       'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]\n' +
         '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]\n' +
-        '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]',
+        '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]\n' +
+        '       npm run bench -- --batch [--requests 2000] [--concurrency 16,64] [--out bench/results/batch.json]',
     );
     process.exit(0);
   }
@@ -71,6 +75,13 @@ function readOptions(): Options {
   };
   const localModel = values['local-model'];
   const governance = values.governance;
+  const batch = values.batch;
+  if (batch) {
+    const argv = process.argv.slice(2).join(' ');
+    if (!/--requests/.test(argv)) values.requests = '2000';
+    if (!/--concurrency/.test(argv)) values.concurrency = '16,64';
+    if (!/--out/.test(argv)) values.out = 'bench/results/batch.json';
+  }
   if (governance) {
     const argv = process.argv.slice(2).join(' ');
     if (!/--requests/.test(argv)) values.requests = '200';
@@ -87,6 +98,7 @@ function readOptions(): Options {
   return {
     localModel,
     governance,
+    batch,
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
     slots: values.slots === undefined ? undefined : positive('slots', values.slots, 16),
     concurrency: values.concurrency.split(',').map((part) => positive('concurrency', part.trim(), 256)),
@@ -153,6 +165,9 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  if (options.batch) {
+    return runBatchBench({ items: options.requests, concurrency: options.concurrency, out: options.out, log, signal: interrupt.signal });
+  }
   if (options.governance) {
     return runGovernanceBench({ requests: options.requests, warmup: options.warmup, out: options.out, log, signal: interrupt.signal });
   }

@@ -1,0 +1,53 @@
+// `npm run bench -- --batch [--requests 2000]`: batch throughput, items per
+// second from `POST /v1/batches` to `completed`, against the mock at zero
+// latency through the embedded gateway (each item a request workflow).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { BENCH_MODEL, BENCH_TENANT_KEY, startBenchEnvironment } from './environment';
+
+const ROOT = resolve(__dirname, '..');
+
+export async function runBatchBench(options: { items: number; concurrency: number[]; out: string; log: (line: string) => void; signal: AbortSignal }): Promise<number> {
+  const rows: { concurrency: number; items: number; seconds: number; itemsPerSecond: number }[] = [];
+  for (const concurrency of options.concurrency) {
+    const env = await startBenchEnvironment(options.log, { configure: (config) => ({ ...config, batch: { ...config.batch, concurrency } }) });
+    try {
+      const headers = { authorization: `Bearer ${BENCH_TENANT_KEY}` };
+      const lines = Array.from({ length: options.items }, (_, index) =>
+        JSON.stringify({ custom_id: `item-${index}`, method: 'POST', url: '/v1/chat/completions', body: { model: BENCH_MODEL, messages: [{ role: 'user', content: `item ${index}` }] } }),
+      );
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      form.append('file', new Blob([`${lines.join('\n')}\n`]), 'bench.jsonl');
+      const file = (await (await fetch(`${env.apiUrl}/v1/files`, { method: 'POST', headers, body: form })).json()) as { id: string };
+      const started = performance.now();
+      const created = (await (
+        await fetch(`${env.apiUrl}/v1/batches`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+        })
+      ).json()) as { id: string };
+      let status = '';
+      let counts = { completed: 0, failed: 0 };
+      while (!['completed', 'failed', 'cancelled'].includes(status) && !options.signal.aborted) {
+        await new Promise((wake) => setTimeout(wake, 200));
+        const batch = (await (await fetch(`${env.apiUrl}/v1/batches/${created.id}`, { headers })).json()) as { status: string; request_counts: { completed: number; failed: number } };
+        status = batch.status;
+        counts = batch.request_counts;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (status !== 'completed' || counts.completed !== options.items) throw new Error(`batch ended ${status} with ${counts.completed} of ${options.items} completed`);
+      rows.push({ concurrency, items: options.items, seconds, itemsPerSecond: options.items / seconds });
+      options.log(`[bench] batch of ${options.items} at concurrency ${concurrency}: ${seconds.toFixed(1)} s, ${(options.items / seconds).toFixed(1)} items/s`);
+    } finally {
+      await env.stop();
+    }
+  }
+  console.log(['', '| concurrency | items | seconds | items/s |', '| --- | --- | --- | --- |', ...rows.map((row) => `| ${row.concurrency} | ${row.items} | ${row.seconds.toFixed(1)} | ${row.itemsPerSecond.toFixed(1)} |`), ''].join('\n'));
+  const out = resolve(ROOT, options.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, rows }, null, 2)}\n`);
+  return 0;
+}
