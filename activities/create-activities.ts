@@ -5,6 +5,7 @@ import type { BudgetReservation } from './budget-board';
 import type { CachedAnswer } from '../common/response-schema';
 import type { CacheLookup } from './response-cache/response-cache';
 import { assessRequest } from './assess-request';
+import { createAgentToolActivities } from './agent/agent-tools';
 import { createBatchActivities } from './batch/batch-activities';
 import { createEvalActivities } from './evals/eval-activities';
 import { routingSnapshotOf } from './build-routing-snapshot';
@@ -72,6 +73,7 @@ export function createActivities(dependencies: ActivityDependencies) {
 
     ...createEvalActivities(dependencies),
     ...createBatchActivities(dependencies),
+    ...createAgentToolActivities(dependencies),
 
     /** Calls one model once; Temporal's retry policy decides about the next try. */
     async callModel(request: CanonicalRequest, target: CallModelInput): Promise<CallModelResult> {

@@ -20,6 +20,7 @@ import { requestsRouter } from './routes/requests';
 import { spendRouter } from './routes/spend';
 import { filesRouter } from './routes/files';
 import { batchesRouter } from './routes/batches';
+import { agentRunsRouter } from './routes/agent-runs';
 import { routeExplainRouter } from './routes/route-explain';
 
 /** Largest request body the API reads (bytes). */
@@ -84,6 +85,7 @@ export function createApp({
   app.use(routeExplainRouter(store));
   app.use(filesRouter(store));
   app.use(batchesRouter(store, client, taskQueue));
+  app.use(agentRunsRouter(store, client, taskQueue));
   app.use((request, _response, next) => {
     next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));
   });

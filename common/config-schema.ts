@@ -377,6 +377,30 @@ export const BatchConfigSchema = z
   .strict();
 export type BatchConfig = z.infer<typeof BatchConfigSchema>;
 
+/** A tool agents may call that the caller serves over HTTP: the gateway POSTs the call to `url` (config only, never a request). */
+export const AgentHttpToolSchema = z
+  .object({
+    url: z.url(),
+    description: z.string().max(1_000).default(''),
+    /** JSON Schema of the arguments. */
+    parameters: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }),
+    timeoutMs: z.number().int().positive().max(600_000).default(30_000),
+  })
+  .strict();
+
+/** Agent runs: their HTTP tools, step limit and how long a run waits for a model to come back. */
+export const AgentsConfigSchema = z
+  .object({
+    tools: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), AgentHttpToolSchema).default({}),
+    /** Model calls per run at most. */
+    maxSteps: z.number().int().min(1).max(1_000).default(16),
+    /** When every model of the route is down, the run waits this long first, doubling up to `maxWaitMs`. */
+    initialWaitMs: z.number().int().positive().max(3_600_000).default(1_000),
+    maxWaitMs: z.number().int().positive().max(86_400_000).default(300_000),
+  })
+  .strict();
+export type AgentsConfig = z.infer<typeof AgentsConfigSchema>;
+
 export const GatewayConfigSchema = z
   .object({
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderConfigSchema),
@@ -421,6 +445,7 @@ export const GatewayConfigSchema = z
     cache: CacheConfigSchema.default(CacheConfigSchema.parse({})),
     evals: EvalsConfigSchema.default(EvalsConfigSchema.parse({})),
     batch: BatchConfigSchema.default(BatchConfigSchema.parse({})),
+    agents: AgentsConfigSchema.default(AgentsConfigSchema.parse({})),
     /** Spend limits by name (lowercase letters, digits, _ or -). */
     budgets: z.record(policyName, BudgetConfigSchema).default({}),
   })

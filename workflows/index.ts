@@ -7,3 +7,4 @@ export { budgetWorkflow } from './budget/budget-workflow';
 export { evalRunWorkflow } from './evals/eval-run-workflow';
 export { evalScoresWorkflow } from './evals/eval-scores-workflow';
 export { batchWorkflow } from './batch/batch-workflow';
+export { agentRunWorkflow } from './agent/agent-run-workflow';

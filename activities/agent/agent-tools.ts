@@ -1,0 +1,113 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { own } from '../../common/own';
+import type { Tool } from '../../common/request-schema';
+import type { ActivityDependencies } from '../call-provider';
+
+/** Tools every agent run may use, besides the config's HTTP tools. */
+export const BUILT_IN_TOOLS: Record<string, Tool> = {
+  calculator: {
+    name: 'calculator',
+    description: 'Evaluates an arithmetic expression: numbers, + - * / % ( ) and decimals.',
+    parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] },
+  },
+  current_time: {
+    name: 'current_time',
+    description: 'The current date and time (UTC, ISO 8601).',
+    parameters: { type: 'object', properties: {} },
+  },
+};
+
+/** The tool the workflow answers itself: the run waits for a person's input (a signal). */
+export const ASK_HUMAN_TOOL: Tool = {
+  name: 'ask_human',
+  description: 'Asks a person a question and waits for the answer.',
+  parameters: { type: 'object', properties: { question: { type: 'string' } }, required: ['question'] },
+};
+
+export interface ToolCallInput {
+  name: string;
+  /** JSON-encoded arguments, as the model wrote them. */
+  arguments: string;
+  /** `<run id>/<step>/<tool call id>`: the same on every retry, so a tool with side effects can run once. */
+  idempotencyKey: string;
+}
+
+/** Runs one tool call; its text result goes back to the model (errors too, as text the model can read). */
+export function createAgentToolActivities(dependencies: ActivityDependencies) {
+  return {
+    async runAgentTool(call: ToolCallInput): Promise<string> {
+      let args: Record<string, unknown>;
+      try {
+        const parsed: unknown = JSON.parse(call.arguments || '{}');
+        args = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+      } catch {
+        return `error: the arguments are not JSON: ${call.arguments.slice(0, 200)}`;
+      }
+      if (call.name === 'calculator') return calculate(String(args.expression ?? ''));
+      if (call.name === 'current_time') return new Date().toISOString();
+      const tool = own(dependencies.store.current.loaded.config.agents.tools, call.name);
+      if (!tool) return `error: no tool named ${call.name}`;
+      const context = Context.current();
+      const timeout = AbortSignal.timeout(tool.timeoutMs);
+      const signal = AbortSignal.any([timeout, context.cancellationSignal]);
+      const heartbeat = setInterval(() => context.heartbeat(), 1_000);
+      try {
+        const response = await fetch(tool.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': call.idempotencyKey },
+          body: JSON.stringify({ tool: call.name, arguments: args, idempotency_key: call.idempotencyKey }),
+          signal,
+        });
+        const text = (await response.text()).slice(0, 20_000);
+        // The caller's server is down or overloaded: Temporal retries with the same key.
+        if (response.status >= 500 || response.status === 429) {
+          throw ApplicationFailure.retryable(`tool ${call.name} answered HTTP ${response.status}`, 'ToolUnavailable');
+        }
+        return response.ok ? text : `error: tool ${call.name} answered HTTP ${response.status}: ${text.slice(0, 500)}`;
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+  };
+}
+
+/** Arithmetic only: a tiny recursive-descent parser, no eval. */
+export function calculate(expression: string): string {
+  const tokens = expression.match(/\d+(?:\.\d+)?|[-+*/%()]/g) ?? [];
+  if (tokens.join('') !== expression.replace(/\s+/g, '') || tokens.length === 0) return `error: not an arithmetic expression: ${expression.slice(0, 200)}`;
+  let position = 0;
+  const peek = () => tokens[position];
+  const take = () => tokens[position++];
+  const primary = (): number => {
+    const token = take();
+    if (token === '(') {
+      const value = sum();
+      if (take() !== ')') throw new Error('missing )');
+      return value;
+    }
+    if (token === '-') return -primary();
+    if (token === undefined || !/^\d/.test(token)) throw new Error(`unexpected ${token ?? 'end'}`);
+    return Number(token);
+  };
+  const product = (): number => {
+    let value = primary();
+    while (peek() === '*' || peek() === '/' || peek() === '%') {
+      const operator = take();
+      const right = primary();
+      value = operator === '*' ? value * right : operator === '/' ? value / right : value % right;
+    }
+    return value;
+  };
+  const sum = (): number => {
+    let value = product();
+    while (peek() === '+' || peek() === '-') value = take() === '+' ? value + product() : value - product();
+    return value;
+  };
+  try {
+    const value = sum();
+    if (position !== tokens.length) throw new Error(`unexpected ${peek()}`);
+    return Number.isFinite(value) ? String(value) : 'error: the result is not a finite number';
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
+  }
+}

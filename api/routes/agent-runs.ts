@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { ASK_HUMAN_TOOL, BUILT_IN_TOOLS } from '../../activities/agent/agent-tools';
+import { own } from '../../common/own';
+import type { Tool } from '../../common/request-schema';
+import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
+import type { ConfigStore } from '../../worker/config-store';
+import { agentInputSignal, agentRunQuery, agentRunWorkflow, type AgentRunView } from '../../workflows/agent/agent-run-workflow';
+import { HttpError } from '../http-error';
+import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
+import { toCanonicalRequest } from '../openai/convert-chat-completion';
+import { parseBody } from '../parse-body';
+
+const StartRunSchema = z
+  .object({
+    model: z.string().min(1).max(200),
+    messages: ChatCompletionRequestSchema.shape.messages,
+    /** Tool names: built-in (`calculator`, `current_time`, `ask_human`) or the config's `agents.tools`. */
+    tools: z.array(z.string().min(1).max(64)).max(32).default([]),
+    max_steps: z.number().int().min(1).max(1_000).optional(),
+  })
+  .strict();
+
+const InputSchema = z.object({ text: z.string().min(1).max(100_000) }).strict();
+
+const TERMINAL = ['completed', 'step_limit', 'failed', 'cancelled'];
+
+/**
+ * Agent runs: `POST /v1/agent/runs` starts one, `GET /v1/agent/runs/:id` is
+ * its status and transcript, `GET /v1/agent/runs/:id/events` streams its
+ * events (SSE), `POST /v1/agent/runs/:id/input` answers a run waiting for a
+ * person, `POST /v1/agent/runs/:id/cancel` cancels it. A tenant sees only its own runs.
+ */
+export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: string): Router {
+  const router = Router();
+
+  router.post('/v1/agent/runs', async (request, response) => {
+    const tenantId = response.locals.tenantId as string;
+    const body = parseBody(StartRunSchema, request.body);
+    const { config } = store.config;
+    const tools: Tool[] = body.tools.map((name) => {
+      if (name === ASK_HUMAN_TOOL.name) return ASK_HUMAN_TOOL;
+      const builtIn = own(BUILT_IN_TOOLS, name);
+      if (builtIn) return builtIn;
+      const configured = own(config.agents.tools, name);
+      if (configured) return { name, description: configured.description, parameters: configured.parameters };
+      throw new HttpError(400, 'invalid_request_error', `unknown tool "${name}"; available: ${[ASK_HUMAN_TOOL.name, ...Object.keys(BUILT_IN_TOOLS), ...Object.keys(config.agents.tools)].join(', ')}`, { param: 'tools' });
+    });
+    if (!own(config.models, body.model) && !own(config.routes, body.model) && !own(config.taskClasses, body.model) && body.model !== 'auto') {
+      throw new HttpError(404, 'not_found_error', `The model \`${body.model}\` does not exist`, { param: 'model', code: 'model_not_found' });
+    }
+    const runId = `run_${randomUUID().replace(/-/g, '')}`;
+    const messages = toCanonicalRequest(ChatCompletionRequestSchema.parse({ model: body.model, messages: body.messages }), { requestId: runId, tenantId }).messages;
+    await client.workflow.start(agentRunWorkflow, {
+      taskQueue,
+      workflowId: runId,
+      args: [
+        {
+          runId,
+          tenantId,
+          model: body.model,
+          messages,
+          tools,
+          maxSteps: body.max_steps ?? config.agents.maxSteps,
+          initialWaitMs: config.agents.initialWaitMs,
+          maxWaitMs: config.agents.maxWaitMs,
+        },
+      ],
+      typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
+      staticSummary: `agent run for ${tenantId} on ${body.model}`,
+    });
+    response.status(201).json(await describeRun(client, runId, tenantId));
+  });
+
+  router.get('/v1/agent/runs/:id', async (request, response) => {
+    response.json(await describeRun(client, request.params.id ?? '', response.locals.tenantId as string));
+  });
+
+  router.post('/v1/agent/runs/:id/input', async (request, response) => {
+    const tenantId = response.locals.tenantId as string;
+    const body = parseBody(InputSchema, request.body);
+    const run = await describeRun(client, request.params.id ?? '', tenantId);
+    if (run.status !== 'waiting_for_input') throw new HttpError(409, 'invalid_request_error', `run ${run.id} is ${run.status}, not waiting for input`, { code: 'run_not_waiting' });
+    await client.workflow.getHandle(run.id).signal(agentInputSignal, { text: body.text });
+    response.status(202).json({ id: run.id, accepted: true });
+  });
+
+  router.post('/v1/agent/runs/:id/cancel', async (request, response) => {
+    const run = await describeRun(client, request.params.id ?? '', response.locals.tenantId as string);
+    if (TERMINAL.includes(run.status)) throw new HttpError(409, 'invalid_request_error', `run ${run.id} has ended (${run.status})`, { code: 'run_ended' });
+    await client.workflow.getHandle(run.id).cancel();
+    response.status(202).json({ id: run.id, status: 'cancelling' });
+  });
+
+  router.get('/v1/agent/runs/:id/events', async (request, response) => {
+    const tenantId = response.locals.tenantId as string;
+    const id = request.params.id ?? '';
+    await describeRun(client, id, tenantId);
+    streamEvents(response, () => describeRun(client, id, tenantId));
+  });
+  return router;
+}
+
+/** Server-sent events: each new event of the run as it happens, then `done` with the final status. */
+function streamEvents(response: Response, read: () => Promise<AgentRunView>): void {
+  response.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+  response.flushHeaders();
+  let sent = -1;
+  let closed = false;
+  response.on('close', () => {
+    closed = true;
+  });
+  const tick = async (): Promise<void> => {
+    while (!closed) {
+      const run = await read().catch(() => undefined);
+      if (run) {
+        for (const event of run.events) {
+          if (event.seq <= sent) continue;
+          response.write(`event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
+          sent = event.seq;
+        }
+        if (TERMINAL.includes(run.status)) {
+          response.write(`event: done\ndata: ${JSON.stringify({ status: run.status, answer: run.answer, error: run.error })}\n\n`);
+          response.end();
+          return;
+        }
+      }
+      await new Promise((wake) => setTimeout(wake, 300));
+    }
+  };
+  void tick();
+}
+
+async function describeRun(client: Client, runId: string, tenantId: string): Promise<AgentRunView> {
+  const notFound = () => new HttpError(404, 'not_found_error', `No such agent run: ${runId}`, { param: 'id', code: 'run_not_found' });
+  if (!/^run_[a-f0-9]{32}$/.test(runId)) throw notFound();
+  const handle = client.workflow.getHandle<typeof agentRunWorkflow>(runId);
+  try {
+    const description = await handle.describe();
+    const owner = (description.searchAttributes as Record<string, unknown[] | undefined>).Tenant?.[0];
+    if (description.type !== 'agentRunWorkflow' || owner !== tenantId) throw notFound();
+    if (description.status.name === 'COMPLETED') return await handle.result();
+    const view = await handle.query(agentRunQuery);
+    if (description.status.name === 'CANCELLED') return { ...view, status: 'cancelled' };
+    if (description.status.name !== 'RUNNING' && !TERMINAL.includes(view.status)) return { ...view, status: 'failed', error: `the run ended ${description.status.name.toLowerCase()}` };
+    return view;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw notFound();
+    throw error;
+  }
+}

@@ -1,0 +1,221 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { GatewayActivities } from '../../activities/create-activities';
+import type { CanonicalResponse } from '../../common/response-schema';
+import type { Message, Tool, ToolCall } from '../../common/request-schema';
+import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
+import { llmRequestWorkflow } from '../llm-request-workflow';
+
+/** Continue as new past this many history events (between steps). */
+const HISTORY_EVENTS_LIMIT = 5_000;
+/** Events a run keeps (the newest). */
+const EVENTS_KEPT = 500;
+
+export type AgentRunStatus = 'running' | 'waiting_for_model' | 'waiting_for_input' | 'completed' | 'step_limit' | 'failed' | 'cancelled';
+
+export interface AgentEvent {
+  /** Position in the run's event stream (never reused). */
+  seq: number;
+  at: string;
+  step: number;
+  kind: 'model' | 'tool' | 'waiting' | 'question' | 'input' | 'final' | 'failed';
+  text: string;
+  model?: string;
+  tool?: string;
+}
+
+export interface AgentRunInput {
+  runId: string;
+  tenantId: string;
+  model: string;
+  messages: Message[];
+  tools: Tool[];
+  maxSteps: number;
+  initialWaitMs: number;
+  maxWaitMs: number;
+  /** Carried over continue-as-new. */
+  state?: AgentRunState;
+}
+
+interface AgentRunState {
+  step: number;
+  messages: Message[];
+  events: AgentEvent[];
+  nextSeq: number;
+}
+
+export interface AgentRunView {
+  id: string;
+  object: 'agent.run';
+  status: AgentRunStatus;
+  model: string;
+  step: number;
+  max_steps: number;
+  answer: string | null;
+  /** While waiting for a person: the question asked. */
+  question: string | null;
+  error: string | null;
+  messages: Message[];
+  events: AgentEvent[];
+}
+
+export const agentRunQuery = defineQuery<AgentRunView>('run');
+export const agentInputSignal = defineSignal<[{ text: string }]>('input');
+
+const { runAgentTool } = proxyActivities<GatewayActivities>({
+  startToCloseTimeout: 10 * 60_000,
+  // The activity beats every second: a crashed worker's tool call is retried within seconds.
+  heartbeatTimeout: 5_000,
+  retry: { initialInterval: 1_000, maximumInterval: 30_000, maximumAttempts: 10 },
+  summary: 'agent tool',
+});
+
+/**
+ * An agent run: a model call (a request workflow of its own: routed, with
+ * fallback) → the tool calls it asked for, each an activity with an
+ * idempotency key (`<run>/<step>/<call>`, the same on every retry) → the next
+ * model call, until a final answer or the step limit. `ask_human` waits for
+ * a person's input (signal). When every model of the route is down, the run
+ * waits with backoff and tries again instead of failing. Continues as new
+ * between steps once its history grows long.
+ */
+export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunView> {
+  const state: AgentRunState = input.state ?? { step: 0, messages: [...input.messages], events: [], nextSeq: 0 };
+  let status: AgentRunStatus = 'running';
+  let answer: string | null = null;
+  let question: string | null = null;
+  let error: string | null = null;
+  const inputs: string[] = [];
+
+  const view = (): AgentRunView => ({
+    id: input.runId,
+    object: 'agent.run',
+    status,
+    model: input.model,
+    step: state.step,
+    max_steps: input.maxSteps,
+    answer,
+    question,
+    error,
+    messages: state.messages,
+    events: state.events,
+  });
+  const emit = (event: Omit<AgentEvent, 'seq' | 'at' | 'step'>): void => {
+    state.events.push({ seq: state.nextSeq++, at: new Date(Date.now()).toISOString(), step: state.step, ...event });
+    if (state.events.length > EVENTS_KEPT) state.events.splice(0, state.events.length - EVENTS_KEPT);
+    setCurrentDetails(`**Agent run** \`${input.runId}\` · ${status} · step ${state.step}/${input.maxSteps}\n\n${state.events.slice(-5).map((entry) => `- ${entry.kind}${entry.tool ? ` ${entry.tool}` : ''}: ${entry.text.slice(0, 120)}`).join('\n')}`);
+  };
+  setHandler(agentRunQuery, view);
+  setHandler(agentInputSignal, ({ text }) => {
+    inputs.push(text);
+  });
+
+  try {
+    while (state.step < input.maxSteps) {
+      state.step += 1;
+      const response = await modelStep();
+      const toolCalls = response.toolCalls;
+      state.messages.push({ role: 'assistant', content: response.text, ...(toolCalls.length > 0 ? { toolCalls } : {}) });
+      emit({ kind: 'model', text: response.text ?? `${toolCalls.length} tool call(s)`, model: response.model });
+      if (toolCalls.length === 0) {
+        answer = response.text ?? '';
+        status = 'completed';
+        emit({ kind: 'final', text: answer });
+        return view();
+      }
+      for (const call of toolCalls) state.messages.push({ role: 'tool', toolCallId: call.id, content: await runTool(call) });
+      if (workflowInfo().historyLength > HISTORY_EVENTS_LIMIT && state.step < input.maxSteps) {
+        await continueAsNew<typeof agentRunWorkflow>({ ...input, state });
+      }
+    }
+    status = 'step_limit';
+    emit({ kind: 'failed', text: `stopped at the step limit (${input.maxSteps}) without a final answer` });
+    return view();
+  } catch (caught) {
+    if (isCancellation(caught)) {
+      status = 'cancelled';
+      throw caught;
+    }
+    status = 'failed';
+    error = innermost(caught);
+    emit({ kind: 'failed', text: error });
+    return view();
+  }
+
+  /** One model call; while every model is down, waits with backoff and tries again. */
+  async function modelStep(): Promise<CanonicalResponse> {
+    let waitMs = input.initialWaitMs;
+    for (let attempt = 1; ; attempt++) {
+      status = 'running';
+      const child = await startChild(llmRequestWorkflow, {
+        workflowId: `${input.runId}-step-${state.step}-${attempt}`,
+        args: [
+          {
+            requestId: `${input.runId}-step-${state.step}-${attempt}`,
+            tenantId: input.tenantId,
+            model: input.model,
+            messages: state.messages,
+            ...(input.tools.length > 0 ? { tools: input.tools } : {}),
+            sampling: {},
+            tags: {},
+          },
+        ],
+        typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: input.tenantId }],
+        staticSummary: `agent run ${input.runId}, step ${state.step}`,
+      });
+      const response = await child.result();
+      if (response.outcome !== 'fallback_answer') return response;
+      status = 'waiting_for_model';
+      emit({ kind: 'waiting', text: `every model of ${input.model} is down; trying again in ${Math.round(waitMs / 1000)} s` });
+      await sleep(waitMs);
+      waitMs = Math.min(waitMs * 2, input.maxWaitMs);
+    }
+  }
+
+  async function runTool(call: ToolCall): Promise<string> {
+    if (call.name === 'ask_human') {
+      question = parseQuestion(call.arguments);
+      status = 'waiting_for_input';
+      emit({ kind: 'question', text: question, tool: call.name });
+      await condition(() => inputs.length > 0);
+      const text = inputs.shift() ?? '';
+      question = null;
+      status = 'running';
+      emit({ kind: 'input', text, tool: call.name });
+      return text;
+    }
+    const result = await runAgentTool({ name: call.name, arguments: call.arguments, idempotencyKey: `${input.runId}/${state.step}/${call.id}` });
+    emit({ kind: 'tool', text: result, tool: call.name });
+    return result;
+  }
+}
+
+function parseQuestion(argumentsJson: string): string {
+  try {
+    const parsed = JSON.parse(argumentsJson) as { question?: unknown };
+    return typeof parsed.question === 'string' ? parsed.question : argumentsJson;
+  } catch {
+    return argumentsJson;
+  }
+}
+
+function innermost(error: unknown): string {
+  let current: unknown = error instanceof ChildWorkflowFailure && error.cause ? error.cause : error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  if (current instanceof ApplicationFailure || current instanceof Error) return current.message;
+  return String(current);
+}
