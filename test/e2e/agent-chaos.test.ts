@@ -1,0 +1,115 @@
+// An agent run survives its worker being SIGKILLed twice: once while a tool
+// call is at the caller's server, once during a model call. The run finishes
+// with a complete transcript, and the tool's side effect happened once: its
+// retried call carried the same idempotency key, which the tool honours.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../api/create-app';
+import { listen, type RunningServer } from '../../api/listen';
+import { ConfigStore } from '../../worker/config-store';
+import { loadConfigFile } from '../../worker/load-config';
+import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { spawnWorkerProcess, waitFor } from '../support/processes';
+
+let harness: Harness;
+let api: RunningServer;
+let connection: Connection;
+let toolServer: Server;
+const workers: ChildProcess[] = [];
+/** Requests the tool received, and side effects it performed, by idempotency key. */
+const requests = new Map<string, number>();
+const effects = new Map<string, string>();
+
+before(async () => {
+  // A tool with a side effect (it "books" something) that honours idempotency keys, and answers slowly.
+  toolServer = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const key = String(request.headers['idempotency-key'] ?? '');
+      requests.set(key, (requests.get(key) ?? 0) + 1);
+      setTimeout(() => {
+        if (!effects.has(key)) effects.set(key, `booking-${effects.size + 1}`);
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ booked: effects.get(key) }));
+      }, 1_500);
+    });
+  });
+  await new Promise<void>((resolve) => toolServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(toolServer.address() as AddressInfo).port}/book`;
+  harness = await startHarness({
+    embeddedGateway: false,
+    timeouts: { requestMs: 30_000, totalMs: 120_000, heartbeatMs: 1_000 },
+    configure: (config) => ({ ...config, agents: { tools: { book: { url, parameters: { type: 'object', properties: { what: { type: 'string' } }, required: ['what'] } } } } }),
+  });
+  connection = await Connection.connect({ address: harness.devServer.address });
+  const config = loadConfigFile(harness.configFile, harness.env);
+  api = await listen(
+    createApp({ client: new Client({ connection }), store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
+    '127.0.0.1',
+    0,
+  );
+  workers.push(spawnWorkerProcess(harness.env));
+});
+
+after(async () => {
+  for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  await api?.close();
+  await connection?.close();
+  await harness?.stop();
+  await new Promise((resolve) => toolServer?.close(resolve));
+});
+
+async function killWorker(): Promise<void> {
+  const worker = workers.at(-1);
+  assert.ok(worker);
+  worker.kill('SIGKILL');
+  await new Promise((resolve) => worker.once('exit', resolve));
+  workers.push(spawnWorkerProcess(harness.env));
+}
+
+async function run(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TENANT_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+test('killed during a tool call and during a model call, a run finishes with its transcript and one side effect', async () => {
+  const started = await run('POST', '/v1/agent/runs', { model: 'model-a', messages: [{ role: 'user', content: 'Book a table' }], tools: ['book'] });
+  const runId = String(started.id);
+
+  // First kill: the tool call is at the tool server.
+  await waitFor(async () => requests.size > 0, 'the tool call');
+  // The model's answer to the tool result will be slow: the second kill lands during that model call.
+  await harness.setFault('model-a', { latencyMs: 3_000 });
+  const callsBefore = (await harness.calls())['model-a'] ?? 0;
+  await killWorker();
+
+  await waitFor(async () => ((await harness.calls())['model-a'] ?? 0) > callsBefore, 'the second model call');
+  await killWorker();
+
+  let final: Record<string, unknown> = {};
+  for (let tries = 0; tries < 1_200 && final.status !== 'completed'; tries++) {
+    final = await run('GET', `/v1/agent/runs/${runId}`);
+    if (final.status !== 'completed') await sleep(100);
+  }
+  await harness.clearFaults();
+  assert.equal(final.status, 'completed');
+  const messages = final.messages as { role: string; content: string | null; toolCalls?: { name: string }[] }[];
+  assert.deepEqual(messages.map((message) => message.role), ['user', 'assistant', 'tool', 'assistant'], 'a complete transcript');
+  assert.equal(messages[1]?.toolCalls?.[0]?.name, 'book');
+  assert.match(String(messages[2]?.content), /booking-1/);
+  assert.match(String(final.answer), /booking-1/);
+  // The tool call was retried after the crash with the same key: one side effect.
+  assert.equal(effects.size, 1, `one booking, not ${effects.size}`);
+  // The first request's worker died while the tool was still working (it answers after 1.5 s): the call came again.
+  assert.ok([...requests.values()].every((count) => count >= 2), `the tool call was retried: ${[...requests.values()].join(', ')} requests`);
+  assert.equal(requests.size, 1, 'every retry carried the same idempotency key');
+});
