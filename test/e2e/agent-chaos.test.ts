@@ -3,24 +3,17 @@
 // with a complete transcript, and the tool's side effect happened once: its
 // retried call carried the same idempotency key, which the tool honours.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../../api/create-app';
-import { listen, type RunningServer } from '../../api/listen';
-import { ConfigStore } from '../../worker/config-store';
-import { loadConfigFile } from '../../worker/load-config';
 import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
-import { spawnWorkerProcess, waitFor } from '../support/processes';
+import { waitFor } from '../support/processes';
+import { startSplitGateway, type SplitGateway } from '../support/split-gateway';
 
 let harness: Harness;
-let api: RunningServer;
-let connection: Connection;
+let gateway: SplitGateway;
 let toolServer: Server;
-const workers: ChildProcess[] = [];
 /** Requests the tool received, and side effects it performed, by idempotency key. */
 const requests = new Map<string, number>();
 const effects = new Map<string, string>();
@@ -46,34 +39,17 @@ before(async () => {
     timeouts: { requestMs: 30_000, totalMs: 120_000, heartbeatMs: 1_000 },
     configure: (config) => ({ ...config, agents: { tools: { book: { url, parameters: { type: 'object', properties: { what: { type: 'string' } }, required: ['what'] } } } } }),
   });
-  connection = await Connection.connect({ address: harness.devServer.address });
-  const config = loadConfigFile(harness.configFile, harness.env);
-  api = await listen(
-    createApp({ client: new Client({ connection }), store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
-    '127.0.0.1',
-    0,
-  );
-  workers.push(spawnWorkerProcess(harness.env));
+  gateway = await startSplitGateway(harness);
 });
 
 after(async () => {
-  for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-  await api?.close();
-  await connection?.close();
+  await gateway?.stop();
   await harness?.stop();
   await new Promise((resolve) => toolServer?.close(resolve));
 });
 
-async function killWorker(): Promise<void> {
-  const worker = workers.at(-1);
-  assert.ok(worker);
-  worker.kill('SIGKILL');
-  await new Promise((resolve) => worker.once('exit', resolve));
-  workers.push(spawnWorkerProcess(harness.env));
-}
-
 async function run(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${api.url}${path}`, {
+  const response = await fetch(`${gateway.apiUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${TENANT_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -90,10 +66,10 @@ test('killed during a tool call and during a model call, a run finishes with its
   // The model's answer to the tool result will be slow: the second kill lands during that model call.
   await harness.setFault('model-a', { latencyMs: 3_000 });
   const callsBefore = (await harness.calls())['model-a'] ?? 0;
-  await killWorker();
+  await gateway.replaceWorker();
 
   await waitFor(async () => ((await harness.calls())['model-a'] ?? 0) > callsBefore, 'the second model call');
-  await killWorker();
+  await gateway.replaceWorker();
 
   let final: Record<string, unknown> = {};
   for (let tries = 0; tries < 1_200 && final.status !== 'completed'; tries++) {

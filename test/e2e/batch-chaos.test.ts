@@ -4,26 +4,19 @@
 // ends exactly once in the output file, and the provider is not billed for
 // an item twice beyond what the crash left in flight.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
 import OpenAI, { toFile } from 'openai';
-import { createApp } from '../../api/create-app';
-import { listen, type RunningServer } from '../../api/listen';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
-import { ConfigStore } from '../../worker/config-store';
-import { loadConfigFile } from '../../worker/load-config';
 import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
-import { spawnWorkerProcess, waitFor } from '../support/processes';
+import { waitFor } from '../support/processes';
+import { startSplitGateway, type SplitGateway } from '../support/split-gateway';
 
 const CONCURRENCY = 16;
 let harness: Harness;
-let api: RunningServer;
-let connection: Connection;
+let gateway: SplitGateway;
 let revived: DevServer | undefined;
-const workers: ChildProcess[] = [];
 
 before(async () => {
   harness = await startHarness({
@@ -31,25 +24,16 @@ before(async () => {
     timeouts: { requestMs: 30_000, totalMs: 120_000, heartbeatMs: 1_000 },
     configure: (config) => ({ ...config, batch: { ...config.batch, pageSize: 100, concurrency: CONCURRENCY } }),
   });
-  connection = await Connection.connect({ address: harness.devServer.address });
-  const config = loadConfigFile(harness.configFile, harness.env);
-  api = await listen(
-    createApp({ client: new Client({ connection }), store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
-    '127.0.0.1',
-    0,
-  );
-  workers.push(spawnWorkerProcess(harness.env));
+  gateway = await startSplitGateway(harness);
 });
 
 after(async () => {
-  for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-  await api?.close();
-  await connection?.close();
+  await gateway?.stop();
   await revived?.stop();
   await harness?.stop();
 });
 
-const openai = () => new OpenAI({ baseURL: `${api.url}/v1`, apiKey: TENANT_KEY, maxRetries: 5, timeout: 60_000 });
+const openai = () => new OpenAI({ baseURL: `${gateway.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 5, timeout: 60_000 });
 
 async function submit(prefix: string, count: number): Promise<string> {
   const lines = Array.from({ length: count }, (_, index) =>
@@ -81,11 +65,7 @@ test('a worker SIGKILLed mid-batch: every item ends exactly once, none billed tw
   await harness.setFault('model-a', { latencyMs: 50 });
   const batchId = await submit('kill', 500);
   await waitFor(async () => ((await harness.calls())['model-a'] ?? 0) >= 150, '150 items under way');
-  const first = workers[0];
-  assert.ok(first);
-  first.kill('SIGKILL');
-  await new Promise((resolve) => first.once('exit', resolve));
-  workers.push(spawnWorkerProcess(harness.env));
+  await gateway.replaceWorker();
 
   const batch = await finished(batchId);
   await harness.clearFaults();

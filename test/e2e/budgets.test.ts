@@ -3,17 +3,12 @@
 // Concurrent requests never overspend, a worker killed mid-request charges
 // nothing twice, and a refusing budget answers 429 budget_exceeded.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
-import { createApp } from '../../api/create-app';
-import { listen, type RunningServer } from '../../api/listen';
 import { roundUsd } from '../../common/pricing';
-import { ConfigStore } from '../../worker/config-store';
-import { loadConfigFile } from '../../worker/load-config';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
-import { spawnWorkerProcess, waitFor } from '../support/processes';
+import { waitFor } from '../support/processes';
+import { startSplitGateway, type SplitGateway } from '../support/split-gateway';
 
 /** model-a's prices (USD per million tokens); model-c is free. */
 const MODEL_A = { input: 5, output: 15 };
@@ -24,15 +19,7 @@ const PROMPT = 'Budget test: say hello';
 const MAX_TOKENS = 3;
 
 let harness: Harness;
-let api: RunningServer;
-let connection: Connection;
-const workers: ChildProcess[] = [];
-
-function startWorkerProcess(): ChildProcess {
-  const child = spawnWorkerProcess(harness.env);
-  workers.push(child);
-  return child;
-}
+let gateway: SplitGateway;
 
 before(async () => {
   harness = await startHarness({
@@ -52,21 +39,11 @@ before(async () => {
       },
     }),
   });
-  connection = await Connection.connect({ address: harness.devServer.address });
-  const client = new Client({ connection });
-  const config = loadConfigFile(harness.configFile, harness.env);
-  api = await listen(
-    createApp({ client, store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
-    '127.0.0.1',
-    0,
-  );
-  startWorkerProcess();
+  gateway = await startSplitGateway(harness);
 });
 
 after(async () => {
-  for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-  await api?.close();
-  await connection?.close();
+  await gateway?.stop();
   await harness?.stop();
 });
 
@@ -76,14 +53,14 @@ interface GatewayBlock {
 }
 
 function ask(feature: string, model = 'budgeted') {
-  const openai = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 120_000 });
+  const openai = new OpenAI({ baseURL: `${gateway.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 120_000 });
   return openai.chat.completions
     .create({ model, max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: PROMPT }] }, { headers: { 'x-gateway-feature': feature } })
     .withResponse();
 }
 
 async function budgets(): Promise<{ name: string; spent_usd: number; reserved_usd: number; reservations: number; limit_usd: number }[]> {
-  const response = await fetch(`${api.url}/v1/budgets`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  const response = await fetch(`${gateway.apiUrl}/v1/budgets`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   assert.equal(response.status, 200);
   return ((await response.json()) as { data: Awaited<ReturnType<typeof budgets>> }).data;
 }
@@ -103,11 +80,7 @@ test('50 concurrent requests never overspend a budget, and a worker killed mid-r
   await harness.setFault('model-a', { latencyMs: 1_500 });
   const pending = Array.from({ length: 50 }, () => ask('checkout'));
   await waitFor(async () => ((await harness.calls())['model-a'] ?? 0) >= 1, 'a priced call in flight');
-  const first = workers[0];
-  assert.ok(first);
-  first.kill('SIGKILL');
-  await new Promise((resolve) => first.once('exit', resolve));
-  startWorkerProcess();
+  await gateway.replaceWorker();
 
   const results = await Promise.all(pending);
   await harness.clearFaults();
@@ -177,7 +150,7 @@ test('a budget too small for any priced model leaves a priced-only route with a 
 });
 
 test('the budget report needs the admin key', async () => {
-  const response = await fetch(`${api.url}/v1/budgets`, { headers: { authorization: `Bearer ${TENANT_KEY}` } });
+  const response = await fetch(`${gateway.apiUrl}/v1/budgets`, { headers: { authorization: `Bearer ${TENANT_KEY}` } });
   assert.equal(response.status, 403);
   const list = await budgets();
   assert.deepEqual(list.map((budget) => budget.name), ['checkout-daily', 'reports-monthly', 'tiny-daily']);

@@ -1,0 +1,55 @@
+import type { ChildProcess } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../api/create-app';
+import { listen } from '../../api/listen';
+import { ConfigStore } from '../../worker/config-store';
+import { loadConfigFile } from '../../worker/load-config';
+import type { Harness } from './gateway-harness';
+import { spawnWorkerProcess } from './processes';
+
+/** The API in this process and workers as processes of their own, which a test may SIGKILL. */
+export interface SplitGateway {
+  apiUrl: string;
+  /** Every worker process started, oldest first. */
+  workers: ChildProcess[];
+  startWorker(): ChildProcess;
+  /** SIGKILLs the newest worker, waits for it to die, and starts a new one. */
+  replaceWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** For a harness started with `embeddedGateway: false`: the API on a free port, and one worker process. */
+export async function startSplitGateway(harness: Harness): Promise<SplitGateway> {
+  const connection = await Connection.connect({ address: harness.devServer.address });
+  const config = loadConfigFile(harness.configFile, harness.env);
+  const api = await listen(
+    createApp({ client: new Client({ connection }), store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
+    '127.0.0.1',
+    0,
+  );
+  const workers: ChildProcess[] = [];
+  const startWorker = (): ChildProcess => {
+    const child = spawnWorkerProcess(harness.env);
+    workers.push(child);
+    return child;
+  };
+  startWorker();
+  return {
+    apiUrl: api.url,
+    workers,
+    startWorker,
+    async replaceWorker() {
+      const worker = workers.at(-1);
+      if (worker && worker.exitCode === null && worker.signalCode === null) {
+        worker.kill('SIGKILL');
+        await new Promise((resolve) => worker.once('exit', resolve));
+      }
+      startWorker();
+    },
+    async stop() {
+      for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+      await api.close();
+      await connection.close();
+    },
+  };
+}
