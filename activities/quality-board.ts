@@ -19,6 +19,7 @@ const QUERY_DEADLINE_MS = 2_000;
  */
 export class QualityBoard {
   private scores: EvalScores = { byTaskClass: {}, updatedAt: null };
+  private byModel: Record<string, Record<string, number>> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -37,19 +38,14 @@ export class QualityBoard {
     this.timer = undefined;
   }
 
-  /** Pass rates by model, then task class; undefined before any eval run. */
+  /** Pass rates by model, then task class; undefined before any eval run. Derived once per change, not per request. */
   measured(): Record<string, Record<string, number>> | undefined {
-    if (this.scores.updatedAt === null) return undefined;
-    const byModel: Record<string, Record<string, number>> = {};
-    for (const [taskClass, models] of Object.entries(this.scores.byTaskClass)) {
-      for (const [model, score] of Object.entries(models)) byModel[model] = { ...byModel[model], [taskClass]: score.passRate };
-    }
-    return byModel;
+    return this.byModel;
   }
 
   /** Records a run's scores (starting the board on the first run) and adopts them at once. */
   async record(scores: ModelScore[]): Promise<void> {
-    this.scores = await this.client.workflow.executeUpdateWithStart(recordEvalScoresUpdate, {
+    this.adopt(await this.client.workflow.executeUpdateWithStart(recordEvalScoresUpdate, {
       args: [scores],
       startWorkflowOperation: new WithStartWorkflowOperation(evalScoresWorkflow, {
         workflowId: EVAL_SCORES_WORKFLOW_ID,
@@ -58,11 +54,25 @@ export class QualityBoard {
         workflowIdConflictPolicy: 'USE_EXISTING',
         staticSummary: 'eval scores: pass rates per model and task class',
       }),
-    });
+    }));
   }
 
   async refresh(): Promise<void> {
-    this.scores = await readEvalScores(this.client, this.log).catch(() => this.scores);
+    const scores = await readEvalScores(this.client, this.log).catch(() => undefined);
+    if (scores !== undefined && scores.updatedAt !== this.scores.updatedAt) this.adopt(scores);
+  }
+
+  private adopt(scores: EvalScores): void {
+    this.scores = scores;
+    if (scores.updatedAt === null) {
+      this.byModel = undefined;
+      return;
+    }
+    const byModel: Record<string, Record<string, number>> = {};
+    for (const [taskClass, models] of Object.entries(scores.byTaskClass)) {
+      for (const [model, score] of Object.entries(models)) byModel[model] = { ...byModel[model], [taskClass]: score.passRate };
+    }
+    this.byModel = byModel;
   }
 }
 

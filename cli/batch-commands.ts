@@ -1,6 +1,7 @@
 import { createReadStream, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import OpenAI, { toFile } from 'openai';
+import { progressBar } from './progress-bar';
 
 type Batch = Awaited<ReturnType<OpenAI['batches']['retrieve']>>;
 
@@ -46,23 +47,14 @@ export async function batchResults(openai: OpenAI, batchId: string, options: { e
 
 /** Polls the batch every second, drawing a progress bar (a line per tenth when stderr is not a terminal). */
 async function waitForBatch(openai: OpenAI, batchId: string): Promise<Batch> {
-  const tty = process.stderr.isTTY === true;
-  let lastTenth = -1;
+  const bar = progressBar();
   for (;;) {
     const batch = await openai.batches.retrieve(batchId);
     const counts = batch.request_counts ?? { total: 0, completed: 0, failed: 0 };
     const done = counts.completed + counts.failed;
-    const fraction = counts.total === 0 ? 0 : done / counts.total;
-    const text = `${batch.status}: ${done}/${counts.total} (${counts.failed} failed)`;
-    if (tty) {
-      const filled = Math.round(fraction * 30);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${text}   `);
-    } else if (Math.floor(fraction * 10) > lastTenth) {
-      lastTenth = Math.floor(fraction * 10);
-      process.stderr.write(`${text}\n`);
-    }
+    bar.update(done, counts.total, `${batch.status}: ${done}/${counts.total} (${counts.failed} failed)`);
     if (['completed', 'failed', 'cancelled', 'expired'].includes(batch.status)) {
-      if (tty) process.stderr.write('\n');
+      bar.finish();
       return batch;
     }
     await new Promise((wake) => setTimeout(wake, 1_000));

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ModelScore } from '../common/eval-schema';
 import { readEvalScores } from '../activities/quality-board';
+import { progressBar } from './progress-bar';
 import { evalProgressQuery, evalRunWorkflow, type EvalRunProgress } from '../workflows/evals/eval-run-workflow';
 
 /** Starts an eval run (one task class, or all), shows its progress, and prints its scores. */
@@ -13,16 +14,20 @@ export async function runEval(client: Client, taskQueue: string, taskClass: stri
   });
   process.stderr.write(`eval run ${handle.workflowId} started (see it in the Temporal UI)\n`);
   const bar = progressBar();
+  const show = (progress: EvalRunProgress) =>
+    bar.update(progress.done, progress.total, `${progress.done}/${progress.total} cases, ${progress.passed} passed${progress.notRun > 0 ? `, ${progress.notRun} not run` : ''}`);
   const poll = setInterval(() => {
     handle
       .query(evalProgressQuery)
-      .then(bar.update)
+      .then(show)
       .catch(() => undefined);
   }, 500);
   try {
     const report = await handle.result();
-    bar.update({ total: report.scores.reduce((sum, score) => sum + score.cases, 0), done: report.scores.reduce((sum, score) => sum + score.cases, 0), passed: 0, notRun: 0 });
-    bar.done();
+    clearInterval(poll);
+    // The last state, so the bar always ends at the whole run.
+    show(await handle.query(evalProgressQuery));
+    bar.finish();
     out.write(formatScores(report.scores));
     for (const entry of report.skipped) process.stderr.write(`skipped ${entry.taskClass}: ${entry.error}\n`);
     return report.skipped.length > 0 ? 1 : 0;
@@ -58,28 +63,4 @@ export function formatScores(scores: readonly ModelScore[]): string {
     return [`${taskClass}`, line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
   });
   return `${sections.join('\n\n')}\n`;
-}
-
-/** A progress bar on a terminal; a line per tenth of the way elsewhere (CI logs). */
-function progressBar(): { update(progress: EvalRunProgress): void; done(): void } {
-  const tty = process.stderr.isTTY === true;
-  let lastTenth = -1;
-  return {
-    update(progress) {
-      if (progress.total === 0) return;
-      const fraction = progress.done / progress.total;
-      const text = `${progress.done}/${progress.total} cases, ${progress.passed} passed${progress.notRun > 0 ? `, ${progress.notRun} not run` : ''}`;
-      if (tty) {
-        const width = 30;
-        const filled = Math.round(fraction * width);
-        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}   `);
-      } else if (Math.floor(fraction * 10) > lastTenth) {
-        lastTenth = Math.floor(fraction * 10);
-        process.stderr.write(`${text}\n`);
-      }
-    },
-    done() {
-      if (tty) process.stderr.write('\n');
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { ASK_HUMAN_TOOL, BUILT_IN_TOOLS } from '../../activities/agent/agent-tools';
@@ -9,6 +9,7 @@ import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../worker/config-store';
 import { agentInputSignal, agentRunQuery, agentRunWorkflow, type AgentRunView } from '../../workflows/agent/agent-run-workflow';
 import { HttpError } from '../http-error';
+import { ownedWorkflow } from '../owned-workflow';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
 import { toCanonicalRequest } from '../openai/convert-chat-completion';
 import { parseBody } from '../parse-body';
@@ -134,20 +135,17 @@ function streamEvents(response: Response, read: () => Promise<AgentRunView>): vo
 }
 
 async function describeRun(client: Client, runId: string, tenantId: string): Promise<AgentRunView> {
-  const notFound = () => new HttpError(404, 'not_found_error', `No such agent run: ${runId}`, { param: 'id', code: 'run_not_found' });
-  if (!/^run_[a-f0-9]{32}$/.test(runId)) throw notFound();
-  const handle = client.workflow.getHandle<typeof agentRunWorkflow>(runId);
-  try {
-    const description = await handle.describe();
-    const owner = (description.searchAttributes as Record<string, unknown[] | undefined>).Tenant?.[0];
-    if (description.type !== 'agentRunWorkflow' || owner !== tenantId) throw notFound();
-    if (description.status.name === 'COMPLETED') return await handle.result();
-    const view = await handle.query(agentRunQuery);
-    if (description.status.name === 'CANCELLED') return { ...view, status: 'cancelled' };
-    if (description.status.name !== 'RUNNING' && !TERMINAL.includes(view.status)) return { ...view, status: 'failed', error: `the run ended ${description.status.name.toLowerCase()}` };
-    return view;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw notFound();
-    throw error;
-  }
+  const { handle, status } = await ownedWorkflow<typeof agentRunWorkflow>(client, {
+    id: runId,
+    idPattern: /^run_[a-f0-9]{32}$/,
+    type: 'agentRunWorkflow',
+    tenantId,
+    notFound: 'No such agent run',
+    code: 'run_not_found',
+  });
+  if (status === 'COMPLETED') return handle.result();
+  const view = await handle.query(agentRunQuery);
+  if (status === 'CANCELLED') return { ...view, status: 'cancelled' };
+  if (status !== 'RUNNING' && !TERMINAL.includes(view.status)) return { ...view, status: 'failed', error: `the run ended ${status.toLowerCase()}` };
+  return view;
 }

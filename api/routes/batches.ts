@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../worker/config-store';
 import { batchQuery, batchWorkflow, cancelBatchUpdate, type BatchObject } from '../../workflows/batch/batch-workflow';
 import { HttpError } from '../http-error';
+import { ownedWorkflow } from '../owned-workflow';
 import { parseBody } from '../parse-body';
 import { BATCH_ENDPOINTS, filesOf } from './files';
 
@@ -88,17 +89,13 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
 
 /** A tenant's batch as it stands: the running workflow's query, or its result; 404 for anyone else's. */
 async function describeBatch(client: Client, batchId: string, tenantId: string): Promise<BatchObject> {
-  const notFound = () => new HttpError(404, 'not_found_error', `No such Batch object: ${batchId}`, { param: 'id', code: 'batch_not_found' });
-  if (!/^batch_[a-f0-9]{32}$/.test(batchId)) throw notFound();
-  const handle = client.workflow.getHandle<typeof batchWorkflow>(batchId);
-  try {
-    const description = await handle.describe();
-    const owner = (description.searchAttributes as Record<string, unknown[] | undefined>).Tenant?.[0];
-    if (description.type !== 'batchWorkflow' || owner !== tenantId) throw notFound();
-    if (description.status.name === 'COMPLETED') return await handle.result();
-    return await handle.query(batchQuery);
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw notFound();
-    throw error;
-  }
+  const { handle, status } = await ownedWorkflow<typeof batchWorkflow>(client, {
+    id: batchId,
+    idPattern: /^batch_[a-f0-9]{32}$/,
+    type: 'batchWorkflow',
+    tenantId,
+    notFound: 'No such Batch object',
+    code: 'batch_not_found',
+  });
+  return status === 'COMPLETED' ? handle.result() : handle.query(batchQuery);
 }
