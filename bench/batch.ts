@@ -2,6 +2,7 @@
 // second from `POST /v1/batches` to `completed`, against the mock at zero
 // latency through the embedded gateway (each item a request workflow).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { BENCH_MODEL, BENCH_TENANT_KEY, startBenchEnvironment } from './environment';
@@ -9,7 +10,7 @@ import { BENCH_MODEL, BENCH_TENANT_KEY, startBenchEnvironment } from './environm
 const ROOT = resolve(__dirname, '..');
 
 export async function runBatchBench(options: { items: number; concurrency: number[]; out: string; log: (line: string) => void; signal: AbortSignal }): Promise<number> {
-  const rows: { concurrency: number; items: number; seconds: number; itemsPerSecond: number }[] = [];
+  const rows: { concurrency: number; items: number; seconds: number; itemsPerSecond: number; runs: number; maxHistoryEvents: number; maxHistoryBytes: number }[] = [];
   for (const concurrency of options.concurrency) {
     const env = await startBenchEnvironment(options.log, { configure: (config) => ({ ...config, batch: { ...config.batch, concurrency } }) });
     try {
@@ -39,13 +40,41 @@ export async function runBatchBench(options: { items: number; concurrency: numbe
       }
       const seconds = (performance.now() - started) / 1000;
       if (status !== 'completed' || counts.completed !== options.items) throw new Error(`batch ended ${status} with ${counts.completed} of ${options.items} completed`);
-      rows.push({ concurrency, items: options.items, seconds, itemsPerSecond: options.items / seconds });
-      options.log(`[bench] batch of ${options.items} at concurrency ${concurrency}: ${seconds.toFixed(1)} s, ${(options.items / seconds).toFixed(1)} items/s`);
+      // The batch's workflow runs (one per page, continue-as-new) and the largest history among them.
+      const connection = await Connection.connect({ address: env.devServer.address });
+      let runs = 0;
+      let maxHistoryEvents = 0;
+      let maxHistoryBytes = 0;
+      try {
+        for await (const execution of new Client({ connection }).workflow.list({ query: `WorkflowId = '${created.id}'` })) {
+          runs += 1;
+          maxHistoryEvents = Math.max(maxHistoryEvents, execution.historyLength);
+          maxHistoryBytes = Math.max(maxHistoryBytes, execution.historySize ?? 0);
+        }
+      } finally {
+        await connection.close();
+      }
+      rows.push({ concurrency, items: options.items, seconds, itemsPerSecond: options.items / seconds, runs, maxHistoryEvents, maxHistoryBytes });
+      options.log(
+        `[bench] batch of ${options.items} at concurrency ${concurrency}: ${seconds.toFixed(1)} s, ${(options.items / seconds).toFixed(1)} items/s; ` +
+          `${runs} workflow runs, the largest history ${maxHistoryEvents} events / ${(maxHistoryBytes / 1024).toFixed(0)} KiB`,
+      );
     } finally {
       await env.stop();
     }
   }
-  console.log(['', '| concurrency | items | seconds | items/s |', '| --- | --- | --- | --- |', ...rows.map((row) => `| ${row.concurrency} | ${row.items} | ${row.seconds.toFixed(1)} | ${row.itemsPerSecond.toFixed(1)} |`), ''].join('\n'));
+  console.log(
+    [
+      '',
+      '| concurrency | items | seconds | items/s | workflow runs | largest history (events / KiB) |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...rows.map(
+        (row) =>
+          `| ${row.concurrency} | ${row.items} | ${row.seconds.toFixed(1)} | ${row.itemsPerSecond.toFixed(1)} | ${row.runs} | ${row.maxHistoryEvents} / ${(row.maxHistoryBytes / 1024).toFixed(0)} |`,
+      ),
+      '',
+    ].join('\n'),
+  );
   const out = resolve(ROOT, options.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, rows }, null, 2)}\n`);

@@ -16,6 +16,7 @@ import { directSender, gatewaySender } from './senders';
 import { runLocalModelBench } from './local-model';
 import { runGovernanceBench } from './governance';
 import { runBatchBench } from './batch';
+import { runRecoveryBench } from './recovery';
 
 const ROOT = resolve(__dirname, '..');
 const log = (line: string) => console.error(line);
@@ -34,6 +35,7 @@ interface Options {
   localModel: boolean;
   governance: boolean;
   batch: boolean;
+  recovery: boolean;
   maxTokens: number;
   slots: number | undefined;
   out: string;
@@ -53,6 +55,7 @@ function readOptions(): Options {
       'local-model': { type: 'boolean', default: false },
       governance: { type: 'boolean', default: false },
       batch: { type: 'boolean', default: false },
+      recovery: { type: 'boolean', default: false },
       'max-tokens': { type: 'string', default: '128' },
       slots: { type: 'string' },
       out: { type: 'string', default: 'bench/results/latest.json' },
@@ -64,7 +67,8 @@ function readOptions(): Options {
       'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]\n' +
         '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]\n' +
         '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]\n' +
-        '       npm run bench -- --batch [--requests 2000] [--concurrency 16,64] [--out bench/results/batch.json]',
+        '       npm run bench -- --batch [--requests 2000] [--concurrency 16,64] [--out bench/results/batch.json]\n' +
+        '       npm run bench -- --recovery [--requests 1000] [--out bench/results/recovery.json]',
     );
     process.exit(0);
   }
@@ -81,6 +85,11 @@ function readOptions(): Options {
     if (!/--requests/.test(argv)) values.requests = '2000';
     if (!/--concurrency/.test(argv)) values.concurrency = '16,64';
     if (!/--out/.test(argv)) values.out = 'bench/results/batch.json';
+  }
+  if (values.recovery) {
+    const argv = process.argv.slice(2).join(' ');
+    if (!/--requests/.test(argv)) values.requests = '1000';
+    if (!/--out/.test(argv)) values.out = 'bench/results/recovery.json';
   }
   if (governance) {
     const argv = process.argv.slice(2).join(' ');
@@ -99,6 +108,7 @@ function readOptions(): Options {
     localModel,
     governance,
     batch,
+    recovery: values.recovery,
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
     slots: values.slots === undefined ? undefined : positive('slots', values.slots, 16),
     concurrency: values.concurrency.split(',').map((part) => positive('concurrency', part.trim(), 256)),
@@ -165,6 +175,9 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  if (options.recovery) {
+    return runRecoveryBench({ items: options.requests, out: options.out, log, signal: interrupt.signal });
+  }
   if (options.batch) {
     return runBatchBench({ items: options.requests, concurrency: options.concurrency, out: options.out, log, signal: interrupt.signal });
   }

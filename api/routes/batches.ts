@@ -63,8 +63,9 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
     const tenantId = response.locals.tenantId as string;
     const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_request_error', 'limit: an integer from 1 to 100', { param: 'limit' });
+    // One row per batch: its earlier runs (one per page, continued as new) are left out.
     const ids: string[] = [];
-    for await (const execution of client.workflow.list({ query: `WorkflowType = 'batchWorkflow' AND Tenant = '${tenantId}'` })) {
+    for await (const execution of client.workflow.list({ query: `WorkflowType = 'batchWorkflow' AND Tenant = '${tenantId}' AND ExecutionStatus != 'ContinuedAsNew'` })) {
       ids.push(execution.workflowId);
       if (ids.length >= limit) break;
     }

@@ -78,12 +78,33 @@ test('a batch drains every line once, into the output and error files', async ()
   for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${batch.id}'` })) runs.push(execution.runId);
   assert.equal(runs.length, 3);
 
-  assert.ok((await openai.batches.list()).data.some((listed) => listed.id === batch.id));
+  // Listed once, although it ran as three workflow runs.
+  assert.equal((await openai.batches.list()).data.filter((listed) => listed.id === batch.id).length, 1);
   const other = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: OTHER_TENANT_KEY, maxRetries: 0 });
   const hidden = await other.batches.retrieve(batch.id).then(() => undefined, (error: unknown) => error);
   assert.ok(hidden instanceof OpenAI.APIError && hidden.status === 404);
   const late = await openai.batches.cancel(batch.id).then(() => undefined, (error: unknown) => error);
   assert.ok(late instanceof OpenAI.APIError && late.status === 409);
+});
+
+test('progress counts each item as it ends, not only when its page is written', async () => {
+  // One page of 10: three quick items (model-c), then seven that take a second each (model-a).
+  await harness.setFault('model-a', { latencyMs: 1_000 });
+  const lines = Array.from({ length: 10 }, (_, index) =>
+    JSON.stringify({ custom_id: `p-${index}`, method: 'POST', url: '/v1/chat/completions', body: { model: index < 3 ? 'model-c' : 'model-a', messages: [{ role: 'user', content: `p ${index}` }] } }),
+  );
+  const created = await openai.batches.create({ input_file_id: (await upload(lines)).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  let midPage: OpenAI.Batches.Batch | undefined;
+  for (let tries = 0; tries < 600 && midPage === undefined; tries++) {
+    const batch = await openai.batches.retrieve(created.id);
+    if (batch.status !== 'in_progress') break;
+    if ((batch.request_counts?.completed ?? 0) >= 3) midPage = batch;
+    else await sleep(50);
+  }
+  await harness.clearFaults();
+  assert.ok(midPage, 'the counts moved while the page was still running');
+  assert.ok((midPage.request_counts?.completed ?? 0) < 10, `mid-page: ${midPage.request_counts?.completed} of 10`);
+  assert.deepEqual((await settled(created.id)).request_counts, { total: 10, completed: 10, failed: 0 });
 });
 
 test('cancelling a running batch stops new items and lets running ones finish', async () => {

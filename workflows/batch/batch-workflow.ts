@@ -128,12 +128,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchObject> {
   while (progress.status === 'in_progress' && progress.page * input.pageSize < progress.total) {
     const start = progress.page * input.pageSize;
     const items = await readBatchPage(input.tenantId, input.batchId, input.inputFileId, start, input.pageSize);
-    const results = await runPage(input, items, () => progress.status !== 'in_progress');
-    await writeBatchPage(input.tenantId, input.batchId, progress.page, results);
-    for (const result of results) {
+    // Counted as each item ends, so the query shows progress within a page; a replay counts the same.
+    const results = await runPage(input, items, () => progress.status !== 'in_progress', (result) => {
       if (result.ok) progress.completed += 1;
       else progress.failed += 1;
-    }
+    });
+    await writeBatchPage(input.tenantId, input.batchId, progress.page, results);
     progress.page += 1;
     setCurrentDetails(`**Batch** \`${input.batchId}\` · ${progress.status} · ${progress.completed + progress.failed}/${progress.total} done (${progress.failed} failed)`);
     // Every page starts a fresh run: a batch of any size keeps a history of one page.
@@ -151,8 +151,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchObject> {
   return view();
 }
 
-/** Runs one page's items, at most `concurrency` at once; once `stopped()`, items not yet started are left out. */
-async function runPage(input: BatchInput, items: readonly BatchItem[], stopped: () => boolean): Promise<BatchItemResult[]> {
+/**
+ * Runs one page's items, at most `concurrency` at once, calling `ended` as each
+ * ends; once `stopped()`, items not yet started are left out.
+ */
+async function runPage(input: BatchInput, items: readonly BatchItem[], stopped: () => boolean, ended: (result: BatchItemResult) => void): Promise<BatchItemResult[]> {
   const results: BatchItemResult[] = [];
   // When each provider may next get an item (epoch ms), for the per-provider rate limit.
   const nextStart = new Map<string, number>();
@@ -172,7 +175,9 @@ async function runPage(input: BatchInput, items: readonly BatchItem[], stopped: 
           break;
         }
       }
-      results.push(await runItem(input, item));
+      const result = await runItem(input, item);
+      results.push(result);
+      ended(result);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, items.length)) }, lane));
