@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   // A changed config file (or SIGHUP) applies to new requests.
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
-  const dataConverter = dataConverterFor(settings.historyKeys);
+  const dataConverter = dataConverterFor(settings);
   const services = await startProcessServices({
     temporalAddress: settings.temporalAddress,
     namespace: settings.temporalNamespace,

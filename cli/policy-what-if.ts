@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter, type DataConverter, type Payload } from '@temporalio/common';
+import type { DataConverter, Payload } from '@temporalio/common';
 import { assessRequest } from '../activities/assess-request';
 import { buildRoutingSnapshot } from '../activities/build-routing-snapshot';
 import { own } from '../common/own';
@@ -7,6 +7,7 @@ import { costOfUsage, roundUsd } from '../common/pricing';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
 import type { RoutingSnapshot } from '../common/routing-snapshot-schema';
+import { decodeHistoryPayload } from '../worker/data-converter';
 import type { LoadedConfig } from '../worker/load-config';
 import type { DeliveryOptions } from '../workflows/llm-request-workflow';
 import { planRoute } from '../workflows/plan-route';
@@ -148,13 +149,7 @@ export async function readRecordedRequests(
   client: Client,
   options: { since: Date; limit: number; dataConverter?: DataConverter },
 ): Promise<RecordedRequest[]> {
-  const codecs = [...(options.dataConverter?.payloadCodecs ?? [])].reverse();
-  const decode = async <T>(payload: Payload | undefined): Promise<T | undefined> => {
-    if (payload === undefined) return undefined;
-    let decoded = [payload];
-    for (const codec of codecs) decoded = await codec.decode(decoded);
-    return decoded[0] === undefined ? undefined : defaultPayloadConverter.fromPayload<T>(decoded[0]);
-  };
+  const decode = <T>(payload: Payload | undefined) => decodeHistoryPayload<T>(payload, options.dataConverter);
   const records: RecordedRequest[] = [];
   const query = `WorkflowType = 'llmRequestWorkflow' AND CloseTime >= '${options.since.toISOString()}'`;
   for await (const execution of client.workflow.list({ query, pageSize: 200 })) {

@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const settings = readSettings();
   const { config } = loadConfigFile(settings.configPath, settings.env);
   const connection = await Connection.connect({ address: settings.temporalAddress });
-  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter: dataConverterFor(settings.historyKeys) });
+  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter: dataConverterFor(settings) });
   try {
     if (group === 'policy') {
       const since = parseSinceText(values.since, Date.now());
@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`the draft is not a valid config: ${error instanceof Error ? error.message : String(error)}`);
         return 2;
       }
-      const records = await readRecordedRequests(client, { since, limit, dataConverter: dataConverterFor(settings.historyKeys) });
+      const records = await readRecordedRequests(client, { since, limit, dataConverter: dataConverterFor(settings) });
       const report = whatIf(records, draft, since.toISOString());
       console.log(values.json ? JSON.stringify(report, null, 2) : formatWhatIf(report).trimEnd());
       return 0;

@@ -385,6 +385,8 @@ export const AgentHttpToolSchema = z
     /** JSON Schema of the arguments. */
     parameters: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }),
     timeoutMs: z.number().int().positive().max(600_000).default(30_000),
+    /** Longer results are cut (and say so): one tool answer must not fill a model's context. */
+    maxResultChars: z.number().int().positive().max(2_000_000).default(100_000),
   })
   .strict();
 

@@ -7,6 +7,8 @@ import { startMockProvider } from '../mock/mock-provider';
 import { loadConfigFile } from '../worker/load-config';
 import { readSettings, PROJECT_ROOT } from '../worker/settings';
 import { dataConverterFor } from '../worker/data-converter';
+import { logLine } from '../worker/json-logger';
+import { startLargePayloadSweep } from '../worker/payload-storage';
 import { startTracing } from '../worker/tracing';
 import { startEmbeddedGateway } from './embedded-gateway';
 import { startDevServer } from './temporal-dev-server';
@@ -80,12 +82,14 @@ async function main(): Promise<void> {
       config,
       env: settings.env,
       configPath: settings.configPath,
-      dataConverter: dataConverterFor(settings.historyKeys),
+      dataConverter: dataConverterFor(settings),
       tracing: startTracing(settings.env),
       apiHost: settings.apiHost,
       apiPort: settings.apiPort,
     });
     stops.push(gateway.stop);
+    const stopSweep = startLargePayloadSweep(settings.largePayloads, logLine);
+    stops.push(async () => stopSweep());
     console.error(`[switchyard] config ${settings.configPath} (${config.version})`);
     console.error(`[switchyard] API ${gateway.apiUrl}  — try:`);
     console.error(

@@ -1,11 +1,38 @@
-import type { DataConverter } from '@temporalio/common';
-import { HistoryCodec, type HistoryKey } from './history-codec';
+import { StorageDriverClaim, defaultPayloadConverter, type DataConverter, type Payload } from '@temporalio/common';
+// The SDK's reader of External Storage references (internal API: no public one decodes a raw history's payload).
+import { decodeReferencePayload, isReferencePayload } from '@temporalio/common/lib/internal-non-workflow';
+import { HistoryCodec } from './history-codec';
+import { externalStorageFor } from './payload-storage';
+import type { Settings } from './settings';
 
 /**
- * The data converter every client and worker of a process must share: with
- * history keys, payloads are encrypted (see `HistoryCodec`); without, the
- * SDK's default.
+ * The data converter every client and worker of a deployment must share:
+ * with history keys, payloads are encrypted (see `HistoryCodec`); payloads
+ * too large for history go to the large-payload folder (see
+ * `FolderStorageDriver`), after encryption.
  */
-export function dataConverterFor(historyKeys: readonly HistoryKey[]): DataConverter | undefined {
-  return historyKeys.length === 0 ? undefined : { payloadCodecs: [new HistoryCodec(historyKeys)] };
+export function dataConverterFor(settings: Pick<Settings, 'historyKeys' | 'largePayloads'>): DataConverter | undefined {
+  const converter: DataConverter = {
+    ...(settings.historyKeys.length === 0 ? {} : { payloadCodecs: [new HistoryCodec(settings.historyKeys)] }),
+    ...(settings.largePayloads === undefined ? {} : { externalStorage: externalStorageFor(settings.largePayloads) }),
+  };
+  return Object.keys(converter).length === 0 ? undefined : converter;
+}
+
+/**
+ * One payload of a raw history (`fetchHistory()`), decoded as the SDK would:
+ * a reference is fetched from large-payload storage, the codecs are undone
+ * (last first), then the JSON is read.
+ */
+export async function decodeHistoryPayload<T>(payload: Payload | undefined, converter: DataConverter | undefined): Promise<T | undefined> {
+  if (payload === undefined) return undefined;
+  let decoded = [payload];
+  if (isReferencePayload(payload)) {
+    const reference = decodeReferencePayload(payload);
+    const driver = converter?.externalStorage?.getDriver(reference.driverName);
+    if (!driver) throw new Error(`the history refers to large-payload storage "${reference.driverName}", which this process does not have`);
+    decoded = await driver.retrieve({}, [new StorageDriverClaim(reference.claimData)]);
+  }
+  for (const codec of [...(converter?.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
+  return decoded[0] === undefined ? undefined : defaultPayloadConverter.fromPayload<T>(decoded[0]);
 }

@@ -1,6 +1,7 @@
 // Production entry: a worker process (scale these horizontally).
 import { Runtime } from '@temporalio/worker';
-import { jsonLogger } from './json-logger';
+import { jsonLogger, logLine } from './json-logger';
+import { startLargePayloadSweep } from './payload-storage';
 import { serveMetrics } from './serve-metrics';
 import { loadConfigFile } from './load-config';
 import { ConfigStore } from './config-store';
@@ -20,13 +21,14 @@ async function main(): Promise<void> {
   // A changed config file (or SIGHUP) applies to new requests; running workflows keep their snapshot.
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
+  const stopSweep = startLargePayloadSweep(settings.largePayloads, logLine);
   const services = await startProcessServices({
     temporalAddress: settings.temporalAddress,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
     store,
     process: 'worker',
-    dataConverter: dataConverterFor(settings.historyKeys),
+    dataConverter: dataConverterFor(settings),
     tracing: startTracing(settings.env),
   });
   try {
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     metricsServer.server.close();
   } finally {
     unwatch();
+    stopSweep();
     await services.stop();
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { LargePayloadSettings } from './payload-storage';
 import { parseHistoryKeys, type HistoryKey } from './history-codec';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 
@@ -21,6 +22,8 @@ export interface Settings {
   historyKeys: HistoryKey[];
   /** Where the project keeps data that git ignores (models, the dev server's database). */
   dataDir: string;
+  /** Payloads too large for history (Temporal's External Storage); unset: off. */
+  largePayloads: LargePayloadSettings | undefined;
   /** The environment, for `${VAR}` expansion and provider keys (worker side only). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -40,6 +43,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sdkMetricsAddress: env.TEMPORAL_SDK_METRICS_ADDRESS || undefined,
     historyKeys: readHistoryKeys(env),
     dataDir: resolve(env.SWITCHYARD_DATA_DIR ?? resolve(PROJECT_ROOT, '.data')),
+    largePayloads: readLargePayloads(env),
     env: Object.freeze({ ...env }),
   });
 }
@@ -49,6 +53,28 @@ function readHistoryKeys(env: NodeJS.ProcessEnv): HistoryKey[] {
   if (env.SWITCHYARD_HISTORY_KEYS) return parseHistoryKeys(env.SWITCHYARD_HISTORY_KEYS);
   if (env.SWITCHYARD_HISTORY_KEYS_FILE) return parseHistoryKeys(readFileSync(env.SWITCHYARD_HISTORY_KEYS_FILE, 'utf8'));
   return [];
+}
+
+/**
+ * `SWITCHYARD_LARGE_PAYLOADS_DIR` (default `<data dir>/payloads`; `off` turns
+ * it off), `SWITCHYARD_LARGE_PAYLOAD_BYTES` (default 256 KiB, Temporal's
+ * default threshold) and `SWITCHYARD_LARGE_PAYLOAD_RETENTION_DAYS` (30).
+ */
+function readLargePayloads(env: NodeJS.ProcessEnv): LargePayloadSettings | undefined {
+  const dir = env.SWITCHYARD_LARGE_PAYLOADS_DIR;
+  if (dir === 'off') return undefined;
+  return {
+    dir: resolve(dir ?? resolve(env.SWITCHYARD_DATA_DIR ?? resolve(PROJECT_ROOT, '.data'), 'payloads')),
+    thresholdBytes: parseWhole('SWITCHYARD_LARGE_PAYLOAD_BYTES', env.SWITCHYARD_LARGE_PAYLOAD_BYTES, 256 * 1024, 1_024),
+    retentionDays: parseWhole('SWITCHYARD_LARGE_PAYLOAD_RETENTION_DAYS', env.SWITCHYARD_LARGE_PAYLOAD_RETENTION_DAYS, 30, 1),
+  };
+}
+
+function parseWhole(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min) throw new Error(`${name} must be a whole number of at least ${min}, got "${value}"`);
+  return parsed;
 }
 
 function parsePort(value: string | undefined, fallback: number): number {

@@ -58,7 +58,8 @@ export function createAgentToolActivities(dependencies: ActivityDependencies) {
           body: JSON.stringify({ tool: call.name, arguments: args, idempotency_key: call.idempotencyKey }),
           signal,
         });
-        const text = (await response.text()).slice(0, 20_000);
+        const whole = await response.text();
+        const text = whole.length <= tool.maxResultChars ? whole : `${whole.slice(0, tool.maxResultChars)}\n[cut: ${whole.length - tool.maxResultChars} more characters]`;
         // The caller's server is down or overloaded: Temporal retries with the same key.
         if (response.status >= 500 || response.status === 429) {
           throw ApplicationFailure.retryable(`tool ${call.name} answered HTTP ${response.status}`, 'ToolUnavailable');

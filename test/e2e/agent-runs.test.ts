@@ -6,13 +6,19 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CanonicalResponse } from '../../common/response-schema';
 import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 
 let harness: Harness;
 let toolServer: Server;
 /** Calls the tool server received, by idempotency key. */
 const toolCalls = new Map<string, number>();
+/** What the `report` tool answers: about 80 KB, five times the harness's large-payload threshold. */
+const REPORT = Array.from({ length: 2_500 }, (_, line) => `line ${line}: all systems nominal`).join('\n');
+const LARGE_PAYLOAD_BYTES = 16 * 1024;
 
 before(async () => {
   toolServer = createServer((request, response) => {
@@ -22,6 +28,11 @@ before(async () => {
       const key = request.headers['idempotency-key'];
       if (typeof key === 'string') toolCalls.set(key, (toolCalls.get(key) ?? 0) + 1);
       const parsed = JSON.parse(body) as { arguments: { city?: string } };
+      if (request.url === '/tools/report') {
+        response.setHeader('content-type', 'text/plain');
+        response.end(REPORT);
+        return;
+      }
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify({ forecast: `sunny in ${parsed.arguments.city ?? 'nowhere'}` }));
     });
@@ -29,10 +40,14 @@ before(async () => {
   await new Promise<void>((resolve) => toolServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(toolServer.address() as AddressInfo).port}/tools/weather`;
   harness = await startHarness({
+    largePayloadBytes: LARGE_PAYLOAD_BYTES,
     configure: (config) => ({
       ...config,
       agents: {
-        tools: { weather: { url, description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+        tools: {
+          weather: { url, description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+          report: { url: url.replace(/weather$/, 'report'), description: 'The status report' },
+        },
         initialWaitMs: 200,
         maxWaitMs: 1_000,
       },
@@ -118,3 +133,40 @@ test('bad input starts nothing; a run can be cancelled', async () => {
   assert.equal((await until(runId, ['cancelled'])).status, 'cancelled');
   assert.equal((await api('POST', `/v1/agent/runs/${runId}/input`, { text: 'too late' })).status, 409);
 });
+
+test('a large transcript stays out of history: the run\'s history holds references, the model and the caller get it whole', async () => {
+  const started = await api('POST', '/v1/agent/runs', { model: 'model-a', messages: [{ role: 'user', content: 'Read the status report' }], tools: ['report'] });
+  assert.equal(started.status, 201);
+  const runId = String(started.json.id);
+  const run = await until(runId, ['completed']);
+
+  // The caller reads the whole transcript, the tool's 80 KB included.
+  const messages = run.messages as { role: string; content: string | null }[];
+  assert.deepEqual(messages.map((message) => message.role), ['user', 'assistant', 'tool', 'assistant']);
+  assert.equal(messages[2]?.content, REPORT);
+  assert.match(String(run.answer), /The tool returned: line 0: all systems nominal/);
+  // The model's second call got it whole too: the mock bills the prompt it received.
+  const second = (await harness.client.workflow.getHandle(`${runId}-step-2-1`).result()) as CanonicalResponse;
+  assert.ok(second.usage.inputTokens >= REPORT.length / 4, `prompt tokens ${second.usage.inputTokens}`);
+
+  // History keeps references of a few hundred bytes instead: no payload at the threshold or above,
+  // although the transcript went through the run's history at least twice (tool result, next model call).
+  for (const workflowId of [runId, `${runId}-step-2-1`]) {
+    const history = await harness.client.workflow.getHandle(workflowId).fetchHistory();
+    const largest = Math.max(...payloadSizes(history));
+    assert.ok(largest < LARGE_PAYLOAD_BYTES, `${workflowId}: largest payload in history ${largest} bytes`);
+    const size = JSON.stringify(history).length;
+    assert.ok(size < REPORT.length, `${workflowId}: history ${size} characters, the report alone ${REPORT.length}`);
+  }
+  const stored = readdirSync(join(dirname(harness.configFile), 'payloads', 'default'));
+  assert.ok(stored.length >= 2, `payload files: ${stored.length}`);
+});
+
+/** Sizes of every payload's data in a raw history (as the server holds it). */
+function payloadSizes(value: unknown): number[] {
+  if (value === null || typeof value !== 'object') return [];
+  if (value instanceof Uint8Array) return [];
+  const record = value as Record<string, unknown>;
+  const own = record.data instanceof Uint8Array && 'metadata' in record ? [record.data.length] : [];
+  return [...own, ...Object.values(record).flatMap(payloadSizes)];
+}

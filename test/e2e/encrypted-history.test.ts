@@ -36,7 +36,7 @@ async function startGateway(keys: HistoryKey[]): Promise<EmbeddedGateway> {
     apiHost: '127.0.0.1',
     apiPort: 0,
     breakers: false,
-    dataConverter: dataConverterFor(keys),
+    dataConverter: dataConverterFor({ historyKeys: keys, largePayloads: undefined }),
   });
   gateways.push(gateway);
   return gateway;

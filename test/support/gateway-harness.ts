@@ -9,7 +9,9 @@ import { MockControlClient } from '../../mock/mock-control-client';
 import { startMockProvider } from '../../mock/mock-provider';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../../scripts/embedded-gateway';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
+import { dataConverterFor } from '../../worker/data-converter';
 import { parseConfig } from '../../worker/load-config';
+import { readSettings } from '../../worker/settings';
 
 /** Tenant keys the harness config accepts. */
 export const TENANT_KEY = 'test-tenant-key-alpha';
@@ -169,6 +171,8 @@ export async function startHarness(
     breaker?: Partial<BreakerSettings>;
     /** Top-level config fields to set on top of the harness config. */
     configPatch?: Partial<GatewayConfigInput>;
+    /** Payloads of this many bytes or more leave history (default: the production 256 KiB). */
+    largePayloadBytes?: number;
     /** Edits the harness config (after `configPatch`), e.g. to add a provider. */
     configure?: (config: GatewayConfigInput) => GatewayConfigInput;
   } = {},
@@ -191,7 +195,11 @@ export async function startHarness(
     SWITCHYARD_TASK_QUEUE: taskQueue,
     // Worker processes a test spawns serve /metrics on a free port each.
     METRICS_PORT: '0',
+    // Payloads too large for history go to the test's own folder.
+    SWITCHYARD_LARGE_PAYLOADS_DIR: join(directory, 'payloads'),
+    ...(options.largePayloadBytes === undefined ? {} : { SWITCHYARD_LARGE_PAYLOAD_BYTES: String(options.largePayloadBytes) }),
   };
+  const dataConverter = dataConverterFor(readSettings(env));
   const gateway =
     options.embeddedGateway === false
       ? undefined
@@ -203,11 +211,12 @@ export async function startHarness(
           env,
           configPath: configFile,
           breakers: options.breakers === true,
+          dataConverter,
           apiHost: '127.0.0.1',
           apiPort: 0,
         });
   const connection = await Connection.connect({ address: devServer.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter });
   const control = new MockControlClient(mock.url);
   return {
     devServer,

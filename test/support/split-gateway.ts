@@ -3,7 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/create-app';
 import { listen } from '../../api/listen';
 import { ConfigStore } from '../../worker/config-store';
+import { dataConverterFor } from '../../worker/data-converter';
 import { loadConfigFile } from '../../worker/load-config';
+import { readSettings } from '../../worker/settings';
 import type { Harness } from './gateway-harness';
 import { spawnWorkerProcess } from './processes';
 
@@ -23,7 +25,7 @@ export async function startSplitGateway(harness: Harness): Promise<SplitGateway>
   const connection = await Connection.connect({ address: harness.devServer.address });
   const config = loadConfigFile(harness.configFile, harness.env);
   const api = await listen(
-    createApp({ client: new Client({ connection }), store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
+    createApp({ client: new Client({ connection, dataConverter: dataConverterFor(readSettings(harness.env)) }), store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
     '127.0.0.1',
     0,
   );

@@ -138,7 +138,9 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
         return view();
       }
       for (const call of toolCalls) state.messages.push({ role: 'tool', toolCallId: call.id, content: await runTool(call) });
-      if (workflowInfo().historyLength > HISTORY_EVENTS_LIMIT && state.step < input.maxSteps) {
+      // Past the event limit, or when the server suggests it (history size): a fresh run carries the state.
+      const { historyLength, continueAsNewSuggested } = workflowInfo();
+      if ((historyLength > HISTORY_EVENTS_LIMIT || continueAsNewSuggested) && state.step < input.maxSteps) {
         await continueAsNew<typeof agentRunWorkflow>({ ...input, state });
       }
     }
