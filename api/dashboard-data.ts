@@ -5,6 +5,7 @@ import { readEvalScores } from '../activities/quality-board';
 import type { GatewayConfig } from '../common/config-schema';
 import { own } from '../common/own';
 import { metrics } from '../worker/metrics';
+import { recentJobs } from './dashboard-jobs';
 
 /** One point of the traffic chart: what happened since the previous point. */
 export interface TrafficPoint {
@@ -159,10 +160,11 @@ export async function dashboardData(options: {
   }
   failovers.sort((left, right) => (right.startedAt ?? '').localeCompare(left.startedAt ?? ''));
 
-  // Measured quality and budgets, each read from its entity workflow; unreadable ones are left out.
-  const [scores, budgets] = await Promise.all([
+  // Measured quality and budgets, each read from its entity workflow (unreadable ones are left out), and the latest jobs.
+  const [scores, budgets, jobs] = await Promise.all([
     readEvalScores(options.client).catch(() => undefined),
     readBudgets(options.client, options.config.budgets, Date.now()).catch(() => []),
+    recentJobs(options.client, options.temporalUiUrl),
   ]);
 
   return {
@@ -196,5 +198,7 @@ export async function dashboardData(options: {
       reservedUsd: view.reservedUsd,
       low: view.availableUsd <= view.limitUsd * (own(options.config.budgets, view.name)?.lowAtFraction ?? 0),
     })),
+    batches: jobs.batches,
+    agentRuns: jobs.agentRuns,
   };
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { evalRunWorkflow } from '../../workflows/evals/eval-run-workflow';
 import { chromium, type Browser } from 'playwright-core';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
@@ -72,6 +72,27 @@ test('after traffic and a failover, the dashboard charts them and links the fail
   const evalRow = (await page.locator('table.eval[data-task-class="chat"] tr.score', { hasText: 'model-a' }).textContent()) ?? '';
   assert.match(evalRow, /\d+ % \(\d+\/4\)/, 'model-a has a pass rate over the 4 chat cases');
   assert.match((await page.textContent('#budgets')) ?? '', /no budget configured/);
+
+  // A batch and an agent run: each shows as a row, the batch with its progress bar.
+  const lines = Array.from({ length: 12 }, (_, index) =>
+    JSON.stringify({ custom_id: `d-${index}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'model-a', messages: [{ role: 'user', content: `d ${index}` }] } }),
+  );
+  const file = await openai.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'dashboard.jsonl'), purpose: 'batch' });
+  const batch = await openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  const run = (await (
+    await fetch(`${harness.apiUrl}/v1/agent/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'What is 6 * 7?' }], tools: ['calculator'] }),
+    })
+  ).json()) as { id: string };
+  const batchRow = page.locator('#batches tr.batch', { hasText: batch.id });
+  await page.locator('#batches tr.batch', { hasText: '12/12' }).waitFor({ timeout: 60_000 });
+  assert.match((await batchRow.textContent()) ?? '', /alpha.*completed.*12\/12/);
+  assert.equal(await batchRow.locator('.progress .done').getAttribute('style'), 'width:100.0%');
+  const runRow = page.locator('#agent-runs tr.agent-run', { hasText: run.id });
+  await page.locator('#agent-runs tr.agent-run', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  assert.match((await runRow.textContent()) ?? '', /alpha.*completed.*2\/16.*The tool returned/);
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });
