@@ -24,3 +24,20 @@ export async function ownedWorkflow<T extends Workflow>(
     throw error;
   }
 }
+
+/**
+ * The ids of a tenant's newest workflows of one type, for a list route's
+ * `?limit=` (1–100, default 20). Continued-as-new runs are left out, so a
+ * workflow of many runs is listed once.
+ */
+export async function listOwnedIds(client: Client, options: { type: string; tenantId: string; limit: unknown }): Promise<string[]> {
+  const limit = options.limit === undefined ? 20 : Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_request_error', 'limit: an integer from 1 to 100', { param: 'limit' });
+  const ids: string[] = [];
+  const query = `WorkflowType = '${options.type}' AND Tenant = '${options.tenantId}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  for await (const execution of client.workflow.list({ query })) {
+    ids.push(execution.workflowId);
+    if (ids.length >= limit) break;
+  }
+  return ids;
+}

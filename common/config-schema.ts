@@ -371,6 +371,11 @@ export const BatchConfigSchema = z
     concurrency: z.number().int().min(1).max(1_000).default(16),
     /** Requests a batch reads, runs and writes out together before it moves on (history stays short). */
     pageSize: z.number().int().min(1).max(1_000).default(100),
+    /**
+     * The completion window the gateway honours (OpenAI's clients send `24h`):
+     * items not started this long after the batch was created are not run.
+     */
+    expireAfterSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
     /** Most requests per second one batch starts towards a provider (its route's first choice); unlisted: no limit. */
     ratePerProvider: z.record(z.string(), z.number().positive().max(10_000)).default({}),
   })

@@ -82,6 +82,27 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
       writeAtomically(join(folder, `${name}.err.jsonl`), errors);
     },
 
+    /** The completion window ran out: every request from `start` on goes to the error file as `batch_expired`; returns how many. */
+    async expireBatchRest(tenantId: string, batchId: string, inputFileId: string, start: number): Promise<number> {
+      const path = files().contentPath(tenantId, inputFileId);
+      if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
+      const lines: string[] = [];
+      let index = 0;
+      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+        if (line.trim() === '') continue;
+        if (index >= start) {
+          const { customId } = toItem(line, index, tenantId, batchId);
+          lines.push(outputLine(batchId, { index, customId, ok: false, status: 0, code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' }));
+        }
+        index += 1;
+      }
+      const folder = workFolder(tenantId, batchId);
+      mkdirSync(folder, { recursive: true });
+      // Named to sort after every page, so the error file stays in input order.
+      writeAtomically(join(folder, 'rest.err.jsonl'), lines);
+      return lines.length;
+    },
+
     /** Joins the pages into the output and error files (files of purpose `batch_output`). */
     async finalizeBatch(tenantId: string, batchId: string): Promise<{ outputFileId: string | null; errorFileId: string | null }> {
       const folder = workFolder(tenantId, batchId);
@@ -125,6 +146,8 @@ function outputLine(batchId: string, result: BatchItemResult): string {
       error: null,
     });
   }
+  // Never run: no response at all, as OpenAI writes expired lines.
+  if (result.code === 'batch_expired') return JSON.stringify({ id, custom_id: result.customId, response: null, error: { code: result.code, message: result.message } });
   return JSON.stringify({
     id,
     custom_id: result.customId,

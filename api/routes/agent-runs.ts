@@ -9,7 +9,7 @@ import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../worker/config-store';
 import { agentInputSignal, agentRunQuery, agentRunWorkflow, type AgentRunView } from '../../workflows/agent/agent-run-workflow';
 import { HttpError } from '../http-error';
-import { ownedWorkflow } from '../owned-workflow';
+import { listOwnedIds, ownedWorkflow } from '../owned-workflow';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
 import { toCanonicalRequest } from '../openai/convert-chat-completion';
 import { parseBody } from '../parse-body';
@@ -29,13 +29,26 @@ const InputSchema = z.object({ text: z.string().min(1).max(100_000) }).strict();
 const TERMINAL = ['completed', 'step_limit', 'failed', 'cancelled'];
 
 /**
- * Agent runs: `POST /v1/agent/runs` starts one, `GET /v1/agent/runs/:id` is
+ * Agent runs: `POST /v1/agent/runs` starts one, `GET /v1/agent/runs` lists the newest, `GET /v1/agent/runs/:id` is
  * its status and transcript, `GET /v1/agent/runs/:id/events` streams its
  * events (SSE), `POST /v1/agent/runs/:id/input` answers a run waiting for a
  * person, `POST /v1/agent/runs/:id/cancel` cancels it. A tenant sees only its own runs.
  */
 export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: string): Router {
   const router = Router();
+
+  // The tenant's newest runs, without their transcripts (`GET /v1/agent/runs/:id` has them).
+  router.get('/v1/agent/runs', async (request, response) => {
+    const tenantId = response.locals.tenantId as string;
+    const ids = await listOwnedIds(client, { type: 'agentRunWorkflow', tenantId, limit: request.query.limit });
+    const data = await Promise.all(
+      ids.map(async (id) => {
+        const { messages: _messages, events, ...summary } = await describeRun(client, id, tenantId);
+        return { ...summary, last_event: events.at(-1) ?? null };
+      }),
+    );
+    response.json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
+  });
 
   router.post('/v1/agent/runs', async (request, response) => {
     const tenantId = response.locals.tenantId as string;

@@ -6,7 +6,7 @@ import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../worker/config-store';
 import { batchQuery, batchWorkflow, cancelBatchUpdate, type BatchObject } from '../../workflows/batch/batch-workflow';
 import { HttpError } from '../http-error';
-import { ownedWorkflow } from '../owned-workflow';
+import { listOwnedIds, ownedWorkflow } from '../owned-workflow';
 import { parseBody } from '../parse-body';
 import { BATCH_ENDPOINTS, filesOf } from './files';
 
@@ -36,6 +36,7 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
     }
     const batchId = `batch_${randomUUID().replace(/-/g, '')}`;
     const { batch } = store.config.config;
+    const createdAt = Math.floor(Date.now() / 1000);
     const handle = await client.workflow.start(batchWorkflow, {
       taskQueue,
       workflowId: batchId,
@@ -47,7 +48,8 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
           endpoint: body.endpoint,
           completionWindow: body.completion_window,
           metadata: body.metadata ?? null,
-          createdAt: Math.floor(Date.now() / 1000),
+          createdAt,
+          expiresAt: createdAt + batch.expireAfterSeconds,
           concurrency: batch.concurrency,
           pageSize: batch.pageSize,
           ratePerProvider: batch.ratePerProvider,
@@ -61,14 +63,7 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
 
   router.get('/v1/batches', async (request, response) => {
     const tenantId = response.locals.tenantId as string;
-    const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_request_error', 'limit: an integer from 1 to 100', { param: 'limit' });
-    // One row per batch: its earlier runs (one per page, continued as new) are left out.
-    const ids: string[] = [];
-    for await (const execution of client.workflow.list({ query: `WorkflowType = 'batchWorkflow' AND Tenant = '${tenantId}' AND ExecutionStatus != 'ContinuedAsNew'` })) {
-      ids.push(execution.workflowId);
-      if (ids.length >= limit) break;
-    }
+    const ids = await listOwnedIds(client, { type: 'batchWorkflow', tenantId, limit: request.query.limit });
     const data = await Promise.all(ids.map((id) => describeBatch(client, id, tenantId)));
     response.json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
   });

@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CanonicalResponse } from '../../common/response-schema';
-import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { OTHER_TENANT_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 
 let harness: Harness;
 let toolServer: Server;
@@ -160,6 +160,23 @@ test('a large transcript stays out of history: the run\'s history holds referenc
   }
   const stored = readdirSync(join(dirname(harness.configFile), 'payloads', 'default'));
   assert.ok(stored.length >= 2, `payload files: ${stored.length}`);
+});
+
+test('a tenant lists its own runs, newest first, without transcripts', async () => {
+  const started = await api('POST', '/v1/agent/runs', { model: 'model-a', messages: [{ role: 'user', content: 'What is the weather in Oslo?' }], tools: ['weather'] });
+  const runId = String(started.json.id);
+  await until(runId, ['completed']);
+  const { status, json } = await api('GET', '/v1/agent/runs?limit=100');
+  assert.equal(status, 200);
+  const rows = json.data as { id: string; status: string; messages?: unknown; last_event: { kind: string } | null }[];
+  assert.equal(rows.filter((row) => row.id === runId).length, 1);
+  const row = rows.find((entry) => entry.id === runId);
+  assert.equal(row?.status, 'completed');
+  assert.equal(row?.last_event?.kind, 'final');
+  assert.equal(row?.messages, undefined);
+  const other = (await (await fetch(`${harness.apiUrl}/v1/agent/runs`, { headers: { authorization: `Bearer ${OTHER_TENANT_KEY}` } })).json()) as { data: { id: string }[] };
+  assert.ok(!other.data.some((entry) => entry.id === runId), "another tenant's list leaves the run out");
+  assert.equal((await api('GET', '/v1/agent/runs?limit=0')).status, 400);
 });
 
 /** Sizes of every payload's data in a raw history (as the server holds it). */

@@ -16,7 +16,7 @@ import type { BatchItem, BatchItemResult } from '../../activities/batch/batch-ac
 import { FEATURE_ATTRIBUTE, TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import { llmRequestWorkflow } from '../llm-request-workflow';
 
-export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'cancelling' | 'cancelled';
+export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
 
 /** What a batch started with (OpenAI's `POST /v1/batches` fields plus the gateway's). */
 export interface BatchInput {
@@ -28,6 +28,8 @@ export interface BatchInput {
   metadata: Record<string, string> | null;
   /** Epoch seconds. */
   createdAt: number;
+  /** Epoch seconds: items not started by then are not run (written to the error file as `batch_expired`). Default: a day after `createdAt`. */
+  expiresAt?: number;
   concurrency: number;
   pageSize: number;
   /** Most item starts per second towards each provider (the route's first choice). */
@@ -45,6 +47,8 @@ export interface BatchProgress {
   status: BatchStatus;
   inProgressAt: number | null;
   cancellingAt: number | null;
+  /** When the completion window ran out (epoch seconds), if it did. */
+  expiredAt?: number | null;
   errors: { code: string; message: string }[];
 }
 
@@ -65,7 +69,7 @@ export interface BatchObject {
   finalizing_at: number | null;
   completed_at: number | null;
   failed_at: number | null;
-  expired_at: null;
+  expired_at: number | null;
   cancelling_at: number | null;
   cancelled_at: number | null;
   request_counts: { total: number; completed: number; failed: number };
@@ -75,7 +79,7 @@ export interface BatchObject {
 export const batchQuery = defineQuery<BatchObject>('batch');
 export const cancelBatchUpdate = defineUpdate<BatchObject, []>('cancel');
 
-const { openBatch, readBatchPage, writeBatchPage, finalizeBatch } = proxyActivities<GatewayActivities>({
+const { openBatch, readBatchPage, writeBatchPage, expireBatchRest, finalizeBatch } = proxyActivities<GatewayActivities>({
   startToCloseTimeout: 5 * 60_000,
   retry: { initialInterval: 1_000, maximumInterval: 30_000, nonRetryableErrorTypes: ['InvalidRequest'] },
 });
@@ -87,7 +91,10 @@ const { openBatch, readBatchPage, writeBatchPage, finalizeBatch } = proxyActivit
  * line, so an item never runs twice), a few at a time, the page's results
  * written out, then the next page in a new run (continue-as-new), so a
  * batch of any size keeps a history of one page. Cancelling stops new items and
- * lets running ones finish; the output has every item that finished.
+ * lets running ones finish; the output has every item that finished. Once the
+ * completion window has passed (`expiresAt`), no item starts: running ones
+ * finish, the rest go to the error file as `batch_expired`, and the batch ends
+ * `expired`.
  */
 export async function batchWorkflow(input: BatchInput): Promise<BatchObject> {
   const now = () => Math.floor(Date.now() / 1000);
@@ -125,28 +132,47 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchObject> {
     progress.inProgressAt = now();
   }
 
-  while (progress.status === 'in_progress' && progress.page * input.pageSize < progress.total) {
+  const expiresAt = input.expiresAt ?? input.createdAt + 86_400;
+  const expired = () => now() >= expiresAt;
+  // Counted as each item ends, so the query shows progress within a page; a replay counts the same.
+  const ended = (result: BatchItemResult) => {
+    if (result.ok) progress.completed += 1;
+    else progress.failed += 1;
+  };
+  while (progress.status === 'in_progress' && progress.page * input.pageSize < progress.total && !expired()) {
     const start = progress.page * input.pageSize;
     const items = await readBatchPage(input.tenantId, input.batchId, input.inputFileId, start, input.pageSize);
-    // Counted as each item ends, so the query shows progress within a page; a replay counts the same.
-    const results = await runPage(input, items, () => progress.status !== 'in_progress', (result) => {
-      if (result.ok) progress.completed += 1;
-      else progress.failed += 1;
-    });
+    const results = await runPage(input, items, () => progress.status !== 'in_progress' || expired(), ended);
+    if (progress.status === 'in_progress' && expired()) {
+      // The window ran out mid-page: the page's items that never started are expired.
+      const ran = new Set(results.map((result) => result.index));
+      for (const item of items.filter((candidate) => !ran.has(candidate.index))) {
+        const result = expiredResult(item);
+        results.push(result);
+        ended(result);
+      }
+    }
     await writeBatchPage(input.tenantId, input.batchId, progress.page, results);
     progress.page += 1;
     setCurrentDetails(`**Batch** \`${input.batchId}\` · ${progress.status} · ${progress.completed + progress.failed}/${progress.total} done (${progress.failed} failed)`);
     // Every page starts a fresh run: a batch of any size keeps a history of one page.
-    if (progress.status === 'in_progress' && progress.page * input.pageSize < progress.total) {
+    if (progress.status === 'in_progress' && progress.page * input.pageSize < progress.total && !expired()) {
       await continueAsNew<typeof batchWorkflow>({ ...input, progress });
     }
+  }
+  if (progress.status === 'in_progress' && expired()) {
+    progress.expiredAt = now();
+    const start = progress.page * input.pageSize;
+    // Pages never read: every line goes to the error file as expired.
+    if (start < progress.total) progress.failed += await expireBatchRest(input.tenantId, input.batchId, input.inputFileId, start);
+    progress.page = Math.ceil(progress.total / input.pageSize);
   }
 
   const cancelled = progress.status === 'cancelling';
   progress.status = cancelled ? 'cancelling' : 'finalizing';
   const files = await finalizeBatch(input.tenantId, input.batchId);
   finished = { ...files, at: now() };
-  progress.status = cancelled ? 'cancelled' : 'completed';
+  progress.status = cancelled ? 'cancelled' : progress.expiredAt ? 'expired' : 'completed';
   setCurrentDetails(`**Batch** \`${input.batchId}\` · ${progress.status} · ${progress.completed} completed, ${progress.failed} failed of ${progress.total}`);
   return view();
 }
@@ -182,6 +208,11 @@ async function runPage(input: BatchInput, items: readonly BatchItem[], stopped: 
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, items.length)) }, lane));
   return results;
+}
+
+/** An item the completion window left unstarted, as OpenAI writes it. */
+function expiredResult(item: BatchItem): BatchItemResult {
+  return { index: item.index, customId: item.customId, ok: false, status: 0, code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' };
 }
 
 async function runItem(input: BatchInput, item: BatchItem): Promise<BatchItemResult> {
@@ -227,11 +258,11 @@ function describe(input: BatchInput, progress: BatchProgress, finished: { output
     error_file_id: finished?.errorFileId ?? null,
     created_at: input.createdAt,
     in_progress_at: progress.inProgressAt,
-    expires_at: input.createdAt + 86_400,
+    expires_at: input.expiresAt ?? input.createdAt + 86_400,
     finalizing_at: progress.status === 'completed' ? at : null,
     completed_at: progress.status === 'completed' ? at : null,
     failed_at: progress.status === 'failed' ? at : null,
-    expired_at: null,
+    expired_at: progress.status === 'expired' ? (progress.expiredAt ?? at) : null,
     cancelling_at: progress.cancellingAt,
     cancelled_at: progress.status === 'cancelled' ? at : null,
     request_counts: { total: progress.total, completed: progress.completed, failed: progress.failed },
