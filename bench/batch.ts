@@ -1,13 +1,9 @@
 // `npm run bench -- --batch [--requests 2000]`: batch throughput, items per
 // second from `POST /v1/batches` to `completed`, against the mock at zero
 // latency through the embedded gateway (each item a request workflow).
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import os from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { BENCH_MODEL, BENCH_TENANT_KEY, startBenchEnvironment } from './environment';
-
-const ROOT = resolve(__dirname, '..');
+import { writeBenchResults } from './report';
 
 export async function runBatchBench(options: { items: number; concurrency: number[]; out: string; log: (line: string) => void; signal: AbortSignal }): Promise<number> {
   const rows: { concurrency: number; items: number; seconds: number; itemsPerSecond: number; runs: number; maxHistoryEvents: number; maxHistoryBytes: number }[] = [];
@@ -15,21 +11,8 @@ export async function runBatchBench(options: { items: number; concurrency: numbe
     const env = await startBenchEnvironment(options.log, { configure: (config) => ({ ...config, batch: { ...config.batch, concurrency } }) });
     try {
       const headers = { authorization: `Bearer ${BENCH_TENANT_KEY}` };
-      const lines = Array.from({ length: options.items }, (_, index) =>
-        JSON.stringify({ custom_id: `item-${index}`, method: 'POST', url: '/v1/chat/completions', body: { model: BENCH_MODEL, messages: [{ role: 'user', content: `item ${index}` }] } }),
-      );
-      const form = new FormData();
-      form.append('purpose', 'batch');
-      form.append('file', new Blob([`${lines.join('\n')}\n`]), 'bench.jsonl');
-      const file = (await (await fetch(`${env.apiUrl}/v1/files`, { method: 'POST', headers, body: form })).json()) as { id: string };
-      const started = performance.now();
-      const created = (await (
-        await fetch(`${env.apiUrl}/v1/batches`, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
-        })
-      ).json()) as { id: string };
+      const created = await submitBatch(env.apiUrl, 'item', options.items, BENCH_MODEL);
+      const { started } = created;
       let status = '';
       let counts = { completed: 0, failed: 0 };
       while (!['completed', 'failed', 'cancelled'].includes(status) && !options.signal.aborted) {
@@ -38,7 +21,7 @@ export async function runBatchBench(options: { items: number; concurrency: numbe
         status = batch.status;
         counts = batch.request_counts;
       }
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (Date.now() - started) / 1000;
       if (status !== 'completed' || counts.completed !== options.items) throw new Error(`batch ended ${status} with ${counts.completed} of ${options.items} completed`);
       // The batch's workflow runs (one per page, continue-as-new) and the largest history among them.
       const connection = await Connection.connect({ address: env.devServer.address });
@@ -75,8 +58,31 @@ export async function runBatchBench(options: { items: number; concurrency: numbe
       '',
     ].join('\n'),
   );
-  const out = resolve(ROOT, options.out);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, rows }, null, 2)}\n`);
+  writeBenchResults(options.out, { rows });
   return 0;
+}
+
+/**
+ * Uploads `items` chat requests (`<prefix>-<n>` for `model`) as a batch file
+ * and creates the batch, through the API; `started` is when the batch was
+ * asked for (epoch ms), after the upload.
+ */
+export async function submitBatch(apiUrl: string, prefix: string, items: number, model: string): Promise<{ id: string; started: number }> {
+  const headers = { authorization: `Bearer ${BENCH_TENANT_KEY}` };
+  const lines = Array.from({ length: items }, (_, index) =>
+    JSON.stringify({ custom_id: `${prefix}-${index}`, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `${prefix} ${index}` }] } }),
+  );
+  const form = new FormData();
+  form.append('purpose', 'batch');
+  form.append('file', new Blob([`${lines.join('\n')}\n`]), `${prefix}.jsonl`);
+  const file = (await (await fetch(`${apiUrl}/v1/files`, { method: 'POST', headers, body: form })).json()) as { id: string };
+  const started = Date.now();
+  const created = (await (
+    await fetch(`${apiUrl}/v1/batches`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    })
+  ).json()) as { id: string };
+  return { id: created.id, started };
 }

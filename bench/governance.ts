@@ -3,13 +3,13 @@
 // request at a time: a plain request, the same with a budget to reserve in and
 // settle (three ledger updates), a cache miss (lookup plus store in the SQLite
 // file) and a cache hit (no provider call).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BENCH_MODEL, BENCH_TENANT_KEY, startBenchEnvironment } from './environment';
 import { summarize, type LatencySummary } from './load';
+import { writeBenchResults } from './report';
 
-const ROOT = resolve(__dirname, '..');
 
 export interface GovernanceBenchOptions {
   requests: number;
@@ -80,9 +80,7 @@ export async function runGovernanceBench(options: GovernanceBenchOptions): Promi
     ...rows.map((row) => `| ${row.name} | ${row.latencyMs.p50.toFixed(1)} | ${row.latencyMs.p95.toFixed(1)} | ${row.what} |`),
   ].join('\n');
   console.log(`\n${table}\n`);
-  const out = resolve(ROOT, options.out);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, requests: options.requests, rows }, null, 2)}\n`);
+  writeBenchResults(options.out, { requests: options.requests, rows });
   options.log(`[bench] figures written to ${options.out}`);
   return 0;
 }

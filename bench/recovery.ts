@@ -6,15 +6,13 @@
 // so Temporal's visibility records when each started and closed: the items
 // in flight at the kill, and how long the kill held them up, come from there.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { startEntryPoint } from '../scripts/entry-point';
 import { TENANT_KEY, startHarness, type Harness } from '../test/support/gateway-harness';
 import { startSplitGateway, type SplitGateway } from '../test/support/split-gateway';
+import { submitBatch } from './batch';
 import { summarize } from './load';
+import { writeBenchResults } from './report';
 
-const ROOT = resolve(__dirname, '..');
 const CONCURRENCY = 16;
 /** As in production-like configs: a lost provider call is noticed after one missed heartbeat. */
 const TIMEOUTS = { requestMs: 30_000, totalMs: 120_000, heartbeatMs: 1_000 };
@@ -73,9 +71,7 @@ export async function runRecoveryBench(options: { items: number; out: string; lo
       '',
     ].join('\n'),
   );
-  const out = resolve(ROOT, options.out);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, rows }, null, 2)}\n`);
+  writeBenchResults(options.out, { rows });
   return 0;
 }
 
@@ -88,21 +84,8 @@ async function runScenario(
 ): Promise<Row> {
   const headers = { authorization: `Bearer ${TENANT_KEY}` };
   const prefix = scenario.replace(/\W+/g, '-');
-  const lines = Array.from({ length: options.items }, (_, index) =>
-    JSON.stringify({ custom_id: `${prefix}-${index}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'model-a', messages: [{ role: 'user', content: `${prefix} ${index}` }] } }),
-  );
-  const form = new FormData();
-  form.append('purpose', 'batch');
-  form.append('file', new Blob([`${lines.join('\n')}\n`]), `${prefix}.jsonl`);
-  const file = (await (await fetch(`${gateway.apiUrl}/v1/files`, { method: 'POST', headers, body: form })).json()) as { id: string };
-  const started = Date.now();
-  const created = (await (
-    await fetch(`${gateway.apiUrl}/v1/batches`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
-    })
-  ).json()) as { id: string };
+  const created = await submitBatch(gateway.apiUrl, prefix, options.items, 'model-a');
+  const { started } = created;
   options.log(`[bench] ${scenario}: batch ${created.id} of ${options.items} items`);
 
   let killedAt: number | undefined;

@@ -1,4 +1,7 @@
 // Figures of one benchmark run, and the table printed from them.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
 import type { FirstTokenFigures } from './first-token';
 import type { LatencySummary } from './load';
 
@@ -133,4 +136,11 @@ export function formatFirstToken(direct: FirstTokenFigures, gateway: FirstTokenF
   ];
   if (failures.length > 0) out.push('Errors:', ...failures);
   return out.join('\n');
+}
+
+/** Writes a benchmark's figures as JSON to `out` (relative to the project), with the time and the machine's CPU count. */
+export function writeBenchResults(out: string, figures: Record<string, unknown>): void {
+  const path = resolve(__dirname, '..', out);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, ...figures }, null, 2)}\n`);
 }

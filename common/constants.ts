@@ -27,3 +27,6 @@ export const BUDGET_UPDATE_TIMEOUT_MS = 10_000;
 
 /** Longest wait for the response cache (a lookup or a store); past it, a miss. */
 export const CACHE_TIMEOUT_MS = 5_000;
+
+/** The error of a batch line the completion window left unrun (OpenAI's `batch_expired`). */
+export const BATCH_EXPIRED_MESSAGE = 'This request could not be executed before the completion window expired.';

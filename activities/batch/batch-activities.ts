@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/activity';
 import { toCanonicalRequest, toChatCompletion } from '../../api/openai/convert-chat-completion';
 import { ChatCompletionRequestSchema } from '../../api/openai/chat-completion-request-schema';
+import { BATCH_EXPIRED_MESSAGE } from '../../common/constants';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CanonicalResponse } from '../../common/response-schema';
 import { readSettings } from '../../worker/settings';
@@ -35,6 +36,11 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
   const files = (): FileStore =>
     fileStoreFor(readSettings(dependencies.store.env as NodeJS.ProcessEnv).dataDir, dependencies.store.config.config.batch.filesDir);
   const workFolder = (tenantId: string, batchId: string) => join(files().root, '.batches', tenantId, batchId);
+  const inputPath = (tenantId: string, inputFileId: string): string => {
+    const path = files().contentPath(tenantId, inputFileId);
+    if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
+    return path;
+  };
 
   /** The provider the route would try first, as `POST /v1/route/explain` plans it (config only). */
   const withProvider = (item: BatchItem): BatchItem => {
@@ -48,24 +54,17 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
   return {
     /** Counts the input's requests; fails (not retried) when the file is gone. */
     async openBatch(tenantId: string, inputFileId: string): Promise<{ total: number }> {
-      const path = files().contentPath(tenantId, inputFileId);
-      if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
       let total = 0;
-      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) if (line.trim() !== '') total += 1;
+      for await (const _ of requestLines(inputPath(tenantId, inputFileId))) total += 1;
       return { total };
     },
 
     /** Requests `start` to `start + count - 1` of the input, each checked like a chat-completion body. */
     async readBatchPage(tenantId: string, batchId: string, inputFileId: string, start: number, count: number): Promise<BatchItem[]> {
-      const path = files().contentPath(tenantId, inputFileId);
-      if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
       const items: BatchItem[] = [];
-      let index = 0;
-      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
-        if (line.trim() === '') continue;
+      for await (const { index, line } of requestLines(inputPath(tenantId, inputFileId), start)) {
         if (index >= start + count) break;
-        if (index >= start) items.push(withProvider(toItem(line, index, tenantId, batchId)));
-        index += 1;
+        items.push(withProvider(toItem(line, index, tenantId, batchId)));
       }
       return items;
     },
@@ -84,17 +83,10 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
 
     /** The completion window ran out: every request from `start` on goes to the error file as `batch_expired`; returns how many. */
     async expireBatchRest(tenantId: string, batchId: string, inputFileId: string, start: number): Promise<number> {
-      const path = files().contentPath(tenantId, inputFileId);
-      if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
       const lines: string[] = [];
-      let index = 0;
-      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
-        if (line.trim() === '') continue;
-        if (index >= start) {
-          const { customId } = toItem(line, index, tenantId, batchId);
-          lines.push(outputLine(batchId, { index, customId, ok: false, status: 0, code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' }));
-        }
-        index += 1;
+      for await (const { index, line } of requestLines(inputPath(tenantId, inputFileId), start)) {
+        const { customId } = toItem(line, index, tenantId, batchId);
+        lines.push(outputLine(batchId, { index, customId, ok: false, status: 0, code: 'batch_expired', message: BATCH_EXPIRED_MESSAGE }));
       }
       const folder = workFolder(tenantId, batchId);
       mkdirSync(folder, { recursive: true });
@@ -117,6 +109,16 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
       };
     },
   };
+}
+
+/** The input's requests (blank lines skipped) from the `start`-th on, each with its 0-based index among them. */
+async function* requestLines(path: string, start = 0): AsyncGenerator<{ index: number; line: string }> {
+  let index = 0;
+  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    if (line.trim() === '') continue;
+    if (index >= start) yield { index, line };
+    index += 1;
+  }
 }
 
 function toItem(line: string, index: number, tenantId: string, batchId: string): BatchItem {

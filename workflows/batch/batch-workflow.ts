@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { GatewayActivities } from '../../activities/create-activities';
 import type { BatchItem, BatchItemResult } from '../../activities/batch/batch-activities';
+import { BATCH_EXPIRED_MESSAGE } from '../../common/constants';
 import { FEATURE_ATTRIBUTE, TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import { llmRequestWorkflow } from '../llm-request-workflow';
 
@@ -212,7 +213,7 @@ async function runPage(input: BatchInput, items: readonly BatchItem[], stopped: 
 
 /** An item the completion window left unstarted, as OpenAI writes it. */
 function expiredResult(item: BatchItem): BatchItemResult {
-  return { index: item.index, customId: item.customId, ok: false, status: 0, code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' };
+  return { index: item.index, customId: item.customId, ok: false, status: 0, code: 'batch_expired', message: BATCH_EXPIRED_MESSAGE };
 }
 
 async function runItem(input: BatchInput, item: BatchItem): Promise<BatchItemResult> {
