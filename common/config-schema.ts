@@ -404,6 +404,8 @@ export const AgentsConfigSchema = z
     /** When every model of the route is down, the run waits this long first, doubling up to `maxWaitMs`. */
     initialWaitMs: z.number().int().positive().max(3_600_000).default(1_000),
     maxWaitMs: z.number().int().positive().max(86_400_000).default(300_000),
+    /** A run continues as new (between steps) once its history has this many events, or when the server suggests it. */
+    continueAsNewAfterEvents: z.number().int().min(10).max(40_000).default(5_000),
   })
   .strict();
 export type AgentsConfig = z.infer<typeof AgentsConfigSchema>;

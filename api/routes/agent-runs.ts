@@ -80,6 +80,7 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
           maxSteps: body.max_steps ?? config.agents.maxSteps,
           initialWaitMs: config.agents.initialWaitMs,
           maxWaitMs: config.agents.maxWaitMs,
+          continueAsNewAfterEvents: config.agents.continueAsNewAfterEvents,
         },
       ],
       typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],

@@ -50,6 +50,8 @@ before(async () => {
         },
         initialWaitMs: 200,
         maxWaitMs: 1_000,
+        // Every run with a tool step continues as new after it: the transcript and events carry over.
+        continueAsNewAfterEvents: 10,
       },
     }),
   });
@@ -93,6 +95,12 @@ test('a run calls the caller\'s HTTP tool once per call, then answers; its event
   assert.match(String(run.answer), /sunny in mock/);
   const messages = run.messages as { role: string; toolCalls?: { name: string }[]; content: string | null }[];
   assert.deepEqual(messages.map((message) => message.role), ['user', 'assistant', 'tool', 'assistant']);
+  // The run continued as new after its tool step; the second run carried the transcript and the event numbering.
+  const runs: string[] = [];
+  for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${runId}'` })) runs.push(execution.status.name);
+  assert.deepEqual(runs.sort(), ['COMPLETED', 'CONTINUED_AS_NEW']);
+  const events = run.events as { seq: number; kind: string }[];
+  assert.deepEqual(events.map((event) => [event.seq, event.kind]), [[0, 'model'], [1, 'tool'], [2, 'model'], [3, 'final']]);
   assert.equal(messages[1]?.toolCalls?.[0]?.name, 'weather');
   assert.match(String(messages[2]?.content), /sunny in mock/);
   // One call, under its idempotency key `<run>/<step>/<call id>`.

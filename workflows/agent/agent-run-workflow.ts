@@ -2,6 +2,7 @@
 import {
   ApplicationFailure,
   ChildWorkflowFailure,
+  ContinueAsNew,
   condition,
   continueAsNew,
   defineQuery,
@@ -20,7 +21,7 @@ import type { Message, Tool, ToolCall } from '../../common/request-schema';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import { llmRequestWorkflow } from '../llm-request-workflow';
 
-/** Continue as new past this many history events (between steps). */
+/** Continue as new past this many history events (between steps), unless the run says otherwise. */
 const HISTORY_EVENTS_LIMIT = 5_000;
 /** Events a run keeps (the newest). */
 const EVENTS_KEPT = 500;
@@ -47,6 +48,8 @@ export interface AgentRunInput {
   maxSteps: number;
   initialWaitMs: number;
   maxWaitMs: number;
+  /** Continue as new past this many history events (`agents.continueAsNewAfterEvents`). */
+  continueAsNewAfterEvents?: number;
   /** Carried over continue-as-new. */
   state?: AgentRunState;
 }
@@ -140,7 +143,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
       for (const call of toolCalls) state.messages.push({ role: 'tool', toolCallId: call.id, content: await runTool(call) });
       // Past the event limit, or when the server suggests it (history size): a fresh run carries the state.
       const { historyLength, continueAsNewSuggested } = workflowInfo();
-      if ((historyLength > HISTORY_EVENTS_LIMIT || continueAsNewSuggested) && state.step < input.maxSteps) {
+      if ((historyLength > (input.continueAsNewAfterEvents ?? HISTORY_EVENTS_LIMIT) || continueAsNewSuggested) && state.step < input.maxSteps) {
         await continueAsNew<typeof agentRunWorkflow>({ ...input, state });
       }
     }
@@ -148,6 +151,8 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
     emit({ kind: 'failed', text: `stopped at the step limit (${input.maxSteps}) without a final answer` });
     return view();
   } catch (caught) {
+    // Continuing as new is a throw too: it must leave the workflow, not end the run as failed.
+    if (caught instanceof ContinueAsNew) throw caught;
     if (isCancellation(caught)) {
       status = 'cancelled';
       throw caught;
