@@ -2,12 +2,13 @@
 // Run after a change that is meant to be compatible, review the diff, commit:
 //   node --import tsx scripts/record-replay-histories.ts [scenario …]
 // Name scenarios to record only those (older fixtures are worth keeping: they
-// prove today's code still replays histories of earlier versions).
+// prove today's code still replays histories of earlier versions); `jobs`
+// records a batch and an agent run, every workflow run of each, into jobs/.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Fault } from '../mock/fault-schema';
-import { startHarness, TENANT_KEY } from '../test/support/gateway-harness';
+import { startHarness, TENANT_KEY, type Harness } from '../test/support/gateway-harness';
 import { resolveTemporalCli } from './temporal-dev-server';
 
 const OUT = resolve(__dirname, '../test/fixtures/histories');
@@ -48,9 +49,13 @@ const BUDGETS = {
 } as const;
 
 async function main(): Promise<void> {
-  const harness = await startHarness({ configure: (config) => ({ ...config, budgets: BUDGETS }) });
+  // Jobs: pages of 2 and agent runs that continue as new after each tool step, so the fixtures cover continue-as-new.
+  const harness = await startHarness({
+    configure: (config) => ({ ...config, budgets: BUDGETS, batch: { ...config.batch, pageSize: 2 }, agents: { tools: {}, continueAsNewAfterEvents: 10 } }),
+  });
   try {
     const only = process.argv.slice(2);
+    if (only.length === 0 || only.includes('jobs')) await recordJobs(harness);
     for (const scenario of scenarios.filter(({ name }) => only.length === 0 || only.includes(name))) {
       await harness.clearFaults();
       for (const [model, fault] of Object.entries(scenario.faults)) await harness.setFault(model, fault);
@@ -81,6 +86,46 @@ async function main(): Promise<void> {
     }
   } finally {
     await harness.stop();
+  }
+}
+
+/** A batch of 3 lines (2 pages) and an agent run with a tool step: every run of each, oldest first. */
+async function recordJobs(harness: Harness): Promise<void> {
+  const headers = { authorization: `Bearer ${TENANT_KEY}` };
+  const lines = [0, 1, 2].map((index) => JSON.stringify({ custom_id: `r-${index}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'model-a', messages: [{ role: 'user', content: `replay batch ${index}` }] } }));
+  const form = new FormData();
+  form.append('purpose', 'batch');
+  form.append('file', new Blob([`${lines.join('\n')}\n`]), 'replay.jsonl');
+  const file = (await (await fetch(`${harness.apiUrl}/v1/files`, { method: 'POST', headers, body: form })).json()) as { id: string };
+  const batch = (await (
+    await fetch(`${harness.apiUrl}/v1/batches`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    })
+  ).json()) as { id: string };
+  const run = (await (
+    await fetch(`${harness.apiUrl}/v1/agent/runs`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'replay agent run' }], tools: ['calculator'] }),
+    })
+  ).json()) as { id: string };
+  mkdirSync(resolve(OUT, 'jobs'), { recursive: true });
+  for (const [name, workflowId] of [['batch', batch.id], ['agent-run', run.id]] as const) {
+    await harness.client.workflow.getHandle(workflowId).result();
+    const runs: { runId: string; started: number }[] = [];
+    for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: execution.runId, started: execution.startTime.getTime() });
+    runs.sort((left, right) => left.started - right.started);
+    for (const [index, { runId }] of runs.entries()) {
+      const history = execFileSync(
+        resolveTemporalCli(),
+        ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json', '--address', harness.devServer.address],
+        { encoding: 'utf8' },
+      );
+      writeFileSync(resolve(OUT, 'jobs', `${name}-run-${index + 1}.json`), history);
+    }
+    console.log(`${name}: ${runs.length} runs of ${workflowId}`);
   }
 }
 

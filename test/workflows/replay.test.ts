@@ -45,6 +45,18 @@ test('every recorded llmRequestWorkflow history replays on the current code', as
   }
 });
 
+test('every recorded batch and agent run history replays on the current code, continued-as-new runs included', async () => {
+  const directory = resolve(DIRECTORY, 'jobs');
+  const files = readdirSync(directory).filter((file) => file.endsWith('.json'));
+  assert.ok(files.some((file) => file.startsWith('batch-')) && files.some((file) => file.startsWith('agent-run-')), 'batch and agent run histories are present');
+  const workflowBundle = await getWorkflowBundle();
+  for (const file of files) {
+    const history = JSON.parse(readFileSync(resolve(directory, file), 'utf8')) as { events: { eventType: string }[] };
+    assert.ok(['EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'].includes(history.events.at(-1)?.eventType ?? ''), `${file} ends`);
+    await Worker.runReplayHistory({ workflowBundle }, history, file);
+  }
+});
+
 test('the current routing code takes the decisions the recorded histories took', () => {
   for (const { name, history } of histories()) {
     const started = history.events[0]?.workflowExecutionStartedEventAttributes;
