@@ -1,6 +1,8 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import type { AgentRunView } from '../workflows/agent/agent-run-workflow';
-import type { BatchObject } from '../workflows/batch/batch-workflow';
+import type { QueryDefinition } from '@temporalio/common';
+import { agentRunQuery } from '../workflows/agent/agent-run-workflow';
+import { batchQuery } from '../workflows/batch/batch-workflow';
+import { jobView } from './owned-workflow';
 
 /** How long the dashboard waits for one job's query (a job whose worker is away shows its status only). */
 const QUERY_TIMEOUT_MS = 3_000;
@@ -40,7 +42,7 @@ export async function recentJobs(client: Client, temporalUiUrl: string, limit = 
   return {
     batches: await Promise.all(
       batches.map(async (execution) => {
-        const view = await readView<BatchObject>(client, execution, 'batch');
+        const view = await readView(client, execution, batchQuery);
         return {
           ...basics(execution),
           status: view?.status ?? execution.status.name.toLowerCase(),
@@ -53,7 +55,7 @@ export async function recentJobs(client: Client, temporalUiUrl: string, limit = 
     ),
     agentRuns: await Promise.all(
       runs.map(async (execution) => {
-        const view = await readView<AgentRunView>(client, execution, 'run');
+        const view = await readView(client, execution, agentRunQuery);
         return {
           ...basics(execution),
           status: view?.status ?? execution.status.name.toLowerCase(),
@@ -86,11 +88,10 @@ function basics(execution: WorkflowExecutionInfo) {
 }
 
 /** A completed job's result, a running one's query; undefined when neither answers in time. */
-async function readView<T>(client: Client, execution: WorkflowExecutionInfo, query: string): Promise<T | undefined> {
-  const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
+async function readView<T>(client: Client, execution: WorkflowExecutionInfo, query: QueryDefinition<T, []>): Promise<T | undefined> {
   const status = execution.status.name;
   if (status !== 'COMPLETED' && status !== 'RUNNING') return undefined;
-  const read = status === 'COMPLETED' ? (handle.result() as Promise<T>) : handle.query<T>(query);
+  const read = jobView(client.workflow.getHandle(execution.workflowId, execution.runId), status, query);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), QUERY_TIMEOUT_MS);

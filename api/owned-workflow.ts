@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { Workflow } from '@temporalio/common';
+import type { QueryDefinition, Workflow } from '@temporalio/common';
 import { HttpError } from './http-error';
 
 /**
@@ -40,4 +40,12 @@ export async function listOwnedIds(client: Client, options: { type: string; tena
     if (ids.length >= limit) break;
   }
   return ids;
+}
+
+/**
+ * A job's own view (a batch object, an agent run): a completed workflow's
+ * result, otherwise its query (a closed one is answered by replaying it).
+ */
+export function jobView<T>(handle: WorkflowHandle, status: string, query: QueryDefinition<T, []>): Promise<T> {
+  return status === 'COMPLETED' ? (handle.result() as Promise<T>) : handle.query(query);
 }

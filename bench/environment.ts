@@ -11,7 +11,9 @@ import { startEmbeddedGateway, type EmbeddedGateway } from '../scripts/embedded-
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { harnessConfig, TENANT_KEY } from '../test/support/gateway-harness';
 import type { GatewayConfigInput } from '../common/config-schema';
+import { dataConverterFor } from '../worker/data-converter';
 import { parseConfig } from '../worker/load-config';
+import { readSettings } from '../worker/settings';
 import { startTracing, type Tracing } from '../worker/tracing';
 
 /** The model every benchmark request names: served by the mock's OpenAI route, no fallback expected. */
@@ -97,8 +99,10 @@ export async function startBenchEnvironment(
       env: { MOCK_PROVIDER_KEY: MOCK_KEY },
       apiHost: '127.0.0.1',
       apiPort: 0,
+      // As a deployment runs: large payloads leave history (here into the throwaway folder) unless the caller's env says `off`.
+      dataConverter: dataConverterFor(readSettings({ ...process.env, SWITCHYARD_LARGE_PAYLOADS_DIR: process.env.SWITCHYARD_LARGE_PAYLOADS_DIR ?? join(directory, 'payloads') })),
     });
-    log(`[bench] gateway ${gateway.apiUrl}`);
+    log(`[bench] gateway ${gateway.apiUrl}${process.env.SWITCHYARD_LARGE_PAYLOADS_DIR === 'off' ? ' (large-payload storage off)' : ''}`);
     return { apiUrl: gateway.apiUrl, mockUrl: mock.url, devServer, stop };
   } catch (error) {
     await stop();

@@ -9,7 +9,7 @@ import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../worker/config-store';
 import { agentInputSignal, agentRunQuery, agentRunWorkflow, type AgentRunView } from '../../workflows/agent/agent-run-workflow';
 import { HttpError } from '../http-error';
-import { listOwnedIds, ownedWorkflow } from '../owned-workflow';
+import { jobView, listOwnedIds, ownedWorkflow } from '../owned-workflow';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
 import { toCanonicalRequest } from '../openai/convert-chat-completion';
 import { parseBody } from '../parse-body';
@@ -157,8 +157,8 @@ async function describeRun(client: Client, runId: string, tenantId: string): Pro
     notFound: 'No such agent run',
     code: 'run_not_found',
   });
-  if (status === 'COMPLETED') return handle.result();
-  const view = await handle.query(agentRunQuery);
+  const view = await jobView(handle, status, agentRunQuery);
+  if (status === 'COMPLETED') return view;
   if (status === 'CANCELLED') return { ...view, status: 'cancelled' };
   if (status !== 'RUNNING' && !TERMINAL.includes(view.status)) return { ...view, status: 'failed', error: `the run ended ${status.toLowerCase()}` };
   return view;

@@ -6,7 +6,7 @@ import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../worker/config-store';
 import { batchQuery, batchWorkflow, cancelBatchUpdate, type BatchObject } from '../../workflows/batch/batch-workflow';
 import { HttpError } from '../http-error';
-import { listOwnedIds, ownedWorkflow } from '../owned-workflow';
+import { jobView, listOwnedIds, ownedWorkflow } from '../owned-workflow';
 import { parseBody } from '../parse-body';
 import { BATCH_ENDPOINTS, filesOf } from './files';
 
@@ -93,5 +93,5 @@ async function describeBatch(client: Client, batchId: string, tenantId: string):
     notFound: 'No such Batch object',
     code: 'batch_not_found',
   });
-  return status === 'COMPLETED' ? handle.result() : handle.query(batchQuery);
+  return jobView(handle, status, batchQuery);
 }
