@@ -1,4 +1,5 @@
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -98,15 +99,25 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
     /** Joins the pages into the output and error files (files of purpose `batch_output`). */
     async finalizeBatch(tenantId: string, batchId: string): Promise<{ outputFileId: string | null; errorFileId: string | null }> {
       const folder = workFolder(tenantId, batchId);
-      const pages = existsSync(folder) ? readdirSync(folder).sort() : [];
-      const join_ = (suffix: string) => pages.filter((name) => name.endsWith(suffix)).map((name) => readFileSync(join(folder, name), 'utf8')).join('');
       const store = files();
+      // The batch's own file ids: a retried finalize replaces its files instead of adding new ones.
+      const outputId = batchFileId(batchId, 'output');
+      const errorId = batchFileId(batchId, 'error');
+      // A retry after the pages were removed: the files were made then.
+      if (!existsSync(folder)) {
+        return { outputFileId: store.get(tenantId, outputId) ? outputId : null, errorFileId: store.get(tenantId, errorId) ? errorId : null };
+      }
+      const pages = readdirSync(folder).sort();
+      const join_ = (suffix: string) => pages.filter((name) => name.endsWith(suffix)).map((name) => readFileSync(join(folder, name), 'utf8')).join('');
       const output = join_('.out.jsonl');
       const errors = join_('.err.jsonl');
-      return {
-        outputFileId: output === '' ? null : store.create(tenantId, output, { filename: `${batchId}_output.jsonl`, purpose: 'batch_output' }).id,
-        errorFileId: errors === '' ? null : store.create(tenantId, errors, { filename: `${batchId}_error.jsonl`, purpose: 'batch_output' }).id,
+      const made = {
+        outputFileId: output === '' ? null : store.create(tenantId, output, { filename: `${batchId}_output.jsonl`, purpose: 'batch_output', id: outputId }).id,
+        errorFileId: errors === '' ? null : store.create(tenantId, errors, { filename: `${batchId}_error.jsonl`, purpose: 'batch_output', id: errorId }).id,
       };
+      // The pages are in the files now; keeping them would hold every batch's results twice.
+      rmSync(folder, { recursive: true, force: true });
+      return made;
     },
   };
 }
@@ -119,6 +130,11 @@ async function* requestLines(path: string, start = 0): AsyncGenerator<{ index: n
     if (index >= start) yield { index, line };
     index += 1;
   }
+}
+
+/** A batch's output or error file id, derived from the batch id. */
+function batchFileId(batchId: string, kind: 'output' | 'error'): string {
+  return `file-${createHash('sha256').update(`${batchId}/${kind}`).digest('hex').slice(0, 32)}`;
 }
 
 function toItem(line: string, index: number, tenantId: string, batchId: string): BatchItem {

@@ -44,11 +44,12 @@ export class FileStore {
     return JSON.parse(readFileSync(join(this.folder(tenantId), `${fileId}.json`), 'utf8')) as StoredFile;
   }
 
-  /** Moves `source` (a finished temporary file) in as a new file of the tenant's. */
-  adopt(tenantId: string, source: string, description: { filename: string; purpose: FilePurpose }): StoredFile {
+  /** Moves `source` (a finished temporary file) in as a new file of the tenant's; a given `id` replaces the file of that id. */
+  adopt(tenantId: string, source: string, description: { filename: string; purpose: FilePurpose; id?: string }): StoredFile {
     const folder = this.folder(tenantId);
     mkdirSync(folder, { recursive: true });
-    const id = `file-${randomUUID().replace(/-/g, '')}`;
+    const id = description.id ?? `file-${randomUUID().replace(/-/g, '')}`;
+    if (!/^file-[a-f0-9]{32}$/.test(id)) throw new Error(`bad file id "${id}"`);
     const content = join(folder, `${id}.jsonl`);
     renameSync(source, content);
     const file: StoredFile = {
@@ -66,7 +67,7 @@ export class FileStore {
   }
 
   /** Writes `text` as a new file of the tenant's. */
-  create(tenantId: string, text: string, description: { filename: string; purpose: FilePurpose }): StoredFile {
+  create(tenantId: string, text: string, description: { filename: string; purpose: FilePurpose; id?: string }): StoredFile {
     const folder = this.folder(tenantId);
     mkdirSync(folder, { recursive: true });
     const temporary = join(folder, `.upload-${randomUUID()}`);

@@ -3,9 +3,9 @@
 // a time), read the output and error files; cancel a running batch.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,6 +72,8 @@ test('a batch drains every line once, into the output and error files', async ()
   assert.match(errors[0]?.error.message ?? '', /messages/);
   // One provider call per line, none twice.
   assert.equal((await harness.calls())['model-a'], 24);
+  // The page files were folded into the output and error files, then removed.
+  assert.equal(existsSync(join(dirname(harness.configFile), 'files', '.batches', 'alpha', batch.id)), false);
 
   // Pages of 10: the batch ran as three workflow runs (continue-as-new between pages).
   const runs: string[] = [];
