@@ -1,9 +1,11 @@
 // Determinism: recorded histories (scripts/record-replay-histories.ts) must
-// replay on the current workflow code without a non-determinism error, and
-// the current routing code must take the same decisions they recorded.
+// replay on the current workflow code without a non-determinism error, the
+// current routing code must take the same decisions they recorded, and the
+// fixtures themselves are only ever added: each is pinned by its sha256 in
+// the manifest, so re-recording one over the old file fails here.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import type { CanonicalRequest } from '../../common/request-schema';
@@ -11,66 +13,71 @@ import type { CallModelInput, RoutingSnapshot } from '../../common/routing-snaps
 import { getWorkflowBundle } from '../../worker/create-worker';
 import type { DeliveryOptions } from '../../workflows/llm-request-workflow';
 import { planRoute } from '../../workflows/plan-route';
-
-const DIRECTORY = resolve(__dirname, '../fixtures/histories');
+import { fixturePaths, HISTORIES_DIRECTORY, readFixtures, readManifest, sha256OfFile, type HistoryEvent } from '../support/history-fixtures';
 
 interface Payloads {
   payloads?: { data?: string }[];
 }
 
-interface HistoryEvent {
-  eventType: string;
-  workflowExecutionStartedEventAttributes?: { input?: Payloads };
+type RequestEvent = HistoryEvent & {
   markerRecordedEventAttributes?: { details?: { result?: Payloads } };
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string }; input?: Payloads };
-}
-
-function histories(): { name: string; history: { events: HistoryEvent[] } }[] {
-  return readdirSync(DIRECTORY)
-    .filter((file) => file.endsWith('.json'))
-    .map((file) => ({ name: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(resolve(DIRECTORY, file), 'utf8')) }));
-}
+};
 
 function decode<T>(payloads: Payloads | undefined, index: number): T | undefined {
   const data = payloads?.payloads?.[index]?.data;
   return data === undefined ? undefined : (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as T);
 }
 
-test('every recorded llmRequestWorkflow history replays on the current code', async () => {
-  const recorded = histories();
-  assert.ok(recorded.length >= 4, 'recorded histories are present');
+/** Every workflow type the worker registers has at least one recorded history. */
+const WORKFLOW_TYPES = [
+  'llmRequestWorkflow',
+  'providerBreakerWorkflow',
+  'auditLogWorkflow',
+  'budgetWorkflow',
+  'evalRunWorkflow',
+  'evalScoresWorkflow',
+  'batchWorkflow',
+  'agentRunWorkflow',
+];
+
+test('every committed history fixture is in the manifest with its sha256, and none was rewritten or removed', () => {
+  const manifest = readManifest();
+  const files = fixturePaths();
+  for (const path of files) {
+    assert.ok(Object.hasOwn(manifest, path), `${path} is not in manifest.json: record fixtures with scripts/record-replay-histories.ts, which adds them`);
+    assert.equal(sha256OfFile(join(HISTORIES_DIRECTORY, path)), manifest[path], `${path} was rewritten: fixtures are never changed; record a new set beside it`);
+  }
+  for (const path of Object.keys(manifest)) assert.ok(existsSync(join(HISTORIES_DIRECTORY, path)), `${path} was removed: fixtures are never removed`);
+});
+
+test('every workflow type has a recorded history', () => {
+  const recorded = new Set(readFixtures().map((fixture) => fixture.workflowType));
+  assert.deepEqual(WORKFLOW_TYPES.filter((type) => !recorded.has(type)), [], 'workflow types without a recorded history');
+});
+
+test('every recorded history replays on the current code, continued-as-new and still-open runs included', async () => {
+  const fixtures = readFixtures();
+  assert.ok(fixtures.length >= 40, `recorded histories are present (${fixtures.length})`);
   const workflowBundle = await getWorkflowBundle();
-  for (const { name, history } of recorded) {
-    await Worker.runReplayHistory({ workflowBundle }, history, name);
+  for (const { path, history } of fixtures) {
+    await Worker.runReplayHistory({ workflowBundle }, history, path);
   }
 });
 
-test('every recorded batch and agent run history replays on the current code, continued-as-new runs included', async () => {
-  const directory = resolve(DIRECTORY, 'jobs');
-  const files = readdirSync(directory).filter((file) => file.endsWith('.json'));
-  assert.ok(files.some((file) => file.startsWith('batch-')) && files.some((file) => file.startsWith('agent-run-')), 'batch and agent run histories are present');
-  const workflowBundle = await getWorkflowBundle();
-  for (const file of files) {
-    const history = JSON.parse(readFileSync(resolve(directory, file), 'utf8')) as { events: { eventType: string }[] };
-    assert.ok(['EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'].includes(history.events.at(-1)?.eventType ?? ''), `${file} ends`);
-    await Worker.runReplayHistory({ workflowBundle }, history, file);
-  }
-});
-
-test('the current routing code takes the decisions the recorded histories took', () => {
-  for (const { name, history } of histories()) {
-    const started = history.events[0]?.workflowExecutionStartedEventAttributes;
+test('the current routing code takes the decisions the recorded request histories took', () => {
+  for (const { path, workflowType, history } of readFixtures()) {
+    if (workflowType !== 'llmRequestWorkflow') continue;
+    const events = history.events as RequestEvent[];
+    const started = events[0]?.workflowExecutionStartedEventAttributes;
     const request = decode<CanonicalRequest>(started?.input, 0);
     const delivery = decode<DeliveryOptions>(started?.input, 1) ?? {};
-    const snapshot = decode<RoutingSnapshot>(
-      history.events.find((event) => event.markerRecordedEventAttributes)?.markerRecordedEventAttributes?.details?.result,
-      0,
-    );
-    assert.ok(request && snapshot, `${name}: the request and its routing snapshot are recorded`);
+    const snapshot = decode<RoutingSnapshot>(events.find((event) => event.markerRecordedEventAttributes)?.markerRecordedEventAttributes?.details?.result, 0);
+    assert.ok(request && snapshot, `${path}: the request and its routing snapshot are recorded`);
     const plan = planRoute(request, snapshot, { streaming: delivery.streamTaskQueue !== undefined });
     // The models the workflow called, in order; a call repeated on the normal queue after a lost stream counts once.
     const called: CallModelInput[] = [];
-    for (const event of history.events) {
+    for (const event of events) {
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (!scheduled || !['callModel', 'streamModel'].includes(scheduled.activityType?.name ?? '')) continue;
       const target = decode<CallModelInput>(scheduled.input, 1);
@@ -80,7 +87,7 @@ test('the current routing code takes the decisions the recorded histories took',
     assert.deepEqual(
       called.map((target) => [target.modelId, target.redact === true]),
       planned.map((candidate) => [candidate.modelId, candidate.redact === true]),
-      `${name}: models called and their redaction`,
+      `${path}: models called and their redaction`,
     );
   }
 });
