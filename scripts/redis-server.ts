@@ -1,32 +1,32 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { delimiter, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { lastLines, resolveFromDebianPackages, type DebianTool, type ToolCommand } from './debian-packages';
 import { freePort } from './temporal-dev-server';
 
-const PROJECT_ROOT = resolve(__dirname, '..');
-const TOOLS_DIR = resolve(PROJECT_ROOT, '.tools');
-const INSTALL_DIR = join(TOOLS_DIR, 'redis');
-/** Written into the staging tree last, so a `.tools/redis/` holding it is complete. */
-const MARKER = '.installed.json';
+const execFileAsync = promisify(execFile);
+
 /**
  * Debian splits the server over two packages: `redis-tools` has the binary
  * (`usr/bin/redis-check-rdb`, which runs as the server when called by that
  * name) and `redis-server` the `usr/bin/redis-server -> redis-check-rdb`
- * symlink. The two libraries are not part of a base system.
+ * symlink. Its libraries (libjemalloc2, liblzf1) come along when missing.
  */
-const PACKAGES = ['redis-tools', 'redis-server', 'libjemalloc2', 'liblzf1'];
-const HINT = 'install Redis (`sudo apt-get install redis-server`) or set REDIS_URL to a running server';
+const REDIS: DebianTool = {
+  name: 'redis',
+  envVariable: 'REDIS_SERVER',
+  pathNames: ['redis-server'],
+  packages: ['redis-tools', 'redis-server'],
+  command: 'usr/bin/redis-server',
+  hint: 'install Redis (`sudo apt-get install redis-server`) or set REDIS_URL to a running server',
+  async check(tool) {
+    const { stdout } = await execFileAsync(tool.command, ['--version'], { env: { ...process.env, ...tool.env }, encoding: 'utf8' });
+    if (!stdout.includes('Redis server')) throw new Error(`unexpected output: ${stdout.trim()}`);
+  },
+};
 
-const execFileAsync = promisify(execFile);
-
-export interface RedisServerCommand {
-  command: string;
-  /** Extra environment the command needs (LD_LIBRARY_PATH for the `.tools/` install). */
-  env: Record<string, string>;
-}
+/** How to run `redis-server`. */
+export type RedisServerCommand = ToolCommand;
 
 export interface RedisServerOptions {
   /** A free one when absent. */
@@ -42,127 +42,13 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-interface Marker {
-  /** Relative to the install directory, like `libraryDirs`. */
-  command: string;
-  libraryDirs: string[];
-  debs: string[];
-}
-
-let resolving: Promise<RedisServerCommand> | undefined;
-
 /**
  * `redis-server`: `$REDIS_SERVER`, else PATH, else the project's copy under
  * `.tools/redis/`, installed on first use from the Debian packages
  * (`apt-get download` + `dpkg-deb -x`, no root needed).
  */
 export function resolveRedisServer(env: NodeJS.ProcessEnv = process.env): Promise<RedisServerCommand> {
-  if (env.REDIS_SERVER) return Promise.resolve({ command: env.REDIS_SERVER, env: {} });
-  resolving ??= findOrInstall(env).catch((error: unknown) => {
-    resolving = undefined;
-    throw error;
-  });
-  return resolving;
-}
-
-async function findOrInstall(env: NodeJS.ProcessEnv): Promise<RedisServerCommand> {
-  const onPath = await commandPath('redis-server');
-  if (onPath) return { command: onPath, env: {} };
-  return readInstalled(env) ?? install(env);
-}
-
-async function commandPath(name: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await execFileAsync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    return stdout.trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function readInstalled(env: NodeJS.ProcessEnv): RedisServerCommand | undefined {
-  let marker: Marker;
-  try {
-    marker = JSON.parse(readFileSync(join(INSTALL_DIR, MARKER), 'utf8')) as Marker;
-  } catch {
-    return undefined;
-  }
-  const command = join(INSTALL_DIR, marker.command);
-  if (!existsSync(command)) return undefined;
-  return commandFor(command, marker.libraryDirs.map((dir) => join(INSTALL_DIR, dir)), env);
-}
-
-function commandFor(command: string, libraryDirs: string[], env: NodeJS.ProcessEnv): RedisServerCommand {
-  const path = [...libraryDirs, env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter);
-  return { command, env: libraryDirs.length > 0 ? { LD_LIBRARY_PATH: path } : {} };
-}
-
-/** Downloads and unpacks into a staging directory under `.tools/`, then renames it to `.tools/redis/`. */
-async function install(env: NodeJS.ProcessEnv): Promise<RedisServerCommand> {
-  for (const tool of ['apt-get', 'dpkg-deb']) {
-    if (!(await commandPath(tool))) throw new Error(`redis-server is not on PATH and \`${tool}\` is missing, so it cannot be installed into .tools/redis/: ${HINT}`);
-  }
-  mkdirSync(TOOLS_DIR, { recursive: true });
-  const staging = await mkdtemp(join(TOOLS_DIR, 'redis.staging-'));
-  try {
-    const debDir = join(staging, 'debs');
-    const root = join(staging, 'root');
-    mkdirSync(debDir);
-    try {
-      await execFileAsync('apt-get', ['download', ...PACKAGES], { cwd: debDir, encoding: 'utf8', timeout: 300_000 });
-    } catch (error) {
-      const detail = tail((error as { stderr?: string }).stderr || (error as Error).message);
-      throw new Error(`redis-server is not on PATH and \`apt-get download ${PACKAGES.join(' ')}\` failed (an \`apt-get update\` may help): ${HINT}\n${detail}`);
-    }
-    const debs = (await readdir(debDir)).filter((name) => name.endsWith('.deb')).sort();
-    for (const deb of debs) await execFileAsync('dpkg-deb', ['-x', join(debDir, deb), root]);
-
-    const command = join(root, 'usr/bin/redis-server');
-    const libraryDirs = await sharedLibraryDirs(root);
-    const staged = commandFor(command, libraryDirs, env);
-    try {
-      const { stdout } = await execFileAsync(command, ['--version'], { env: { ...process.env, ...staged.env }, encoding: 'utf8' });
-      if (!stdout.includes('Redis server')) throw new Error(`unexpected output: ${stdout.trim()}`);
-    } catch (error) {
-      const detail = tail((error as { stderr?: string }).stderr || (error as Error).message);
-      throw new Error(`the redis-server unpacked from ${debs.join(', ')} does not run: ${HINT}\n${detail}`);
-    }
-    const marker: Marker = { command: relative(root, command), libraryDirs: libraryDirs.map((dir) => relative(root, dir)), debs };
-    await writeFile(join(root, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
-
-    try {
-      await rename(root, INSTALL_DIR);
-    } catch (error) {
-      if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-      // Another process finished first: use its copy. A directory without a marker is debris: replace it.
-      const installed = readInstalled(env);
-      if (installed) return installed;
-      await rm(INSTALL_DIR, { recursive: true, force: true });
-      await rename(root, INSTALL_DIR);
-    }
-    const installed = readInstalled(env);
-    if (!installed) throw new Error(`installed redis-server into ${INSTALL_DIR}, but cannot read it back`);
-    return installed;
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** Directories under `root` holding shared libraries (`usr/lib/x86_64-linux-gnu` on amd64). */
-async function sharedLibraryDirs(root: string): Promise<string[]> {
-  const dirs = new Set<string>();
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) await walk(join(dir, entry.name));
-      else if (/\.so(\.\d+)*$/.test(entry.name)) dirs.add(dir);
-    }
-  };
-  for (const top of ['usr/lib', 'lib']) if (existsSync(join(root, top))) await walk(join(root, top));
-  return [...dirs].sort();
-}
-
-function tail(text: string, lines = 15): string {
-  return text.trim().split('\n').slice(-lines).join('\n');
+  return resolveFromDebianPackages(REDIS, env);
 }
 
 // Children still running when this process exits: one listener for all of them.
@@ -239,13 +125,13 @@ async function launch(resolved: RedisServerCommand, port: number, stdio: 'inheri
   for (;;) {
     if (spawnError) throw new Error(`cannot start ${resolved.command}: ${spawnError.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`redis-server exited with ${child.exitCode ?? child.signalCode} before it was ready on port ${port}:\n${tail(output)}`);
+      throw new Error(`redis-server exited with ${child.exitCode ?? child.signalCode} before it was ready on port ${port}:\n${lastLines(output)}`);
     }
     const reply = await ping(port);
     if (reply === '+PONG') return { url, port, process: child, stop };
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`redis-server did not answer PING on port ${port} (last: ${reply}):\n${tail(output)}`);
+      throw new Error(`redis-server did not answer PING on port ${port} (last: ${reply}):\n${lastLines(output)}`);
     }
     await new Promise((wake) => setTimeout(wake, 50));
   }

@@ -1,14 +1,14 @@
-// The dashboard in a real browser (Debian's chromium through playwright-core):
+// The dashboard in a real browser (Chromium from scripts/chromium.ts through playwright-core):
 // after some traffic and a failover, the charts and the failover list show it.
 // The screenshot is kept as a test artifact (test/artifacts/dashboard.png).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { evalRunWorkflow } from '../../workflows/evals/eval-run-workflow';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_FLAGS, resolveChromium } from '../../scripts/chromium';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 
 const ARTIFACTS = resolve(__dirname, '../artifacts');
@@ -16,15 +16,11 @@ const ARTIFACTS = resolve(__dirname, '../artifacts');
 let harness: Harness;
 let browser: Browser;
 
-/** Debian's chromium (or CHROMIUM_PATH): no browser download. */
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
-
 before(async () => {
+  // First: a missing browser fails the test with its one-line reason before anything starts.
+  const { command, env } = await resolveChromium();
   harness = await startHarness({ breakers: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-gpu'] });
+  browser = await chromium.launch({ executablePath: command, env: { ...process.env, ...env }, args: [...CHROMIUM_FLAGS] });
 });
 
 after(async () => {
