@@ -108,9 +108,12 @@ export class BudgetBoard {
     return { granted: true };
   }
 
-  /** Records what attempt `id` cost in every budget (0 releases its reservation). */
-  async settle(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string): Promise<void> {
-    const operations: LedgerOperation[] = [{ type: 'settle', id, costUsd }];
+  /**
+   * Records what attempt `id` cost in every budget (0 releases its reservation), and apart
+   * `unsettledUsd`, the worst case of its tries that may have been billed unseen.
+   */
+  async settle(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string, unsettledUsd = 0): Promise<void> {
+    const operations: LedgerOperation[] = [{ type: 'settle', id, costUsd, ...(unsettledUsd > 0 ? { unsettledUsd } : {}) }];
     if (releasePrefix !== undefined) operations.push({ type: 'release_prefix', id: releasePrefix });
     await Promise.all(budgets.map((budget) => this.send(budget, ...operations)));
   }
@@ -192,6 +195,7 @@ export async function readBudgets(
         periodKey: period.key,
         limitUsd: budget.limitUsd,
         spentUsd: 0,
+        unsettledUsd: 0,
         reservedUsd: 0,
         availableUsd: budget.limitUsd,
         reservations: 0,

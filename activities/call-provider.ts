@@ -2,6 +2,7 @@ import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@te
 import { own } from '../common/own';
 import { addUsage, NO_USAGE, usageOf, type TokenUsage } from '../common/pricing';
 import { GatewayError, PROVIDER_HEALTH_FAILURE_TYPES } from '../common/failure-types';
+import type { ProviderConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
@@ -15,6 +16,7 @@ import type { QualityBoard } from './quality-board';
 import type { ResponseCache } from './response-cache/response-cache';
 import type { ObservedStats } from './observed-stats';
 import type { ModelAdapter } from './providers/model-adapter';
+import { assumedLostTries, countLostTries } from './lost-tries';
 import { redactRequest } from './sensitive-data';
 import { toApplicationFailure } from './to-application-failure';
 import { validateOutput } from './validate-output';
@@ -25,6 +27,8 @@ export interface CallModelResult {
   tries: number;
   /** Tokens the provider reported over every try (a refused output is billed too). */
   billedUsage?: TokenUsage;
+  /** Earlier tries lost with their worker or cut off by a timeout: each may have been billed, unseen. */
+  lostTries?: number;
 }
 
 export interface ActivityDependencies {
@@ -60,13 +64,18 @@ export interface ProviderCallOptions {
  * failure into the `ApplicationFailure` Temporal's retry policy acts on.
  */
 export async function callProvider(
-  { store, stats, breakers, audit }: ActivityDependencies,
+  { store, stats, breakers, budgets, audit }: ActivityDependencies,
   request: CanonicalRequest,
   target: CallModelInput,
   options: ProviderCallOptions,
 ): Promise<CallModelResult> {
   const context = Context.current();
-  const { attempt } = activityInfo();
+  const { attempt, isLocal, heartbeatDetails } = activityInfo();
+  // Usage billed by earlier tries of this model (a refused output), carried in the heartbeat.
+  let billed: TokenUsage = usageOf((heartbeatDetails as { billedUsage?: unknown } | undefined)?.billedUsage) ?? NO_USAGE;
+  // Earlier tries that may have been billed unseen; every way this try ends reports them.
+  let lost = assumedLostTries();
+  const facts = () => ({ attempt, ...(lost.lostTries > 0 ? { lostTries: lost.lostTries } : {}) });
   const { loaded, adapters } = store.current;
   const provider = own(loaded.config.providers, target.providerId);
   const adapter = adapters.get(target.providerId);
@@ -74,91 +83,112 @@ export async function callProvider(
     const error = new GatewayError('AccessDenied', `provider "${target.providerId}" is not configured on this worker`, {
       provider: target.providerId,
     });
-    throw toApplicationFailure(error, 0, attempt);
+    const failure = toApplicationFailure(error, 0, attempt);
+    Object.assign(failure.details?.[0] ?? {}, facts());
+    throw failure;
   }
-  // An open breaker (or a half-open one whose probe slot is taken) skips the call: fall over at once.
-  const admission = breakers ? await breakers.admit(target.providerId) : { admitted: true as const };
-  if (!admission.admitted) {
-    throw ApplicationFailure.create({
-      type: 'BreakerOpen',
-      message: `${target.providerId}: breaker open (${admission.reason}); skipped without a call`,
-      nonRetryable: true,
-      details: [{ provider: target.providerId, attempt }],
-    });
-  }
-  const probeId = admission.probeId;
-  // Heartbeats let Temporal notice a crashed worker long before the call's own timeout.
+  // Heartbeats let Temporal notice a crashed worker long before the call's own timeout; they start
+  // at once, so waiting on the server, a breaker or a budget never looks like a dead worker.
   // Local activities have no heartbeat: they live and die with the workflow task.
-  const { isLocal, heartbeatDetails } = activityInfo();
-  // Usage billed by earlier tries of this model (a refused output), carried in the heartbeat.
-  let billed: TokenUsage = usageOf((heartbeatDetails as { billedUsage?: unknown } | undefined)?.billedUsage) ?? NO_USAGE;
   const beat = (): void => {
-    if (!isLocal) context.heartbeat({ attempt, billedUsage: billed, ...options.progress?.() });
+    if (!isLocal) context.heartbeat({ ...facts(), billedUsage: billed, ...options.progress?.() });
   };
   beat();
   const timer = setInterval(beat, Math.max(provider.timeouts.heartbeatMs / 3, 100));
-  // Under a `redact` sensitivity class, a model that is not self-hosted never sees the detected data.
-  const sent = target.redact ? redactRequest(request).request : request;
-  const started = Date.now();
   try {
-    // A GenAI client span (OTel semantic conventions) around the provider call; the HTTP call is its child.
-    const output = await inSpan(
-      `chat ${target.upstreamModel}`,
-      SpanKind.CLIENT,
-      {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.system': provider.type === 'anthropic' ? 'anthropic' : 'openai',
-        'gen_ai.request.model': target.upstreamModel,
-        'switchyard.provider': target.providerId,
-        'switchyard.model': target.modelId,
-        'switchyard.attempt': attempt,
-      },
-      async (annotate) => {
-        const answer = await options.call(adapter, sent, context.cancellationSignal);
-        annotate({
-          'gen_ai.usage.input_tokens': answer.usage.inputTokens,
-          'gen_ai.usage.output_tokens': answer.usage.outputTokens,
-          'gen_ai.response.finish_reasons': [answer.finishReason.raw],
+    lost = await countLostTries();
+    // An open breaker (or a half-open one whose probe slot is taken) skips the call: fall over at once.
+    const admission = breakers ? await breakers.admit(target.providerId) : { admitted: true as const };
+    if (!admission.admitted) {
+      throw ApplicationFailure.create({
+        type: 'BreakerOpen',
+        message: `${target.providerId}: breaker open (${admission.reason}); skipped without a call`,
+        nonRetryable: true,
+        details: [{ provider: target.providerId, ...facts() }],
+      });
+    }
+    // The try before this one may have been billed (its reservation is spent): this one reserves its own worst case.
+    if (lost.previousLost && target.budget && budgets) {
+      const { budget } = target;
+      const reservation = await budgets.reserve(budget.budgets, `${budget.reservationId}/try-${attempt}`, budget.worstCaseUsd, budget.leaseMs);
+      if (!reservation.granted) {
+        throw ApplicationFailure.create({
+          type: 'BudgetExceeded',
+          message: `budget "${reservation.budget}" has ${reservation.availableUsd} USD left, less than this retry's worst case of ${budget.worstCaseUsd} USD (an earlier try was lost and may have been billed); not sent`,
+          nonRetryable: true,
+          details: [{ ...facts(), ...(billed.inputTokens + billed.outputTokens > 0 ? { billedUsage: billed } : {}) }],
         });
-        return answer;
-      },
-    );
-    billed = addUsage(billed, output.usage);
-    beat();
-    validateOutput(output, request.output, target.providerId);
-    const latencyMs = Date.now() - started;
-    countAttempt(target, 'success', latencyMs);
-    stats?.record(target.modelId, { ok: true, durationMs: latencyMs });
-    breakers?.report(target.providerId, { modelId: target.modelId, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
-    return { output, tries: attempt, billedUsage: billed };
-  } catch (error) {
-    // A cancelled or shut-down activity is not the provider's failure.
-    if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
-    const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
-    if (isHealthFailure(failure.type)) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
-    countAttempt(target, failure.type ?? 'ProviderUnavailable', Date.now() - started);
-    if (failure.type === 'AccessDenied') {
-      const status = (failure.details?.[0] as { status?: number } | undefined)?.status;
-      audit?.record({ audit: 'provider_access_denied', provider: target.providerId, model: target.modelId, status, message: failure.message }, `${target.providerId}/${target.modelId}`);
+      }
     }
-    const retryAfterMs = (failure.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-    breakers?.report(target.providerId, {
-      modelId: target.modelId,
-      ok: false,
-      failureType: failure.type ?? 'ProviderUnavailable',
-      latencyMs: Date.now() - started,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      ...(probeId ? { probeId } : {}),
-    });
-    const final = options.reviseFailure ? options.reviseFailure(failure) : failure;
-    // The workflow prices failed attempts too: what the provider billed travels with the failure.
-    const facts = final.details?.[0];
-    if (billed.inputTokens + billed.outputTokens > 0 && typeof facts === 'object' && facts !== null) {
-      (facts as { billedUsage?: TokenUsage }).billedUsage = billed;
-    }
-    throw final;
+    return await callAdmitted(provider, adapter, admission.probeId);
   } finally {
     clearInterval(timer);
+  }
+
+  /** The call itself, once the breaker and the budget let it go out. */
+  async function callAdmitted(provider: ProviderConfig, adapter: ModelAdapter, probeId: string | undefined): Promise<CallModelResult> {
+    // Under a `redact` sensitivity class, a model that is not self-hosted never sees the detected data.
+    const sent = target.redact ? redactRequest(request).request : request;
+    const started = Date.now();
+    try {
+      // A GenAI client span (OTel semantic conventions) around the provider call; the HTTP call is its child.
+      const output = await inSpan(
+        `chat ${target.upstreamModel}`,
+        SpanKind.CLIENT,
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.system': provider.type === 'anthropic' ? 'anthropic' : 'openai',
+          'gen_ai.request.model': target.upstreamModel,
+          'switchyard.provider': target.providerId,
+          'switchyard.model': target.modelId,
+          'switchyard.attempt': attempt,
+        },
+        async (annotate) => {
+          const answer = await options.call(adapter, sent, context.cancellationSignal);
+          annotate({
+            'gen_ai.usage.input_tokens': answer.usage.inputTokens,
+            'gen_ai.usage.output_tokens': answer.usage.outputTokens,
+            'gen_ai.response.finish_reasons': [answer.finishReason.raw],
+          });
+          return answer;
+        },
+      );
+      billed = addUsage(billed, output.usage);
+      beat();
+      validateOutput(output, request.output, target.providerId);
+      const latencyMs = Date.now() - started;
+      countAttempt(target, 'success', latencyMs);
+      stats?.record(target.modelId, { ok: true, durationMs: latencyMs });
+      breakers?.report(target.providerId, { modelId: target.modelId, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
+      return { output, tries: attempt, billedUsage: billed, ...(lost.lostTries > 0 ? { lostTries: lost.lostTries } : {}) };
+    } catch (error) {
+      // A cancelled or shut-down activity is not the provider's failure.
+      if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
+      const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
+      if (isHealthFailure(failure.type)) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
+      countAttempt(target, failure.type ?? 'ProviderUnavailable', Date.now() - started);
+      if (failure.type === 'AccessDenied') {
+        const status = (failure.details?.[0] as { status?: number } | undefined)?.status;
+        audit?.record({ audit: 'provider_access_denied', provider: target.providerId, model: target.modelId, status, message: failure.message }, `${target.providerId}/${target.modelId}`);
+      }
+      const retryAfterMs = (failure.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+      breakers?.report(target.providerId, {
+        modelId: target.modelId,
+        ok: false,
+        failureType: failure.type ?? 'ProviderUnavailable',
+        latencyMs: Date.now() - started,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        ...(probeId ? { probeId } : {}),
+      });
+      const final = options.reviseFailure ? options.reviseFailure(failure) : failure;
+      // The workflow prices failed attempts too: what the provider billed, and the tries lost unseen, travel with the failure.
+      const details = final.details?.[0];
+      if (typeof details === 'object' && details !== null) {
+        if (billed.inputTokens + billed.outputTokens > 0) (details as { billedUsage?: TokenUsage }).billedUsage = billed;
+        if (lost.lostTries > 0) (details as { lostTries?: number }).lostTries = lost.lostTries;
+      }
+      throw final;
+    }
   }
 }
 

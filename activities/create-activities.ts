@@ -48,10 +48,14 @@ export function createActivities(dependencies: ActivityDependencies) {
       return dependencies.budgets.reserve(budgets, id, amountUsd, leaseMs);
     },
 
-    /** Records what an attempt cost in its budgets (0 releases its reservation); with `releasePrefix`, also frees what the request still holds. */
-    async settleBudget(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string): Promise<void> {
+    /**
+     * Records what an attempt cost in its budgets (0 releases its reservation), and apart the worst
+     * case of its tries that may have been billed unseen; with `releasePrefix`, also frees what the
+     * request still holds.
+     */
+    async settleBudget(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string | null, unsettledUsd?: number | null): Promise<void> {
       if (!dependencies.budgets) throw ApplicationFailure.nonRetryable('this worker has no budget board', 'InvalidRequest');
-      await dependencies.budgets.settle(budgets, id, costUsd, releasePrefix);
+      await dependencies.budgets.settle(budgets, id, costUsd, releasePrefix ?? undefined, unsettledUsd ?? 0);
     },
 
     /** Frees whatever a finished request still holds in its budgets (its attempts' ids start with `prefix`). */

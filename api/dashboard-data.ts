@@ -195,6 +195,7 @@ export async function dashboardData(options: {
       periodKey: view.periodKey,
       limitUsd: view.limitUsd,
       spentUsd: view.spentUsd,
+      unsettledUsd: view.unsettledUsd,
       reservedUsd: view.reservedUsd,
       low: view.availableUsd <= view.limitUsd * (own(options.config.budgets, view.name)?.lowAtFraction ?? 0),
     })),

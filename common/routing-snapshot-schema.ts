@@ -207,4 +207,18 @@ export interface CallModelInput {
   upstreamModel: string;
   /** Redact detected personal data before sending (a model that is not self-hosted, under a `redact` class). */
   redact?: boolean;
+  /**
+   * The budgets this priced attempt reserved its worst case in. A try that
+   * follows one lost with its worker (which may have been billed) reserves
+   * the worst case again before it calls, under `<reservationId>/try-<n>`.
+   */
+  budget?: AttemptBudget;
+}
+
+export interface AttemptBudget {
+  budgets: BudgetRef[];
+  /** The attempt's reservation: `<workflow id>/<run id>/<position>`. */
+  reservationId: string;
+  worstCaseUsd: number;
+  leaseMs: number;
 }

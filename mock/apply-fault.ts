@@ -21,6 +21,12 @@ export interface ReplyShaping {
   hold: { afterChunks: number; park(): { released: Promise<void>; forget(): void } } | undefined;
   /** Text that replaces the deterministic reply. */
   replyText: string | undefined;
+  /**
+   * The client went away while the call waited out its latency. A provider
+   * still generates and bills a call it accepted: the route bills the reply
+   * and sends nothing (a worker killed mid-call leaves such bills).
+   */
+  clientGone?: true;
 }
 
 /** Shaping of a call without a fault: a clean, immediate reply. */
@@ -38,7 +44,7 @@ export const NO_SHAPING: ReplyShaping = {
  * error status (see `FaultSchema` for the order).
  *
  * @returns how to shape the reply, or undefined when the request is already
- *   finished (answered with an error, or the client went away).
+ *   finished (answered with an error, or the client went away from a hang).
  */
 export async function applyFault(
   taken: TakenFault | undefined,
@@ -51,7 +57,7 @@ export async function applyFault(
 
   if (fault.latencyMs !== undefined) {
     const jitter = Math.round((fault.jitterMs ?? 0) * deterministicFraction(callNumber));
-    if (!(await waitUnlessClosed(response, fault.latencyMs + jitter))) return undefined;
+    if (!(await waitUnlessClosed(response, fault.latencyMs + jitter))) return { ...NO_SHAPING, clientGone: true };
   }
   if (fault.hang === true) {
     await untilClosed(response);

@@ -10,6 +10,16 @@ export interface ClassifiedFailure {
   tries: number;
   /** Tokens the provider billed over those tries, when it reported any. */
   billedUsage?: TokenUsage;
+  /**
+   * Tries that ended without reporting (lost with their worker, or cut off
+   * by a timeout): each may have been billed, unseen. Absent when none.
+   */
+  lostTries?: number;
+}
+
+function lostTriesOf(details: { lostTries?: unknown } | undefined, plus = 0): { lostTries?: number } {
+  const lost = (typeof details?.lostTries === 'number' && details.lostTries > 0 ? details.lostTries : 0) + plus;
+  return lost > 0 ? { lostTries: lost } : {};
 }
 
 /**
@@ -20,23 +30,26 @@ export interface ClassifiedFailure {
 export function classifyActivityFailure(error: unknown): ClassifiedFailure {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as { attempt?: unknown; billedUsage?: unknown } | undefined;
+    const details = cause.details?.[0] as { attempt?: unknown; billedUsage?: unknown; lostTries?: unknown } | undefined;
     const billedUsage = usageOf(details?.billedUsage);
     return {
       type: isFailureType(cause.type) ? cause.type : 'ProviderUnavailable',
       message: cause.message,
       tries: typeof details?.attempt === 'number' ? details.attempt : 0,
       ...(billedUsage ? { billedUsage } : {}),
+      ...lostTriesOf(details),
     };
   }
   if (cause instanceof TimeoutFailure) {
-    const heartbeat = cause.lastHeartbeatDetails as { attempt?: unknown; billedUsage?: unknown } | undefined;
+    const heartbeat = cause.lastHeartbeatDetails as { attempt?: unknown; billedUsage?: unknown; lostTries?: unknown } | undefined;
     const billedUsage = usageOf(heartbeat?.billedUsage);
     return {
       type: 'Timeout',
       message: `activity ${(cause.timeoutType ?? 'unknown').toLowerCase().replace(/_/g, '-')} timeout`,
       tries: typeof heartbeat?.attempt === 'number' ? heartbeat.attempt : 0,
       ...(billedUsage && billedUsage.inputTokens + billedUsage.outputTokens > 0 ? { billedUsage } : {}),
+      // The try the timeout cut off is lost too.
+      ...lostTriesOf(heartbeat, 1),
     };
   }
   const message = cause instanceof Error ? cause.message : String(cause);

@@ -29,7 +29,7 @@ import { NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common
 import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
-import type { BudgetRef, CallModelInput, RouteCandidate, RoutePlan, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { AttemptBudget, BudgetRef, CallModelInput, RouteCandidate, RoutePlan, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import { costOfUsage, roundUsd } from '../common/pricing';
 import {
   COST_ATTRIBUTE,
@@ -166,14 +166,15 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     candidate: RouteCandidate,
     position: number,
     callMs: number,
-  ): Promise<{ granted: true; id: string } | { granted: false; message: string; refuse: boolean } | undefined> {
+  ): Promise<({ granted: true } & AttemptBudget) | { granted: false; message: string; refuse: boolean } | undefined> {
     const worstCase = candidate.estimatedCostUsd ?? 0;
     if (refs.length === 0 || worstCase === 0) return undefined;
     const { workflowId, runId } = workflowInfo();
     const id = `${workflowId}/${runId}/${position}`;
+    const leaseMs = callMs + BUDGET_LEASE_MARGIN_MS;
     try {
-      const outcome = await reserveBudget(refs, id, worstCase, callMs + BUDGET_LEASE_MARGIN_MS);
-      if (outcome.granted) return { granted: true, id };
+      const outcome = await reserveBudget(refs, id, worstCase, leaseMs);
+      if (outcome.granted) return { granted: true, budgets: [...refs], reservationId: id, worstCaseUsd: worstCase, leaseMs };
       return {
         granted: false,
         message: `budget "${outcome.budget}" has ${outcome.availableUsd} USD left, less than this attempt's worst case of ${worstCase} USD; not sent`,
@@ -223,17 +224,22 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       if (reservation.refuse) break;
       continue;
     }
-    const settle = async (costUsd: number | undefined, final = false): Promise<void> => {
+    /** Settles the attempt: what it cost, and the worst case of every try that may have been billed unseen. */
+    const settle = async (costUsd: number | undefined, lostTries: number, final = false): Promise<void> => {
       if (!reservation) return;
       // The answer's settle also frees what the request may still hold: one ledger update instead of two.
-      await settleFor(budgets, reservation.id, costUsd ?? 0, final ? heldPrefix : undefined);
+      await settleFor(budgets, reservation.reservationId, costUsd ?? 0, final ? heldPrefix : undefined, roundUsd(lostTries * reservation.worstCaseUsd));
       if (final) released = true;
     };
+    // A retry after a lost try reserves again (the activity does, under this reservation's id).
+    const attemptTarget: CallModelInput = reservation
+      ? { ...target, budget: { budgets: reservation.budgets, reservationId: reservation.reservationId, worstCaseUsd: reservation.worstCaseUsd, leaseMs: reservation.leaseMs } }
+      : target;
     try {
       let result: CallModelResult | undefined;
       if (streamTaskQueue !== undefined) {
         try {
-          result = await streamOn(streamTaskQueue, snapshot, candidate, options, remainingMs).streamModel(request, target);
+          result = await streamOn(streamTaskQueue, snapshot, candidate, options, remainingMs).streamModel(request, attemptTarget);
         } catch (error) {
           if (!isPickupTimeout(error)) throw error;
           // Nobody picked the stream up: the caller's API process is gone. Finish without streaming.
@@ -248,8 +254,8 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
               scheduleToCloseTimeout: options.scheduleToCloseTimeout,
               retry: options.retry,
               summary: options.summary,
-            }).callModel(request, target)
-          : await proxyActivities<GatewayActivities>(options).callModel(request, target);
+            }).callModel(request, attemptTarget)
+          : await proxyActivities<GatewayActivities>(options).callModel(request, attemptTarget);
       const usage = result.billedUsage ?? result.output.usage;
       attempts.push({
         position,
@@ -261,13 +267,13 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
         usage,
         costUsd: costOfUsage(usage, own(snapshot.models, candidate.modelId)?.pricing),
       });
-      await settle(attempts.at(-1)?.costUsd, true);
+      await settle(attempts.at(-1)?.costUsd, result.lostTries ?? 0, true);
       answer = { candidate, output: result.output };
       break;
     } catch (error) {
       if (isCancellation(error)) {
-        // The call may or may not have been billed; the lease frees what nothing settles. Release what is sure.
-        await CancellationScope.nonCancellable(() => settle(0));
+        // The call in flight may have been billed, unseen: its worst case is charged, never freed.
+        await CancellationScope.nonCancellable(() => settle(0, 1));
         await releaseHeld();
         throw error;
       }
@@ -285,7 +291,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
           ? { usage: failure.billedUsage, costUsd: costOfUsage(failure.billedUsage, own(snapshot.models, candidate.modelId)?.pricing) }
           : {}),
       });
-      await settle(attempts.at(-1)?.costUsd);
+      await settle(attempts.at(-1)?.costUsd, failure.lostTries ?? 0);
       if (STOP_CHAIN_FAILURE_TYPES.includes(failure.type)) {
         const stopped = failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request';
         await releaseHeld();
@@ -451,9 +457,9 @@ async function orMiss<T>(operation: Promise<T>): Promise<T | undefined> {
 const BUDGET_LEASE_MARGIN_MS = 60_000;
 
 /** Records an attempt's cost in its budgets; a ledger out of reach for minutes is left to its lease. */
-async function settleFor(refs: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string): Promise<void> {
+async function settleFor(refs: readonly BudgetRef[], id: string, costUsd: number, releasePrefix: string | undefined, unsettledUsd: number): Promise<void> {
   try {
-    await settleBudget(refs, id, costUsd, releasePrefix);
+    await settleBudget(refs, id, costUsd, releasePrefix, unsettledUsd);
   } catch (error) {
     if (isCancellation(error)) throw error;
   }

@@ -55,8 +55,8 @@ export function spendRouter(client: Client, store: ConfigStore): Router {
 
   /**
    * `GET /v1/budgets` (admin key): every configured budget's current period
-   * as its ledger holds it: limit, spent, reserved by attempts in flight,
-   * available, and whether it is low.
+   * as its ledger holds it: limit, spent, unsettled (charged at worst case),
+   * reserved by attempts in flight, available, and whether it is low.
    */
   router.get('/v1/budgets', requireAdmin(store), async (_request, response) => {
     const budgets = store.config.config.budgets;
@@ -74,6 +74,8 @@ export function spendRouter(client: Client, store: ConfigStore): Router {
           ends_at: new Date(view.endsAt).toISOString(),
           limit_usd: view.limitUsd,
           spent_usd: view.spentUsd,
+          // Worst cases of calls whose cost was never reported (a worker lost mid-call): charged, shown apart.
+          unsettled_usd: view.unsettledUsd,
           reserved_usd: view.reservedUsd,
           available_usd: view.availableUsd,
           reservations: view.reservations,

@@ -17,6 +17,8 @@ export interface SplitGateway {
   startWorker(): ChildProcess;
   /** SIGKILLs the newest worker, waits for it to die, and starts a new one. */
   replaceWorker(): Promise<void>;
+  /** SIGKILLs the newest worker and waits until it is gone (start another with `startWorker`). */
+  killWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,17 +37,21 @@ export async function startSplitGateway(harness: Harness): Promise<SplitGateway>
     workers.push(child);
     return child;
   };
+  const killWorker = async (): Promise<void> => {
+    const worker = workers.at(-1);
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
+      worker.kill('SIGKILL');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    }
+  };
   startWorker();
   return {
     apiUrl: api.url,
     workers,
     startWorker,
+    killWorker,
     async replaceWorker() {
-      const worker = workers.at(-1);
-      if (worker && worker.exitCode === null && worker.signalCode === null) {
-        worker.kill('SIGKILL');
-        await new Promise((resolve) => worker.once('exit', resolve));
-      }
+      await killWorker();
       startWorker();
     },
     async stop() {

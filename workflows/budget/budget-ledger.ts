@@ -3,10 +3,13 @@ import { roundUsd } from '../../common/pricing';
 
 /**
  * The ledger of one budget over one period (a tenant's or a feature's day or
- * month): what was spent, and what attempts in flight have reserved. A call
- * reserves its worst case before it goes out and settles its actual cost
- * after; a reservation whose attempt crashed or was cancelled runs out at
- * its lease and frees its amount. Every operation is idempotent by id, so a
+ * month): what was spent, what attempts in flight have reserved, and what
+ * calls whose outcome was never seen may have cost. A call reserves its worst
+ * case before it goes out and settles its actual cost after. A provider may
+ * bill a call whose worker died before it heard the answer, and the gateway
+ * cannot see that bill: so the ledger never under-counts, and a reservation
+ * that is never settled is charged at its worst case when its lease ends
+ * (`unsettledUsd`), not freed. Every operation is idempotent by id, so a
  * retried update never counts twice.
  *
  * Pure: the entity workflow holding it applies these in its update handlers,
@@ -14,7 +17,14 @@ import { roundUsd } from '../../common/pricing';
  */
 export interface BudgetLedger {
   limitUsd: number;
+  /** What settled calls cost. */
   spentUsd: number;
+  /**
+   * Worst cases charged for calls whose cost was never reported: their
+   * worker died with them in flight, or their reservation's lease ran out.
+   * Absent in ledgers carried over from before it existed.
+   */
+  unsettledUsd?: number;
   reservations: Record<string, Reservation>;
   /** Ids already settled or released, newest last (bounded), so a repeat is a no-op. */
   closed: string[];
@@ -36,21 +46,32 @@ export interface ReserveResult {
 export const CLOSED_IDS_KEPT = 10_000;
 
 export function emptyLedger(limitUsd: number): BudgetLedger {
-  return { limitUsd, spentUsd: 0, reservations: {}, closed: [] };
+  return { limitUsd, spentUsd: 0, unsettledUsd: 0, reservations: {}, closed: [] };
 }
 
-/** Money neither spent nor reserved by a live reservation at `now`. */
+/** Money neither spent, charged unsettled, nor held by a reservation at `now` (one past its lease is charged). */
 export function available(ledger: BudgetLedger, now: number): number {
+  const current = expire(ledger, now);
   let reserved = 0;
-  for (const reservation of Object.values(ledger.reservations)) if (reservation.expiresAt > now) reserved += reservation.amountUsd;
-  return roundUsd(ledger.limitUsd - ledger.spentUsd - reserved);
+  for (const reservation of Object.values(current.reservations)) reserved += reservation.amountUsd;
+  return roundUsd(current.limitUsd - current.spentUsd - (current.unsettledUsd ?? 0) - reserved);
 }
 
-/** Drops reservations whose lease ran out (their attempts crashed or were abandoned). */
+/**
+ * Charges reservations whose lease ran out at their worst case: nothing
+ * settled them, so their calls may have been billed. Their ids close, so a
+ * settle arriving later cannot count them again.
+ */
 export function expire(ledger: BudgetLedger, now: number): BudgetLedger {
-  const live = Object.entries(ledger.reservations).filter(([, reservation]) => reservation.expiresAt > now);
-  if (live.length === Object.keys(ledger.reservations).length) return ledger;
-  return { ...ledger, reservations: Object.fromEntries(live) };
+  const entries = Object.entries(ledger.reservations);
+  const lapsed = entries.filter(([, reservation]) => reservation.expiresAt <= now);
+  if (lapsed.length === 0) return ledger;
+  return {
+    ...ledger,
+    unsettledUsd: roundUsd((ledger.unsettledUsd ?? 0) + lapsed.reduce((sum, [, reservation]) => sum + reservation.amountUsd, 0)),
+    reservations: Object.fromEntries(entries.filter(([, reservation]) => reservation.expiresAt > now)),
+    closed: [...ledger.closed, ...lapsed.map(([id]) => id)].slice(-CLOSED_IDS_KEPT),
+  };
 }
 
 /**
@@ -76,16 +97,22 @@ export function reserve(
   return { ledger: next, result: { granted: true, availableUsd: available(next, now) } };
 }
 
-/** Records the actual cost of `id`'s attempt and frees its reservation. Once per id. */
-export function settle(ledger: BudgetLedger, request: { id: string; costUsd: number }, now: number): BudgetLedger {
-  if (ledger.closed.includes(request.id)) return expire(ledger, now);
-  const { [request.id]: _settled, ...rest } = ledger.reservations;
+/**
+ * Records the actual cost of `id`'s attempt and frees its reservation. Once
+ * per id. `unsettledUsd` is what calls of the attempt whose outcome was never
+ * seen may have cost (tries lost with their worker), charged apart.
+ */
+export function settle(ledger: BudgetLedger, request: { id: string; costUsd: number; unsettledUsd?: number }, now: number): BudgetLedger {
+  const current = expire(ledger, now);
+  if (current.closed.includes(request.id)) return current;
+  const { [request.id]: _settled, ...rest } = current.reservations;
   return expire(
     {
-      ...ledger,
-      spentUsd: roundUsd(ledger.spentUsd + Math.max(0, request.costUsd)),
+      ...current,
+      spentUsd: roundUsd(current.spentUsd + Math.max(0, request.costUsd)),
+      unsettledUsd: roundUsd((current.unsettledUsd ?? 0) + Math.max(0, request.unsettledUsd ?? 0)),
       reservations: rest,
-      closed: [...ledger.closed, request.id].slice(-CLOSED_IDS_KEPT),
+      closed: [...current.closed, request.id].slice(-CLOSED_IDS_KEPT),
     },
     now,
   );
@@ -98,9 +125,11 @@ export function release(ledger: BudgetLedger, request: { id: string }, now: numb
 
 /**
  * Frees every live reservation whose id starts with `prefix` (one request's
- * attempts) without spending: a reservation made in a workflow task that was
- * lost with its worker, for a plan the history never recorded, is freed when
- * the request ends instead of at its lease.
+ * attempts) without spending, when the request ends: what its calls cost,
+ * lost tries included, was settled by then, and what it still holds was
+ * never sent (a reservation made for a try that was refused before its call,
+ * or in a workflow task lost with its worker, for a plan the history never
+ * recorded).
  */
 export function releasePrefix(ledger: BudgetLedger, prefix: string, now: number): BudgetLedger {
   const current = expire(ledger, now);

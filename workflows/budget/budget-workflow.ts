@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { roundUsd } from '../../common/pricing';
-import { available, emptyLedger, expire, release, releasePrefix, reserve, settle, type BudgetLedger, type ReserveResult } from './budget-ledger';
+import { available, emptyLedger, expire, releasePrefix, reserve, settle, type BudgetLedger, type ReserveResult } from './budget-ledger';
 
 /** Events after which the ledger continues as new, so its history stays short to replay. */
 const HISTORY_EVENTS_LIMIT = 1_500;
@@ -40,7 +40,13 @@ export type LedgerOperation =
       /** How long the reservation holds if never settled (the attempt's longest run plus a margin). */
       leaseMs: number;
     }
-  | { type: 'settle'; id: string; costUsd: number }
+  | {
+      type: 'settle';
+      id: string;
+      costUsd: number;
+      /** What calls of the attempt whose outcome was never seen may have cost (their worst case), charged apart. */
+      unsettledUsd?: number;
+    }
   /** Frees whatever a request still holds (its attempts' ids start with the prefix), when it ends. */
   | { type: 'release_prefix'; id: string };
 
@@ -65,6 +71,8 @@ export interface BudgetView {
   periodKey: string;
   limitUsd: number;
   spentUsd: number;
+  /** Worst cases charged for calls whose cost was never reported (lost with their worker, or past their lease). */
+  unsettledUsd: number;
   reservedUsd: number;
   availableUsd: number;
   reservations: number;
@@ -101,7 +109,7 @@ export async function budgetWorkflow(input: BudgetWorkflowInput): Promise<Budget
       // Settles first: the money they free is there for the reserves of the same batch.
       for (const operation of batch.operations) {
         if (operation.type !== 'settle') continue;
-        ledger = operation.costUsd > 0 ? settle(ledger, operation, now) : release(ledger, operation, now);
+        ledger = settle(ledger, operation, now);
       }
       for (const operation of batch.operations) if (operation.type === 'release_prefix') ledger = releasePrefix(ledger, operation.id, now);
       const results = batch.operations.map((operation) => {
@@ -143,22 +151,30 @@ function checkBatch(batch: LedgerBatch): void {
   if (!Array.isArray(batch.operations) || batch.operations.length > MAX_LEDGER_BATCH) fail(`operations: an array of at most ${MAX_LEDGER_BATCH}`);
   for (const operation of batch.operations) {
     if (typeof operation.id !== 'string' || operation.id.length === 0 || operation.id.length > 512) fail('ids are 1-512 characters');
-    const amount = operation.type === 'reserve' ? operation.amountUsd : operation.type === 'settle' ? operation.costUsd : operation.type === 'release_prefix' ? 0 : Number.NaN;
-    if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) fail('amounts are finite, non-negative USD');
+    const amounts =
+      operation.type === 'reserve'
+        ? [operation.amountUsd]
+        : operation.type === 'settle'
+          ? [operation.costUsd, operation.unsettledUsd ?? 0]
+          : operation.type === 'release_prefix'
+            ? [0]
+            : [Number.NaN];
+    if (amounts.some((amount) => typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0)) fail('amounts are finite, non-negative USD');
     if (operation.type === 'reserve' && (!Number.isFinite(operation.leaseMs) || operation.leaseMs <= 0)) fail('leaseMs is positive');
   }
 }
 
 function view(input: BudgetWorkflowInput, ledger: BudgetLedger, now: number): BudgetView {
-  const availableUsd = available(ledger, now);
-  const live = Object.values(ledger.reservations).filter((reservation) => reservation.expiresAt > now);
+  const current = expire(ledger, now);
+  const live = Object.values(current.reservations);
   return {
     name: input.name,
     periodKey: input.periodKey,
-    limitUsd: ledger.limitUsd,
-    spentUsd: ledger.spentUsd,
+    limitUsd: current.limitUsd,
+    spentUsd: current.spentUsd,
+    unsettledUsd: current.unsettledUsd ?? 0,
     reservedUsd: roundUsd(live.reduce((sum, reservation) => sum + reservation.amountUsd, 0)),
-    availableUsd,
+    availableUsd: available(current, now),
     reservations: live.length,
     endsAt: input.endsAt,
   };
@@ -169,6 +185,6 @@ function describe(budget: BudgetView): string {
   return [
     `**Budget** \`${budget.name}\` · period \`${budget.periodKey}\``,
     '',
-    `limit ${budget.limitUsd} USD · spent ${budget.spentUsd} USD · reserved ${budget.reservedUsd} USD (${budget.reservations} attempts in flight) · available ${budget.availableUsd} USD`,
+    `limit ${budget.limitUsd} USD · spent ${budget.spentUsd} USD · unsettled ${budget.unsettledUsd} USD · reserved ${budget.reservedUsd} USD (${budget.reservations} attempts in flight) · available ${budget.availableUsd} USD`,
   ].join('\n');
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { available, emptyLedger, release, releasePrefix, reserve, settle, type BudgetLedger } from '../../../workflows/budget/budget-ledger';
+import { roundUsd } from '../../../common/pricing';
+import { available, emptyLedger, expire, release, releasePrefix, reserve, settle, type BudgetLedger } from '../../../workflows/budget/budget-ledger';
 
 const LEASE = 60_000;
 
@@ -31,15 +32,35 @@ test('a repeated reserve or settle (a retried update) counts once', () => {
   assert.equal(afterSettle.result.availableUsd, 0.7, 'a settled id holds nothing when it asks again');
 });
 
-test('the reservation of a crashed or cancelled attempt runs out at its lease; release frees it at once', () => {
+test('a reservation nothing settles is charged at its worst case when its lease ends, never freed; release frees one at once', () => {
   let ledger = emptyLedger(1);
   ledger = reserve(ledger, { id: 'crashed', amountUsd: 0.9, leaseMs: 1_000 }, 0).ledger;
   assert.equal(reserve(ledger, { id: 'next', amountUsd: 0.5, leaseMs: LEASE }, 500).result.granted, false);
-  assert.equal(reserve(ledger, { id: 'next', amountUsd: 0.5, leaseMs: LEASE }, 1_000).result.granted, true);
+  // Its call may have been billed, unseen: past the lease the money stays gone, charged apart.
+  assert.equal(reserve(ledger, { id: 'next', amountUsd: 0.5, leaseMs: LEASE }, 1_000).result.granted, false);
+  ledger = expire(ledger, 1_000);
+  assert.equal(ledger.unsettledUsd, 0.9);
+  assert.equal(ledger.spentUsd, 0);
+  assert.equal(available(ledger, 1_000), 0.1);
+  // A settle arriving after the lease cannot count the call a second time.
+  ledger = settle(ledger, { id: 'crashed', costUsd: 0.4 }, 1_001);
+  assert.equal(roundUsd(ledger.spentUsd + (ledger.unsettledUsd ?? 0)), 0.9);
+
   ledger = reserve(emptyLedger(1), { id: 'never-sent', amountUsd: 0.9, leaseMs: LEASE }, 0).ledger;
   ledger = release(ledger, { id: 'never-sent' }, 1);
   assert.equal(ledger.spentUsd, 0);
   assert.equal(available(ledger, 1), 1);
+});
+
+test('a settle charges the tries lost unseen apart from what the attempt cost', () => {
+  let ledger = reserve(emptyLedger(1), { id: 'wf/run/1', amountUsd: 0.2, leaseMs: LEASE }, 0).ledger;
+  ledger = reserve(ledger, { id: 'wf/run/1/try-2', amountUsd: 0.2, leaseMs: LEASE }, 1).ledger;
+  ledger = settle(ledger, { id: 'wf/run/1', costUsd: 0.15, unsettledUsd: 0.2 }, 2);
+  ledger = releasePrefix(ledger, 'wf/run/', 2);
+  assert.equal(ledger.spentUsd, 0.15);
+  assert.equal(ledger.unsettledUsd, 0.2);
+  assert.deepEqual(ledger.reservations, {});
+  assert.equal(available(ledger, 2), 0.65);
 });
 
 const operation = fc.oneof(
