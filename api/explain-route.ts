@@ -1,5 +1,6 @@
 import { assessRequest } from '../activities/assess-request';
 import { routingSnapshotOf } from '../activities/build-routing-snapshot';
+import { NO_ELIGIBLE_MODEL_MESSAGE } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { RoutePlan } from '../common/routing-snapshot-schema';
 import type { LoadedConfig } from '../worker/load-config';
@@ -24,7 +25,7 @@ export function assertRoutable(plan: RoutePlan): void {
   }
   if (plan.candidates.length === 0) {
     const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
-    throw new HttpError(400, 'invalid_request_error', `no configured model may serve this request${reasons ? ` (${reasons})` : ''}`, {
+    throw new HttpError(400, 'invalid_request_error', `${NO_ELIGIBLE_MODEL_MESSAGE}${reasons ? ` (${reasons})` : ''}`, {
       code: 'no_eligible_model',
     });
   }

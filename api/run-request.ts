@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import type { CanonicalRequest } from '../common/request-schema';
+import { NO_ELIGIBLE_MODEL_MESSAGE } from '../common/failure-types';
 import type { CanonicalResponse } from '../common/response-schema';
 import { FEATURE_ATTRIBUTE, TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../common/search-attributes';
 import type { DeliveryOptions, llmRequestWorkflow } from '../workflows/llm-request-workflow';
@@ -129,7 +130,9 @@ export function toHttpError(error: unknown): unknown {
   if (!(error instanceof WorkflowFailedError)) return error;
   const cause = error.cause;
   if (cause instanceof ApplicationFailure && cause.type === 'InvalidRequest') {
-    return new HttpError(400, 'invalid_request_error', cause.message, { code: 'invalid_request' });
+    // The workflow's routing can leave no model where the API's check could not know (latency it observed).
+    const code = cause.message.startsWith(NO_ELIGIBLE_MODEL_MESSAGE) ? 'no_eligible_model' : 'invalid_request';
+    return new HttpError(400, 'invalid_request_error', cause.message, { code });
   }
   if (cause instanceof ApplicationFailure && cause.type === 'BudgetExceeded') {
     return new HttpError(429, 'budget_exceeded', cause.message, { code: 'budget_exceeded' });

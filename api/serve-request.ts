@@ -66,8 +66,10 @@ export async function serveRequest(
     tags,
     timeoutMs: parseTimeoutHeader(request.header('x-gateway-timeout-ms')),
   };
-  // Policy refusals and requests no model may serve are answered before anything starts.
-  assertRoutable(explainRoute(canonical, loaded, { streaming: options.stream !== undefined }));
+  // Policy refusals and requests no model may serve are answered before anything starts. A latency
+  // budget is the workflow's to apply: it depends on the latency the workers observed, unknown here.
+  const { latencyBudgetMs: _observedByWorkers, ...staticTags } = canonical.tags;
+  assertRoutable(explainRoute({ ...canonical, tags: staticTags }, loaded, { streaming: options.stream !== undefined }));
   const idempotency =
     idempotencyKey === undefined
       ? undefined

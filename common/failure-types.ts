@@ -54,6 +54,13 @@ export const PROVIDER_HEALTH_FAILURE_TYPES: readonly FailureType[] = ['RateLimit
 export const STOP_CHAIN_FAILURE_TYPES: readonly FailureType[] = ['InvalidRequest', 'StreamInterrupted'];
 
 /**
+ * How a refusal for want of a model begins, in the API's check and in the
+ * workflow's own (an `InvalidRequest`): the API answers either with
+ * `no_eligible_model`.
+ */
+export const NO_ELIGIBLE_MODEL_MESSAGE = 'no configured model may serve this request';
+
+/**
  * A provider failure with everything the workflow needs to decide.
  * Thrown by adapters; turned into an `ApplicationFailure` at the activity
  * boundary (class identity does not survive serialization).

@@ -25,7 +25,7 @@ import {
   ROUTING_SNAPSHOT_TIMEOUT_MS,
   STREAM_PICKUP_TIMEOUT_MS,
 } from '../common/constants';
-import { NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common/failure-types';
+import { NO_ELIGIBLE_MODEL_MESSAGE, NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common/failure-types';
 import { own } from '../common/own';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
@@ -131,7 +131,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
     throw ApplicationFailure.nonRetryable(
       known || request.model === AUTO_ROUTE
-        ? `no configured model may serve this request${reasons ? ` (${reasons})` : ''}`
+        ? `${NO_ELIGIBLE_MODEL_MESSAGE}${reasons ? ` (${reasons})` : ''}`
         : `model "${request.model}" is not configured`,
       'InvalidRequest',
     );
