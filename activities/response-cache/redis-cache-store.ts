@@ -3,6 +3,8 @@ import type { CachedAnswer } from '../../common/response-schema';
 import { parseCachedAnswer, type CacheStore } from './cache-store';
 
 const PREFIX = 'switchyard:answer:';
+/** How long a lookup waits for the first connection; a Redis that is down after that is a miss at once. */
+const FIRST_CONNECT_WAIT_MS = 1_000;
 
 /** The shared cache: every API and worker process reads and writes one Redis; retention is the key's expiry. */
 export class RedisCacheStore implements CacheStore {
@@ -10,24 +12,37 @@ export class RedisCacheStore implements CacheStore {
   private readonly connected: Promise<unknown>;
 
   constructor(url: string, log?: (line: Record<string, unknown>) => void) {
-    this.client = createClient({ url, socket: { connectTimeout: 5_000, reconnectStrategy: (retries) => Math.min(retries * 200, 5_000) } });
+    // No offline queue: while Redis is down a command fails at once (a miss), instead of waiting for the activity's timeout.
+    this.client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: 5_000, reconnectStrategy: (retries) => Math.min(retries * 200, 5_000) },
+    });
     // Without a listener, a lost connection would crash the process; the cache is never worth that.
     this.client.on('error', (error: unknown) => log?.({ level: 'warn', msg: 'redis cache error', error: String(error) }));
-    this.connected = this.client.connect();
+    this.connected = this.client.connect().catch((error: unknown) => log?.({ level: 'warn', msg: 'redis cache unreachable', error: String(error) }));
   }
 
   async get(key: string): Promise<CachedAnswer | undefined> {
-    await this.connected;
+    await this.ready();
     return parseCachedAnswer(await this.client.get(PREFIX + key));
   }
 
   async set(key: string, answer: CachedAnswer, retentionMs: number): Promise<void> {
-    await this.connected;
+    await this.ready();
     await this.client.set(PREFIX + key, JSON.stringify(answer), { expiration: { type: 'PX', value: Math.max(1, Math.round(retentionMs)) } });
   }
 
+  private async ready(): Promise<void> {
+    if (this.client.isReady) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.connected, new Promise((wake) => (timer = setTimeout(wake, FIRST_CONNECT_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (!this.client.isReady) throw new Error('the redis cache is unreachable');
+  }
+
   async close(): Promise<void> {
-    await this.connected.catch(() => undefined);
+    await Promise.race([this.connected, Promise.resolve()]);
     if (this.client.isOpen) await this.client.close();
   }
 }
