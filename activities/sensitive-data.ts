@@ -45,8 +45,11 @@ export interface SensitiveDataFinding {
 type Span = Omit<SensitiveDataFinding, 'kind'>;
 type Detector = (text: string, into: SensitiveDataFinding[]) => void;
 
+const detectorPatterns: RegExp[] = [];
+
 /** A single pass of `pattern`; `accept` narrows or rejects each match (then the scan resumes one character later). */
 function patternDetector(kind: SensitiveDataKind, pattern: RegExp, accept?: (match: RegExpExecArray) => Span | undefined): Detector {
+  detectorPatterns.push(pattern);
   return (text, into) => {
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
@@ -157,10 +160,15 @@ function acceptIban(match: RegExpExecArray): Span | undefined {
 
 const UNALLOCATED_NINO_PREFIXES = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
 
-/** Only the token after `Bearer` is secret; a sentence's full stop is not part of it. */
+/**
+ * Only the token after `Bearer` is secret; a sentence's full stop is not part of it.
+ * Trimmed by hand: `/\.+$/` retries every dot of a long run, quadratic in it.
+ */
 function acceptBearerToken(match: RegExpExecArray): Span | undefined {
-  const value = /\S+$/.exec(match[0])?.[0] ?? '';
-  const token = value.replace(/\.+$/, '');
+  const value = match[0].slice(Math.max(match[0].lastIndexOf(' '), match[0].lastIndexOf('\t')) + 1);
+  let tokenLength = value.length;
+  while (tokenLength > 0 && value[tokenLength - 1] === '.') tokenLength -= 1;
+  const token = value.slice(0, tokenLength);
   if (token.length < 16 || !hasLetterAndDigit(token)) return undefined;
   const start = match.index + match[0].length - value.length;
   return { start, end: start + token.length };
@@ -236,6 +244,13 @@ const DETECTORS: readonly Detector[] = [
     (match) => (UNALLOCATED_NINO_PREFIXES.has(match[0].slice(0, 2)) ? undefined : whole(match)),
   ),
 ];
+
+/**
+ * Every pattern the detectors run over a whole prompt (the patterns inside
+ * `accept` callbacks run on one match). A test has each checked for
+ * super-linear matching.
+ */
+export const SCAN_PATTERNS: readonly RegExp[] = [PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, PRIVATE_KEY_LINE, ...detectorPatterns];
 
 /** Keeps the longest candidates, then the earliest, that overlap no kept one. */
 function keepLongest(candidates: SensitiveDataFinding[], length: number): SensitiveDataFinding[] {

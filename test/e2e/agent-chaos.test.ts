@@ -17,19 +17,24 @@ let toolServer: Server;
 /** Requests the tool received, and side effects it performed, by idempotency key. */
 const requests = new Map<string, number>();
 const effects = new Map<string, string>();
+/** The tool holds its answers until the test lets them go, so the first kill lands while a tool call is in flight. */
+let releaseTool: () => void = () => undefined;
+const toolReleased = new Promise<void>((resolve) => {
+  releaseTool = resolve;
+});
 
 before(async () => {
-  // A tool with a side effect (it "books" something) that honours idempotency keys, and answers slowly.
+  // A tool with a side effect (it "books" something) that honours idempotency keys, and answers once released.
   toolServer = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
       const key = String(request.headers['idempotency-key'] ?? '');
       requests.set(key, (requests.get(key) ?? 0) + 1);
-      setTimeout(() => {
+      void toolReleased.then(() => {
         if (!effects.has(key)) effects.set(key, `booking-${effects.size + 1}`);
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify({ booked: effects.get(key) }));
-      }, 1_500);
+      });
     });
   });
   await new Promise<void>((resolve) => toolServer.listen(0, '127.0.0.1', resolve));
@@ -61,12 +66,13 @@ test('killed during a tool call and during a model call, a run finishes with its
   const started = await run('POST', '/v1/agent/runs', { model: 'model-a', messages: [{ role: 'user', content: 'Book a table' }], tools: ['book'] });
   const runId = String(started.id);
 
-  // First kill: the tool call is at the tool server.
+  // First kill: the tool call is at the tool server, which holds it until after the kill.
   await waitFor(async () => requests.size > 0, 'the tool call');
-  // The model's answer to the tool result will be slow: the second kill lands during that model call.
-  await harness.setFault('model-a', { latencyMs: 3_000 });
+  // The model's answer to the tool result never comes (the next call only): the second kill lands during that model call.
+  await harness.setFault('model-a', { hang: true, times: 1 });
   const callsBefore = (await harness.calls())['model-a'] ?? 0;
   await gateway.replaceWorker();
+  releaseTool();
 
   await waitFor(async () => ((await harness.calls())['model-a'] ?? 0) > callsBefore, 'the second model call');
   await gateway.replaceWorker();
@@ -85,7 +91,9 @@ test('killed during a tool call and during a model call, a run finishes with its
   assert.match(String(final.answer), /booking-1/);
   // The tool call was retried after the crash with the same key: one side effect.
   assert.equal(effects.size, 1, `one booking, not ${effects.size}`);
-  // The first request's worker died while the tool was still working (it answers after 1.5 s): the call came again.
+  // The hanging model call was made again by the next worker.
+  assert.ok(((await harness.calls())['model-a'] ?? 0) >= callsBefore + 2, 'the model call cut by the second kill was retried');
+  // The first request's worker died while the tool was still working (it answers only after the kill): the call came again.
   assert.ok([...requests.values()].every((count) => count >= 2), `the tool call was retried: ${[...requests.values()].join(', ')} requests`);
   assert.equal(requests.size, 1, 'every retry carried the same idempotency key');
 });

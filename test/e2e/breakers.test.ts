@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
-import { killAll, startEntryPoint } from '../support/processes';
+import { killAll, startEntryPoint, waitFor } from '../support/processes';
 
 const COOL_DOWN_MS = 3_000;
 const THRESHOLD = 3;
@@ -17,10 +17,13 @@ let harness: Harness;
 let apiUrl: string;
 let openai: OpenAI;
 const children: ChildProcess[] = [];
+/** Each worker process's /metrics URL. */
+const workerMetrics: string[] = [];
 
 interface BreakerRow {
   key: string;
   mode: string;
+  probesGranted: number;
   forced: string | null;
   reason: string | null;
   audit?: { actor: string; action: string; reason: string }[];
@@ -38,6 +41,7 @@ before(async () => {
   for (let index = 0; index < 2; index += 1) {
     const worker = await startEntryPoint('worker/main.ts', 'worker started', harness.env);
     children.push(worker.child);
+    workerMetrics.push(String(worker.line.metrics));
   }
   const api = await startEntryPoint('api/main.ts', 'api listening', harness.env);
   children.push(api.child);
@@ -67,6 +71,13 @@ async function breaker(provider: string): Promise<BreakerRow | undefined> {
   return (await admin('GET', '/admin/breakers')).body.data?.find((row) => row.key === provider);
 }
 
+/** Whether every worker's own view of `provider`'s breaker (its breaker-state gauge) has left closed. */
+async function everyWorkerSeesOpen(provider: string): Promise<boolean> {
+  const closed = new RegExp(`^switchyard_breaker_state\\{provider="${provider}",state="closed"\\} 0$`, 'm');
+  const texts = await Promise.all(workerMetrics.map(async (url) => (await fetch(url)).text()));
+  return texts.every((text) => closed.test(text));
+}
+
 async function modelACalls(): Promise<number> {
   return (await harness.calls())['model-a'] ?? 0;
 }
@@ -87,19 +98,23 @@ test('a provider that goes down stops being called once its breaker opens, and g
   const atOpen = (await modelACalls()) - before;
   assert.ok(atOpen >= THRESHOLD, `the breaker opened after at least ${THRESHOLD} failed calls (${atOpen})`);
 
-  // Every worker hears of it within a refresh; from then on requests skip the primary without calling it.
-  await sleep(1_500);
+  // Once every worker has heard of it (each reads the breaker every second), requests skip the primary without calling it.
+  await waitFor(() => everyWorkerSeesOpen('mock-openai'), 'every worker to see the breaker of mock-openai open');
+  // No request is in flight: every call to the primary from here on is counted below.
+  const probesBefore = (await breaker('mock-openai'))?.probesGranted ?? 0;
   const settled = await modelACalls();
   const skipped: Completion[] = [];
   for (let index = 0; index < 15; index += 1) skipped.push(await ask());
   assert.ok(skipped.every((completion) => completion.model === 'model-b'));
+  const duringOutage = (await modelACalls()) - settled;
+  // Only half-open probes reach the dead provider: each call held a probe permit from the breaker
+  // (one per cool-down, which doubles after each failed probe; how many cool-downs pass depends on the machine's speed).
+  const probes = ((await breaker('mock-openai'))?.probesGranted ?? 0) - probesBefore;
+  assert.ok(duringOutage <= probes, `the dead provider got ${duringOutage} calls while open, but only ${probes} probe permits were granted`);
   const skippedWithoutCall = skipped.filter((completion) =>
     completion.gateway.route.rejected.some((model) => model.model === 'model-a' && model.reason.startsWith('breaker open')),
   );
   assert.ok(skippedWithoutCall.length > 0, 'routing rejected the primary as breaker open');
-  const duringOutage = (await modelACalls()) - settled;
-  // Only half-open probes reach the dead provider: at most one per cool-down (which doubles after each failed probe).
-  assert.ok(duringOutage <= 3, `the dead provider got ${duringOutage} calls while open (probes only)`);
 
   // The primary comes back: within a cool-down plus a probe, traffic returns to it.
   await harness.clearFaults();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,8 +10,15 @@ import { readSettings } from '../../worker/settings';
 
 test('the default model is the catalog file: right size and SHA-256, fetched on first use', async () => {
   const file = await ensureModelFile('smollm2-135m-instruct', { dataDir: readSettings().dataDir });
+  const pinned = MODEL_CATALOG['smollm2-135m-instruct'];
+  assert.ok(pinned);
   assert.equal(file.id, 'smollm2-135m-instruct');
   assert.match(file.path, /models\/SmolLM2-135M-Instruct\.Q4_1\.gguf$/);
+  // Hashed here, not with the module's own helper: the check must not share the code it checks.
+  assert.equal(statSync(file.path).size, pinned.bytes, 'the file has the pinned size');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file.path)) hash.update(chunk as Buffer);
+  assert.equal(hash.digest('hex'), pinned.sha256, 'the file has the pinned SHA-256');
 });
 
 test('when the model cannot be fetched, the error says what to do, and nothing half-written is left', async () => {

