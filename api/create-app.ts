@@ -12,6 +12,7 @@ import { dashboardRouter } from './routes/dashboard';
 import { codecRouter } from './routes/codec';
 import { countHttpRequests, metricsRouter } from './routes/metrics';
 import { errorMiddleware, HttpError } from './http-error';
+import { jsonBody } from './json-body';
 import { chatCompletionsRouter } from './routes/chat-completions';
 import { healthRouter } from './routes/health';
 import { messagesRouter } from './routes/messages';
@@ -69,15 +70,15 @@ export function createApp({
   app.use(healthRouter(client, () => store.config.version));
   app.use(metricsRouter());
   if (codec) {
-    app.use('/codec', express.json({ limit: 16 * MAX_BODY_BYTES }));
+    app.use('/codec', jsonBody(16 * MAX_BODY_BYTES));
     app.use(codecRouter({ codec, store }));
   }
-  app.use('/admin', express.json({ limit: MAX_BODY_BYTES }));
+  app.use('/admin', jsonBody(MAX_BODY_BYTES));
   app.use(adminRouter({ store, client, taskQueue, breakers, audit }));
   app.use(dashboardRouter({ client, store, sampler, breakers, temporalUiUrl }));
   // Spend is an operators' report: the admin key, not a tenant key.
   app.use(spendRouter(client, store));
-  app.use('/v1', authenticate(() => currentConfig().tenants), express.json({ limit: MAX_BODY_BYTES }));
+  app.use('/v1', authenticate(() => currentConfig().tenants), jsonBody(MAX_BODY_BYTES));
   app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
   app.use(chatCompletionsRouter(store, runner));
   app.use(messagesRouter(store, runner));

@@ -11,6 +11,7 @@ import { startMockProvider } from '../mock/mock-provider';
 import { startEmbeddedGateway } from '../scripts/embedded-gateway';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import { TENANT_KEY, harnessConfig } from '../test/support/gateway-harness';
+import { HARNESS_PROVIDER_KEYS, mockApiKeysFor } from '../test/support/provider-keys';
 import { parseConfig } from '../worker/load-config';
 import { summarize } from './load';
 
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   const mock = await startMockProvider();
   const control = new MockControlClient(mock.url);
   try {
+    await control.setApiKeys(mockApiKeysFor(harnessConfig(mock.url), HARNESS_PROVIDER_KEYS));
     const rows: string[] = [];
     for (const breakers of [true, false]) {
       const config = parseConfig(harnessConfig(mock.url, TIMEOUTS, BREAKER));
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
         namespace: 'default',
         taskQueue: `chaos-${breakers ? 'breakers' : 'none'}-${process.pid}`,
         config,
-        env: { MOCK_PROVIDER_KEY: 'mock-key' },
+        env: { ...HARNESS_PROVIDER_KEYS },
         apiHost: '127.0.0.1',
         apiPort: 0,
         breakers,

@@ -10,6 +10,7 @@ import { startMockProvider, type MockProvider } from '../mock/mock-provider';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../scripts/embedded-gateway';
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { harnessConfig, TENANT_KEY } from '../test/support/gateway-harness';
+import { HARNESS_PROVIDER_KEYS, mockApiKeysFor } from '../test/support/provider-keys';
 import type { GatewayConfigInput } from '../common/config-schema';
 import { dataConverterFor } from '../worker/data-converter';
 import { parseConfig } from '../worker/load-config';
@@ -19,8 +20,8 @@ import { startTracing, type Tracing } from '../worker/tracing';
 /** The model every benchmark request names: served by the mock's OpenAI route, no fallback expected. */
 export const BENCH_MODEL = 'model-a';
 export const BENCH_TENANT_KEY = TENANT_KEY;
-/** The key the gateway sends to the mock; direct calls send the same. */
-export const MOCK_KEY = 'mock-key';
+/** The key the gateway sends to the mock's OpenAI dialect; direct calls send the same. */
+export const MOCK_KEY = HARNESS_PROVIDER_KEYS.MOCK_PROVIDER_KEY;
 
 /** Provider timeouts far above any latency expected here, so load never turns into failover. */
 const BENCH_TIMEOUTS = { requestMs: 30_000, totalMs: 60_000, heartbeatMs: 10_000 };
@@ -77,6 +78,7 @@ export async function startBenchEnvironment(
       ...(options.localActivities ? { execution: { providerCalls: 'local' } } : {}),
     };
     const config = parseConfig(options.configure ? options.configure(base) : base);
+    mock.state.setApiKeys(mockApiKeysFor(base, HARNESS_PROVIDER_KEYS));
     if (options.localActivities) log('[bench] provider calls run as local activities');
     log(`[bench] dev server ${devServer.address} (pid ${devServer.process.pid}), mock ${mock.url}; starting the gateway…`);
     if (options.tracing) {
@@ -96,7 +98,7 @@ export async function startBenchEnvironment(
       namespace: 'default',
       taskQueue: `bench-${process.pid}-${Date.now()}`,
       config,
-      env: { MOCK_PROVIDER_KEY: MOCK_KEY },
+      env: { ...HARNESS_PROVIDER_KEYS },
       apiHost: '127.0.0.1',
       apiPort: 0,
       // As a deployment runs: large payloads leave history (here into the throwaway folder) unless the caller's env says `off`.

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { applyFault, type SendVendorError } from './apply-fault';
+import { applyFault, type Delivery, type SendVendorError } from './apply-fault';
 import { sendAnthropicError } from './anthropic-errors';
 import { parseMessagesRequest } from './anthropic-request';
 import { messageBody, messageEvents } from './anthropic-response';
@@ -20,8 +20,13 @@ async function handleMessages(state: MockState, request: Request, response: Resp
   const model = requestedModel(body);
   const callNumber = model === undefined ? undefined : state.recordCall(model, body);
 
-  if (anthropicApiKey(request) === undefined) {
+  const key = anthropicApiKey(request);
+  if (key === undefined) {
     sendAnthropicError(response, 401, { message: 'x-api-key header is required' });
+    return;
+  }
+  if (!state.acceptsKey('anthropic', key)) {
+    sendAnthropicError(response, 401, { message: 'invalid x-api-key' });
     return;
   }
   if (model === undefined || callNumber === undefined) {
@@ -29,9 +34,12 @@ async function handleMessages(state: MockState, request: Request, response: Resp
     return;
   }
 
-  const sendError: SendVendorError = (target, status, options) =>
+  const delivery: Delivery = { clock: state.clock, answered: () => state.markAnswered(model, callNumber) };
+  const sendError: SendVendorError = (target, status, options) => {
+    delivery.answered();
     sendAnthropicError(target, status, { ...options, model });
-  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError, () => state.holdStream());
+  };
+  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError, () => state.holdStream(), state.clock);
   if (shaping === undefined) return;
 
   const parse = parseMessagesRequest(body);
@@ -49,12 +57,16 @@ async function handleMessages(state: MockState, request: Request, response: Resp
   }
 
   if (shaping.malformed !== undefined) {
-    await deliverMalformed(response, shaping.malformed, { stream, eventName: 'message_start' });
+    await deliverMalformed(response, shaping.malformed, { stream, eventName: 'message_start' }, delivery);
     return;
   }
   const reply = withReplyText(deterministicReply(mockRequest), shaping.replyText);
-  if (stream) await deliverSse(response, messageEvents(model, reply), shaping);
-  else await deliverJson(response, messageBody(model, reply), shaping);
-  // Billed once the answer went out whole (a cut or held-and-abandoned answer is not).
+  if (shaping.clientGone) {
+    state.recordBilling(model, reply.usage);
+    return;
+  }
+  if (stream) await deliverSse(response, messageEvents(model, reply), shaping, delivery);
+  else await deliverJson(response, messageBody(model, reply), shaping, delivery);
+  // Billed once the answer went out whole (a cut or held-and-abandoned answer is not), or generated for a client gone meanwhile.
   if (response.writableEnded && !response.destroyed) state.recordBilling(model, reply.usage);
 }

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { untilClosed, waitUnlessClosed } from './client-wait';
+import { SYSTEM_CLOCK, type MockClock } from './mock-clock';
 import type { TakenFault } from './mock-state';
 
 /** Options of a vendor error answer; each dialect renders them in its own body format. */
@@ -29,6 +30,16 @@ export interface ReplyShaping {
   clientGone?: true;
 }
 
+/** What delivering one answer needs besides its shape: the clock its delays run on, and who to tell when it begins. */
+export interface Delivery {
+  clock: MockClock;
+  /** Called just before the answer's first byte that follows the delays (body, first stream event or error). */
+  answered(): void;
+}
+
+/** Delivery on real time that tells no one. */
+export const UNOBSERVED_DELIVERY: Delivery = { clock: SYSTEM_CLOCK, answered: () => undefined };
+
 /** Shaping of a call without a fault: a clean, immediate reply. */
 export const NO_SHAPING: ReplyShaping = {
   malformed: undefined,
@@ -51,13 +62,14 @@ export async function applyFault(
   response: Response,
   sendError: SendVendorError,
   park: () => { released: Promise<void>; forget(): void },
+  clock: MockClock = SYSTEM_CLOCK,
 ): Promise<ReplyShaping | undefined> {
   if (taken === undefined) return NO_SHAPING;
   const { fault, callNumber } = taken;
 
   if (fault.latencyMs !== undefined) {
     const jitter = Math.round((fault.jitterMs ?? 0) * deterministicFraction(callNumber));
-    if (!(await waitUnlessClosed(response, fault.latencyMs + jitter))) return { ...NO_SHAPING, clientGone: true };
+    if (!(await waitUnlessClosed(response, fault.latencyMs + jitter, clock))) return { ...NO_SHAPING, clientGone: true };
   }
   if (fault.hang === true) {
     await untilClosed(response);

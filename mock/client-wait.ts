@@ -1,21 +1,22 @@
 import type { ServerResponse } from 'node:http';
+import { SYSTEM_CLOCK, type MockClock } from './mock-clock';
 
 /**
- * Waits `ms` milliseconds unless the client goes away first, so a delayed
- * or hanging request never holds a timer after its socket is gone (and a
- * closing server is not kept alive by one).
+ * Waits `ms` milliseconds on `clock` unless the client goes away first, so a
+ * delayed or hanging request never holds a timer after its socket is gone
+ * (and a closing server is not kept alive by one).
  *
  * @returns true when the wait ran out with the client still connected.
  */
-export function waitUnlessClosed(response: ServerResponse, ms: number): Promise<boolean> {
+export function waitUnlessClosed(response: ServerResponse, ms: number, clock: MockClock = SYSTEM_CLOCK): Promise<boolean> {
   if (response.closed) return Promise.resolve(false);
   if (ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {
     const onClose = (): void => {
-      clearTimeout(timer);
+      cancel();
       resolve(false);
     };
-    const timer = setTimeout(() => {
+    const cancel = clock.setTimer(() => {
       response.off('close', onClose);
       resolve(true);
     }, ms);

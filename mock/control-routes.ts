@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { MockApiKeysSchema } from './api-keys';
 import { FaultSchema } from './fault-schema';
 import type { MockState } from './mock-state';
 
@@ -14,7 +15,10 @@ import type { MockState } from './mock-state';
  *   last 50 request bodies the model received, oldest first
  * - `GET /_control/held` gives `{ "held": n }`, the streams parked by a
  *   `holdStreamAfterChunks` fault; `POST /_control/release` lets them go on
+ * - `PUT /_control/api-keys` sets the keys each dialect accepts (body: `MockApiKeysSchema`,
+ *   e.g. `{ "openai": ["sk-…"], "anthropic": ["sk-ant-…"] }`; a dialect left out accepts any key)
  * - `POST /_control/reset` clears faults, counts and seen models, and releases parked streams
+ *   (the API keys stay)
  *
  * Model names containing `/` must be URL-encoded (`%2F`).
  */
@@ -68,6 +72,17 @@ export function controlRoutes(state: MockState): Router {
   });
   router.post('/_control/release', (_request, response) => {
     response.json({ released: state.releaseStreams() });
+  });
+
+  router.put('/_control/api-keys', (request, response) => {
+    const parsed = MockApiKeysSchema.safeParse(request.body);
+    if (!parsed.success) {
+      response.status(400).json({ error: { message: `invalid api keys: ${parsed.error.issues.map((issue) => issue.message).join('; ')}` } });
+      return;
+    }
+    state.setApiKeys(parsed.data);
+    // The keys are not echoed: the control API is as plain as the mock, but a key is still a key.
+    response.json({ dialects: Object.keys(parsed.data) });
   });
 
   router.post('/_control/reset', (_request, response) => {

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { NO_SHAPING, type ReplyShaping } from './apply-fault';
+import { NO_SHAPING, UNOBSERVED_DELIVERY, type Delivery, type ReplyShaping } from './apply-fault';
 import { untilClosed, waitUnlessClosed } from './client-wait';
 
 /** One server-sent event; OpenAI streams leave `event` out, Anthropic streams name every event. */
@@ -16,12 +16,13 @@ const WRONG_SHAPE_BODY = '{"mock":"a well-formed body of the wrong shape"}';
  * `cutAfterChunks` fault destroys the socket without any answer, which is
  * what a dropped connection looks like to a non-streaming client.
  */
-export async function deliverJson(response: Response, body: unknown, shaping: ReplyShaping): Promise<void> {
+export async function deliverJson(response: Response, body: unknown, shaping: ReplyShaping, delivery: Delivery = UNOBSERVED_DELIVERY): Promise<void> {
   if (shaping.cutAfterChunks !== undefined) {
     response.destroy();
     return;
   }
-  if (!(await waitUnlessClosed(response, shaping.firstTokenDelayMs))) return;
+  if (!(await waitUnlessClosed(response, shaping.firstTokenDelayMs, delivery.clock))) return;
+  delivery.answered();
   response.status(200).json(body);
 }
 
@@ -33,7 +34,7 @@ export async function deliverJson(response: Response, body: unknown, shaping: Re
  * (`[DONE]` / `message_stop`) never arrives. A `hold` parks the stream after
  * that many events until the control API releases it.
  */
-export async function deliverSse(response: Response, events: SseEvent[], shaping: ReplyShaping): Promise<void> {
+export async function deliverSse(response: Response, events: SseEvent[], shaping: ReplyShaping, delivery: Delivery = UNOBSERVED_DELIVERY): Promise<void> {
   response.status(200);
   response.setHeader('content-type', 'text/event-stream; charset=utf-8');
   response.setHeader('cache-control', 'no-cache');
@@ -54,7 +55,8 @@ export async function deliverSse(response: Response, events: SseEvent[], shaping
       if (left) return;
     }
     const delay = index === 0 ? shaping.firstTokenDelayMs : shaping.chunkDelayMs;
-    if (!(await waitUnlessClosed(response, delay))) return;
+    if (!(await waitUnlessClosed(response, delay, delivery.clock))) return;
+    if (index === 0) delivery.answered();
     // Wait until the event is handed to the socket, so a cut right after it
     // cannot discard it.
     await new Promise<void>((resolve) => response.write(formatSse(event), () => resolve()));
@@ -71,14 +73,16 @@ export async function deliverMalformed(
   response: Response,
   kind: 'invalid-json' | 'wrong-shape',
   options: { stream: boolean; eventName?: string },
+  delivery: Delivery = UNOBSERVED_DELIVERY,
 ): Promise<void> {
   const body = kind === 'invalid-json' ? INVALID_JSON_BODY : WRONG_SHAPE_BODY;
   if (!options.stream) {
+    delivery.answered();
     response.status(200).type('application/json').send(body);
     return;
   }
   const event: SseEvent = options.eventName === undefined ? { data: body } : { event: options.eventName, data: body };
-  await deliverSse(response, [event], NO_SHAPING);
+  await deliverSse(response, [event], NO_SHAPING, delivery);
 }
 
 function formatSse(event: SseEvent): string {

@@ -1,3 +1,4 @@
+import type { MockApiKeys } from './api-keys';
 import type { Fault } from './fault-schema';
 
 /**
@@ -66,7 +67,12 @@ export class MockControlClient {
     return body.released;
   }
 
-  /** Clears faults, counts and seen models. */
+  /** Sets the keys each dialect accepts; a dialect left out accepts any key. */
+  async setApiKeys(keys: MockApiKeys): Promise<void> {
+    await this.send('PUT', '/_control/api-keys', keys);
+  }
+
+  /** Clears faults, counts and seen models (the API keys stay). */
   async reset(): Promise<void> {
     await this.send('POST', '/_control/reset');
   }

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
+import type { MockApiKeys } from './api-keys';
+import type { MockClock } from './mock-clock';
 import { anthropicRoutes } from './anthropic-routes';
 import { controlRoutes } from './control-routes';
 import { errorHandler, notFoundHandler } from './error-handler';
@@ -17,6 +19,13 @@ export interface MockProviderOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * The keys each dialect accepts; a wrong or missing key gets the vendor's 401.
+   * @default {} (any key; `PUT /_control/api-keys` may set them later)
+   */
+  apiKeys?: MockApiKeys;
+  /** What fault delays wait on and call timings read. @default real time */
+  clock?: MockClock;
 }
 
 /** A running mock provider. */
@@ -53,14 +62,15 @@ export function createMockApp(state: MockState = new MockState()): Express {
  * Starts a mock provider speaking the OpenAI and Anthropic wire formats.
  *
  * @example
- * const mock = await startMockProvider();
- * const openai = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'test', maxRetries: 0 });
- * const anthropic = new Anthropic({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 });
+ * const mock = await startMockProvider({ apiKeys: { openai: ['sk-test'], anthropic: ['sk-ant-test'] } });
+ * const openai = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
+ * const anthropic = new Anthropic({ baseURL: mock.url, apiKey: 'sk-ant-test', maxRetries: 0 });
  * await mock.close();
  */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
   const host = options.host ?? '127.0.0.1';
-  const state = new MockState();
+  const state = new MockState(options.clock);
+  if (options.apiKeys !== undefined) state.setApiKeys(options.apiKeys);
   const server = createServer(createMockApp(state));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,4 +1,6 @@
+import type { KeyedDialect, MockApiKeys } from './api-keys';
 import type { Fault } from './fault-schema';
+import { SYSTEM_CLOCK, type MockClock } from './mock-clock';
 
 /** Request bodies remembered per model. */
 const MAX_BODIES_PER_MODEL = 50;
@@ -22,6 +24,14 @@ interface StoredFault {
   remaining: number | undefined;
 }
 
+/** When one call arrived and when its answer began (status line and body, or first stream event), on the mock's clock. */
+export interface CallTiming {
+  callNumber: number;
+  receivedAt: number;
+  /** Undefined while the call is unanswered, and for a call never answered (hang, cut, client gone). */
+  answeredAt: number | undefined;
+}
+
 export interface BillingEntry {
   model: string;
   inputTokens: number;
@@ -39,7 +49,26 @@ export class MockState {
   private readonly seenModels = new Set<string>();
   private readonly heldStreams = new Set<() => void>();
   private readonly bodies = new Map<string, unknown[]>();
+  private readonly timings = new Map<string, CallTiming[]>();
   private readonly billing: BillingEntry[] = [];
+  private apiKeys: MockApiKeys = {};
+
+  /** @param clock what fault delays wait on and call timings read (real time unless a test drives it). */
+  constructor(readonly clock: MockClock = SYSTEM_CLOCK) {}
+
+  /**
+   * Sets the keys each dialect accepts (a dialect left out accepts any key).
+   * Configuration, not test state: `reset()` keeps them.
+   */
+  setApiKeys(keys: MockApiKeys): void {
+    this.apiKeys = { ...keys };
+  }
+
+  /** Whether `key` opens `dialect`: it is one of the dialect's keys, or the dialect has none set. */
+  acceptsKey(dialect: KeyedDialect, key: string): boolean {
+    const accepted = this.apiKeys[dialect];
+    return accepted === undefined || accepted.includes(key);
+  }
 
   /** Sets (or replaces) the fault of `model`; `*` applies to every model. */
   setFault(model: string, fault: Fault): void {
@@ -80,7 +109,22 @@ export class MockState {
     const callNumber = (this.calls.get(model) ?? 0) + 1;
     this.calls.set(model, callNumber);
     this.seenModels.add(model);
+    const timings = this.timings.get(model) ?? [];
+    timings.push({ callNumber, receivedAt: this.clock.now(), answeredAt: undefined });
+    if (timings.length > MAX_BODIES_PER_MODEL) timings.shift();
+    this.timings.set(model, timings);
     return callNumber;
+  }
+
+  /** Records that call `callNumber` of `model` starts its answer now (the first time only). */
+  markAnswered(model: string, callNumber: number): void {
+    const timing = this.timings.get(model)?.find((candidate) => candidate.callNumber === callNumber);
+    if (timing && timing.answeredAt === undefined) timing.answeredAt = this.clock.now();
+  }
+
+  /** When each of `model`'s last 50 calls arrived and was answered, oldest first. */
+  callTimings(model: string): CallTiming[] {
+    return (this.timings.get(model) ?? []).map((timing) => ({ ...timing }));
   }
 
   /**
@@ -115,6 +159,7 @@ export class MockState {
   resetCalls(): void {
     this.calls.clear();
     this.bodies.clear();
+    this.timings.clear();
     this.billing.length = 0;
   }
 
@@ -173,6 +218,7 @@ export class MockState {
     this.faults.clear();
     this.calls.clear();
     this.bodies.clear();
+    this.timings.clear();
     this.billing.length = 0;
     this.seenModels.clear();
   }

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { applyFault, type SendVendorError } from './apply-fault';
+import { maskKey } from './api-keys';
+import { applyFault, type Delivery, type SendVendorError } from './apply-fault';
 import { deliverJson, deliverMalformed, deliverSse } from './deliver-reply';
 import { deterministicReply, withReplyText, isContextTooLong, MAX_PROMPT_CHARS, estimateTokens } from './deterministic-reply';
 import type { MockState } from './mock-state';
@@ -20,11 +21,19 @@ async function handleChatCompletion(state: MockState, request: Request, response
   const model = requestedModel(body);
   const callNumber = model === undefined ? undefined : state.recordCall(model, body);
 
-  if (bearerToken(request) === undefined) {
+  const key = bearerToken(request);
+  if (key === undefined) {
     sendOpenAiError(response, 401, {
       message:
         "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.",
       code: 'missing_api_key',
+    });
+    return;
+  }
+  if (!state.acceptsKey('openai', key)) {
+    sendOpenAiError(response, 401, {
+      message: `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      code: 'invalid_api_key',
     });
     return;
   }
@@ -33,9 +42,12 @@ async function handleChatCompletion(state: MockState, request: Request, response
     return;
   }
 
-  const sendError: SendVendorError = (target, status, options) =>
+  const delivery: Delivery = { clock: state.clock, answered: () => state.markAnswered(model, callNumber) };
+  const sendError: SendVendorError = (target, status, options) => {
+    delivery.answered();
     sendOpenAiError(target, status, { ...options, model });
-  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError, () => state.holdStream());
+  };
+  const shaping = await applyFault(state.takeFault(model, callNumber), response, sendError, () => state.holdStream(), state.clock);
   if (shaping === undefined) return;
 
   const parse = parseChatCompletionRequest(body);
@@ -57,12 +69,16 @@ async function handleChatCompletion(state: MockState, request: Request, response
   }
 
   if (shaping.malformed !== undefined) {
-    await deliverMalformed(response, shaping.malformed, { stream });
+    await deliverMalformed(response, shaping.malformed, { stream }, delivery);
     return;
   }
   const reply = withReplyText(deterministicReply(mockRequest), shaping.replyText);
-  if (stream) await deliverSse(response, chatCompletionEvents(model, reply, includeUsage), shaping);
-  else await deliverJson(response, chatCompletionBody(model, reply), shaping);
-  // Billed once the answer went out whole (a cut or held-and-abandoned answer is not).
+  if (shaping.clientGone) {
+    state.recordBilling(model, reply.usage);
+    return;
+  }
+  if (stream) await deliverSse(response, chatCompletionEvents(model, reply, includeUsage), shaping, delivery);
+  else await deliverJson(response, chatCompletionBody(model, reply), shaping, delivery);
+  // Billed once the answer went out whole (a cut or held-and-abandoned answer is not), or generated for a client gone meanwhile.
   if (response.writableEnded && !response.destroyed) state.recordBilling(model, reply.usage);
 }

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fault } from '../mock/fault-schema';
 import { ADMIN_KEY, startHarness, TENANT_KEY, type Harness } from '../test/support/gateway-harness';
 import { addToManifest, HISTORIES_DIRECTORY } from '../test/support/history-fixtures';
+import { evalRunWorkflow } from '../workflows/evals/eval-run-workflow';
 import { resolveTemporalCli } from './temporal-dev-server';
 
 interface Scenario {
@@ -234,9 +235,8 @@ async function recordEntities(): Promise<void> {
         body: JSON.stringify({ mode, reason: 'replay fixture' }),
       }).then((response) => response.text());
     }
-    const { evalRunWorkflow } = await import('../workflows/evals/eval-run-workflow');
     const run = await harness.client.workflow.start(evalRunWorkflow, {
-      taskQueue: harness.env.SWITCHYARD_TASK_QUEUE,
+      taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
       workflowId: 'replay-eval-run',
       args: [{ taskClass: 'chat' }],
     });

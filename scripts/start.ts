@@ -14,6 +14,9 @@ import { startEmbeddedGateway } from './embedded-gateway';
 import { startDevServer } from './temporal-dev-server';
 import { startEntryPoint, stopChild } from './entry-point';
 
+/** The local model server's first start fetches its model (about 100 MB) before it listens. */
+const LOCAL_MODEL_READY_MS = 10 * 60_000;
+
 async function main(): Promise<void> {
   const env = { ...process.env };
   const hasProviderKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
@@ -49,10 +52,12 @@ async function main(): Promise<void> {
     }
 
     if (useMock) {
-      const mock = await startMockProvider({ port: Number(env.MOCK_PROVIDER_PORT ?? 4010) });
+      env.MOCK_PROVIDER_KEY ??= 'mock-key';
+      // config/mock.yaml sends this key to both dialects; the mock refuses any other, as a vendor would.
+      const keys = [env.MOCK_PROVIDER_KEY];
+      const mock = await startMockProvider({ port: Number(env.MOCK_PROVIDER_PORT ?? 4010), apiKeys: { openai: keys, anthropic: keys } });
       stops.push(mock.close);
       env.MOCK_PROVIDER_URL = mock.url;
-      env.MOCK_PROVIDER_KEY ??= 'mock-key';
       env.SWITCHYARD_CONFIG = resolve(PROJECT_ROOT, 'config/mock.yaml');
       console.error(`[switchyard] no provider keys set: mock providers at ${mock.url} (fault control: ${mock.url}/_control)`);
     }
@@ -64,8 +69,12 @@ async function main(): Promise<void> {
       // The local model runs in a process of its own: inference is CPU-bound native code.
       console.error(`[switchyard] starting the local model server for provider "${name}" (${provider.embedded.model}) at ${provider.baseUrl}`);
       try {
-        const { child } = await startEntryPoint('local-model/main.ts', 'local model server listening', { ...settings.env, LOCAL_MODEL_PROVIDER: name }, (line) =>
-          console.error(`[local-model] ${line}`),
+        const { child } = await startEntryPoint(
+          'local-model/main.ts',
+          'local model server listening',
+          { ...settings.env, LOCAL_MODEL_PROVIDER: name },
+          (line) => console.error(`[local-model] ${line}`),
+          { readyWithinMs: LOCAL_MODEL_READY_MS },
         );
         stops.push(() => stopChild(child));
       } catch (error) {

@@ -50,6 +50,11 @@ const Tool = z
   })
   .strict();
 
+const ToolChoice = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }).strict() }).strict(),
+]);
+
 const ResponseFormat = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }).strict(),
   z.object({ type: z.literal('json_object') }).strict(),
@@ -78,12 +83,7 @@ export const ChatCompletionRequestSchema = z
     model: z.string().min(1).max(200),
     messages: z.array(Message).min(1).max(REQUEST_LIMITS.maxMessages),
     tools: z.array(Tool).max(REQUEST_LIMITS.maxTools).optional(),
-    tool_choice: z
-      .union([
-        z.enum(['auto', 'none', 'required']),
-        z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }).strict() }).strict(),
-      ])
-      .optional(),
+    tool_choice: ToolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
     response_format: ResponseFormat.optional(),
     temperature: z.number().min(0).max(2).nullable().optional(),
@@ -98,5 +98,24 @@ export const ChatCompletionRequestSchema = z
     stream: z.boolean().nullable().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((body, context) => {
+    const problem = toolChoiceProblem(body.tool_choice, body.tools);
+    if (problem !== undefined) context.addIssue({ code: 'custom', path: ['tool_choice'], message: problem });
+  });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
+
+/**
+ * Why `tool_choice` cannot be honoured, as OpenAI refuses it: set without
+ * `tools`, or naming a function `tools` does not declare.
+ */
+function toolChoiceProblem(
+  choice: z.infer<typeof ToolChoice> | undefined,
+  tools: readonly z.infer<typeof Tool>[] | undefined,
+): string | undefined {
+  if (choice === undefined) return undefined;
+  if (tools === undefined || tools.length === 0) return "'tool_choice' is only allowed when 'tools' are specified";
+  if (typeof choice === 'string') return undefined;
+  const name = choice.function.name;
+  return tools.some((tool) => tool.function.name === name) ? undefined : `function '${name}' is not among the 'tools'`;
+}

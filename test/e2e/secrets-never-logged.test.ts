@@ -18,8 +18,9 @@ const children: ChildProcess[] = [];
 const lines: string[] = [];
 
 before(async () => {
-  harness = await startHarness({ embeddedGateway: false });
-  const env = { ...harness.env, MOCK_PROVIDER_KEY: FAKE_KEY };
+  // The mock requires this key of mock-openai, so the worker must really send it.
+  harness = await startHarness({ embeddedGateway: false, env: { MOCK_PROVIDER_KEY: FAKE_KEY } });
+  const env = harness.env;
   children.push((await startEntryPoint('worker/main.ts', 'worker started', env, (line) => lines.push(line))).child);
   const api = await startEntryPoint('api/main.ts', 'api listening', env, (line) => lines.push(line));
   children.push(api.child);
@@ -32,7 +33,8 @@ after(async () => {
 });
 
 test('the provider key never reaches a log line or a workflow history', async () => {
-  await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'plain request' }] });
+  const plain = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'plain request' }] });
+  assert.equal(plain.model, 'model-a', 'the worker sent the fake key, which the mock requires');
   // A provider that echoes the key it was sent in its error message.
   await harness.setFault('model-a', { status: 401, message: `Incorrect API key provided: ${FAKE_KEY}.` });
   const failedOver = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'fall over please' }] });

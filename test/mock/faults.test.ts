@@ -4,14 +4,18 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { MockControlClient } from '../../mock/mock-control-client';
 import { startMockProvider, type MockProvider } from '../../mock/mock-provider';
+import type { CallTiming } from '../../mock/mock-state';
+import { ManualClock } from '../support/manual-clock';
 
+// The mock's delays run on this clock: a test moves it on and reads what the mock did meanwhile.
+const clock = new ManualClock();
 let mock: MockProvider;
 let control: MockControlClient;
 let openai: OpenAI;
 let anthropic: Anthropic;
 
 before(async () => {
-  mock = await startMockProvider();
+  mock = await startMockProvider({ clock });
   control = new MockControlClient(mock.url);
   openai = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'test', maxRetries: 0 });
   anthropic = new Anthropic({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 });
@@ -137,25 +141,55 @@ test('a hang fault never answers, so the client times out', async () => {
   await assert.rejects(askAnthropic('fault-hang', impatientAnthropic), Anthropic.APIConnectionTimeoutError);
 });
 
-test('a latency fault delays but still answers with the normal reply', async () => {
+/** The mock's record of its last call to `model`. */
+function lastTiming(model: string): CallTiming {
+  const timing = mock.state.callTimings(model).at(-1);
+  assert.ok(timing, `the mock recorded a call to ${model}`);
+  return timing;
+}
+
+test('a latency fault holds the answer until its latency has passed, then answers normally', async () => {
   await control.setFault('fault-latency', { latencyMs: 30, jitterMs: 20 });
-  const completion = await askOpenAi('fault-latency');
-  assert.equal(completion.choices[0]?.message.content, '[fault-latency] hello there');
-  const message = await askAnthropic('fault-latency');
-  assert.deepEqual(message.content, [{ type: 'text', text: '[fault-latency] hello there' }]);
+  const dialects: [string, () => Promise<unknown>, unknown][] = [
+    ['OpenAI', async () => (await askOpenAi('fault-latency')).choices[0]?.message.content, '[fault-latency] hello there'],
+    ['Anthropic', async () => (await askAnthropic('fault-latency')).content, [{ type: 'text', text: '[fault-latency] hello there' }]],
+  ];
+  for (const [dialect, ask, expected] of dialects) {
+    const answer = ask();
+    // The mock asks its clock for the latency before it answers; the clock moves only when the test moves it.
+    const wait = await clock.nextTimer(`the ${dialect} latency`);
+    assert.ok(wait.ms >= 30 && wait.ms <= 50, `latency ${wait.ms} ms is 30 ms plus a jitter of at most 20`);
+    assert.equal(lastTiming('fault-latency').answeredAt, undefined, `${dialect}: no answer while the latency runs`);
+    clock.advance(wait.ms);
+    assert.deepEqual(await answer, expected);
+    const timing = lastTiming('fault-latency');
+    assert.equal(timing.receivedAt, wait.setAt, 'the wait began as the call arrived');
+    assert.equal(timing.answeredAt, wait.due, `${dialect}: the answer began once the latency had passed, not before`);
+  }
 });
 
 test('latency combined with a status answers with that status after the delay', async () => {
   await control.setFault('fault-slow-503', { latencyMs: 20, status: 503 });
-  await assert.rejects(askOpenAi('fault-slow-503'), OpenAI.InternalServerError);
+  const { fired } = await clock.runUntil(assert.rejects(askOpenAi('fault-slow-503'), OpenAI.InternalServerError), 'the slow 503');
+  assert.deepEqual(fired.map((timer) => timer.ms), [20]);
+  const timing = lastTiming('fault-slow-503');
+  assert.equal(timing.answeredAt, timing.receivedAt + 20, 'the error was sent once the latency had passed');
 });
 
-test('a first-token delay still delivers complete streams and replies', async () => {
+test('a first-token delay comes before the first event; chunk delays between the others', async () => {
   await control.setFault('fault-first-token', { firstTokenDelayMs: 30, chunkDelayMs: 1 });
-  assert.equal(await drainOpenAiStream('fault-first-token'), '[fault-first-token] one two three four five six');
-  assert.equal(await drainAnthropicStream('fault-first-token'), '[fault-first-token] one two three four five six');
-  const completion = await askOpenAi('fault-first-token');
+  for (const drain of [drainOpenAiStream, drainAnthropicStream]) {
+    const { value, fired } = await clock.runUntil(drain('fault-first-token'), 'the stream');
+    assert.equal(value, '[fault-first-token] one two three four five six');
+    assert.equal(fired[0]?.ms, 30, 'the first wait is the first-token delay');
+    assert.ok(fired.length > 2 && fired.slice(1).every((timer) => timer.ms === 1), `then 1 ms between events: ${fired.map((timer) => timer.ms).join(', ')}`);
+    const timing = lastTiming('fault-first-token');
+    assert.equal(timing.answeredAt, timing.receivedAt + 30, 'the first event went out after the first-token delay');
+  }
+  const { value: completion, fired } = await clock.runUntil(askOpenAi('fault-first-token'), 'the reply');
   assert.equal(completion.choices[0]?.message.content, '[fault-first-token] hello there');
+  assert.deepEqual(fired.map((timer) => timer.ms), [30], 'a non-streaming reply waits the first-token delay once');
+  assert.equal(lastTiming('fault-first-token').answeredAt, lastTiming('fault-first-token').receivedAt + 30);
 });
 
 test('a malformed fault answers 200 with a body the SDKs cannot parse', async () => {

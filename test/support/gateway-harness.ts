@@ -8,6 +8,7 @@ import type { Fault } from '../../mock/fault-schema';
 import { MockControlClient } from '../../mock/mock-control-client';
 import { startMockProvider } from '../../mock/mock-provider';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../../scripts/embedded-gateway';
+import { HARNESS_PROVIDER_KEYS, mockApiKeysFor } from './provider-keys';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
 import { dataConverterFor } from '../../worker/data-converter';
 import { parseConfig } from '../../worker/load-config';
@@ -30,15 +31,16 @@ export type HarnessTimeouts = { requestMs: number; totalMs: number; heartbeatMs:
 
 /**
  * A gateway config over the mock: `model-a` (OpenAI dialect) falls back to
- * `model-b` (Anthropic dialect), then `model-c` (OpenAI-compatible).
+ * `model-b` (Anthropic dialect), then `model-c` (OpenAI-compatible). Each
+ * provider names a key of its own (`HARNESS_PROVIDER_KEYS`), which the mock requires.
  */
 export function harnessConfig(mockUrl: string, timeouts: HarnessTimeouts = TEST_TIMEOUTS, breaker: Partial<BreakerSettings> = {}): GatewayConfigInput {
-  const provider = { retry: TEST_RETRY, timeouts, breaker, apiKeyEnv: 'MOCK_PROVIDER_KEY' } as const;
+  const provider = { retry: TEST_RETRY, timeouts, breaker } as const;
   return {
     providers: {
-      'mock-openai': { type: 'openai', baseUrl: `${mockUrl}/v1`, ...provider },
-      'mock-anthropic': { type: 'anthropic', baseUrl: mockUrl, ...provider },
-      'mock-local': { type: 'openai-compatible', baseUrl: `${mockUrl}/v1`, retry: TEST_RETRY, timeouts, breaker },
+      'mock-openai': { type: 'openai', baseUrl: `${mockUrl}/v1`, apiKeyEnv: 'MOCK_PROVIDER_KEY', ...provider },
+      'mock-anthropic': { type: 'anthropic', baseUrl: mockUrl, apiKeyEnv: 'MOCK_ANTHROPIC_KEY', ...provider },
+      'mock-local': { type: 'openai-compatible', baseUrl: `${mockUrl}/v1`, apiKeyEnv: 'MOCK_LOCAL_KEY', ...provider },
     },
     models: {
       'model-a': {
@@ -175,12 +177,18 @@ export async function startHarness(
     largePayloadBytes?: number;
     /** Edits the harness config (after `configPatch`), e.g. to add a provider. */
     configure?: (config: GatewayConfigInput) => GatewayConfigInput;
+    /**
+     * Environment entries to add or replace, e.g. a provider key. The mock
+     * requires the keys the harness config's providers name, read from the result.
+     */
+    env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const devServer = await startDevServer({ dbFile: join(directory, 'temporal.db') });
   const mock = await startMockProvider();
-  const patched = { ...harnessConfig(mock.url, options.timeouts, options.breaker), ...options.configPatch };
+  const baseConfig = harnessConfig(mock.url, options.timeouts, options.breaker);
+  const patched = { ...baseConfig, ...options.configPatch };
   // Batch files go to the test's own folder, never the project's data folder.
   const withFiles = { ...patched, batch: { filesDir: join(directory, 'files'), ...patched.batch } };
   const rawConfig = options.configure ? options.configure(withFiles) : withFiles;
@@ -188,8 +196,8 @@ export async function startHarness(
   writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
   const config = parseConfig(rawConfig);
   const taskQueue = `test-${process.pid}-${Date.now()}`;
-  const env = {
-    MOCK_PROVIDER_KEY: 'mock-key',
+  const env: Record<string, string> = {
+    ...HARNESS_PROVIDER_KEYS,
     TEMPORAL_ADDRESS: devServer.address,
     SWITCHYARD_CONFIG: configFile,
     SWITCHYARD_TASK_QUEUE: taskQueue,
@@ -198,7 +206,11 @@ export async function startHarness(
     // Payloads too large for history go to the test's own folder.
     SWITCHYARD_LARGE_PAYLOADS_DIR: join(directory, 'payloads'),
     ...(options.largePayloadBytes === undefined ? {} : { SWITCHYARD_LARGE_PAYLOAD_BYTES: String(options.largePayloadBytes) }),
+    ...options.env,
   };
+  const control = new MockControlClient(mock.url);
+  // The harness's own providers, not a test's edits: a provider a test points at another key is refused.
+  await control.setApiKeys(mockApiKeysFor(baseConfig, env));
   const dataConverter = dataConverterFor(readSettings(env));
   const gateway =
     options.embeddedGateway === false
@@ -217,7 +229,6 @@ export async function startHarness(
         });
   const connection = await Connection.connect({ address: devServer.address });
   const client = new Client({ connection, dataConverter });
-  const control = new MockControlClient(mock.url);
   return {
     devServer,
     mockUrl: mock.url,
