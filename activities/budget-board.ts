@@ -110,10 +110,10 @@ export class BudgetBoard {
 
   /**
    * Records what attempt `id` cost in every budget (0 releases its reservation), and apart
-   * `unsettledUsd`, the worst case of its tries that may have been billed unseen.
+   * the worst case of each of its `lostTries` tries that may have been billed unseen.
    */
-  async settle(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string, unsettledUsd = 0): Promise<void> {
-    const operations: LedgerOperation[] = [{ type: 'settle', id, costUsd, ...(unsettledUsd > 0 ? { unsettledUsd } : {}) }];
+  async settle(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string, lostTries = 0): Promise<void> {
+    const operations: LedgerOperation[] = [{ type: 'settle', id, costUsd, ...(lostTries > 0 ? { lostTries } : {}) }];
     if (releasePrefix !== undefined) operations.push({ type: 'release_prefix', id: releasePrefix });
     await Promise.all(budgets.map((budget) => this.send(budget, ...operations)));
   }

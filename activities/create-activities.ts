@@ -53,9 +53,9 @@ export function createActivities(dependencies: ActivityDependencies) {
      * case of its tries that may have been billed unseen; with `releasePrefix`, also frees what the
      * request still holds.
      */
-    async settleBudget(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string | null, unsettledUsd?: number | null): Promise<void> {
+    async settleBudget(budgets: readonly BudgetRef[], id: string, costUsd: number, releasePrefix?: string | null, lostTries?: number | null): Promise<void> {
       if (!dependencies.budgets) throw ApplicationFailure.nonRetryable('this worker has no budget board', 'InvalidRequest');
-      await dependencies.budgets.settle(budgets, id, costUsd, releasePrefix ?? undefined, unsettledUsd ?? 0);
+      await dependencies.budgets.settle(budgets, id, costUsd, releasePrefix ?? undefined, lostTries ?? 0);
     },
 
     /** Frees whatever a finished request still holds in its budgets (its attempts' ids start with `prefix`). */

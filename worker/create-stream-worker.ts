@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { AuditTrail } from '../activities/audit-trail';
+import type { BudgetBoard } from '../activities/budget-board';
 import type { BreakerBoard } from '../activities/breaker-board';
 import { createStreamActivities } from '../activities/create-stream-activities';
 import { StreamRelay } from '../activities/stream-relay';
@@ -34,6 +35,8 @@ export async function createStreamWorker(options: {
   store: ConfigStore;
   /** This process's view of the shared circuit breakers. */
   breakers?: BreakerBoard;
+  /** The shared budgets: a streamed retry after a lost try reserves its worst case here. */
+  budgets?: BudgetBoard;
   audit?: AuditTrail;
   dataConverter?: DataConverter;
   tracing?: Tracing;
@@ -46,7 +49,7 @@ export async function createStreamWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
-    activities: createStreamActivities({ store: options.store, relay, breakers: options.breakers, audit: options.audit }),
+    activities: createStreamActivities({ store: options.store, relay, breakers: options.breakers, budgets: options.budgets, audit: options.audit }),
     // Open streams get time to finish on a deploy.
     shutdownGraceTime: maxStreamTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });

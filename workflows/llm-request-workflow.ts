@@ -228,7 +228,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     const settle = async (costUsd: number | undefined, lostTries: number, final = false): Promise<void> => {
       if (!reservation) return;
       // The answer's settle also frees what the request may still hold: one ledger update instead of two.
-      await settleFor(budgets, reservation.reservationId, costUsd ?? 0, final ? heldPrefix : undefined, roundUsd(lostTries * reservation.worstCaseUsd));
+      await settleFor(budgets, reservation.reservationId, costUsd ?? 0, final ? heldPrefix : undefined, lostTries);
       if (final) released = true;
     };
     // A retry after a lost try reserves again (the activity does, under this reservation's id).
@@ -457,9 +457,9 @@ async function orMiss<T>(operation: Promise<T>): Promise<T | undefined> {
 const BUDGET_LEASE_MARGIN_MS = 60_000;
 
 /** Records an attempt's cost in its budgets; a ledger out of reach for minutes is left to its lease. */
-async function settleFor(refs: readonly BudgetRef[], id: string, costUsd: number, releasePrefix: string | undefined, unsettledUsd: number): Promise<void> {
+async function settleFor(refs: readonly BudgetRef[], id: string, costUsd: number, releasePrefix: string | undefined, lostTries: number): Promise<void> {
   try {
-    await settleBudget(refs, id, costUsd, releasePrefix, unsettledUsd);
+    await settleBudget(refs, id, costUsd, releasePrefix, lostTries);
   } catch (error) {
     if (isCancellation(error)) throw error;
   }

@@ -98,21 +98,31 @@ export function reserve(
 }
 
 /**
- * Records the actual cost of `id`'s attempt and frees its reservation. Once
- * per id. `unsettledUsd` is what calls of the attempt whose outcome was never
- * seen may have cost (tries lost with their worker), charged apart.
+ * Records the actual cost of `id`'s attempt and frees its reservations (its
+ * own, and those its retries made under `<id>/try-<n>`). Once per id.
+ * `lostTries` tries of the attempt ended unseen (lost with their worker) and
+ * may have been billed: each is charged at the worst case of one of the
+ * attempt's reservations, apart. A try calls only once a reservation holds
+ * its worst case, so no more tries can have been billed than the attempt has
+ * reservations: the charge never passes what was reserved, nor the limit.
  */
-export function settle(ledger: BudgetLedger, request: { id: string; costUsd: number; unsettledUsd?: number }, now: number): BudgetLedger {
+export function settle(ledger: BudgetLedger, request: { id: string; costUsd: number; lostTries?: number }, now: number): BudgetLedger {
   const current = expire(ledger, now);
   if (current.closed.includes(request.id)) return current;
-  const { [request.id]: _settled, ...rest } = current.reservations;
+  const retries = `${request.id}/try-`;
+  const held = Object.entries(current.reservations).filter(([id]) => id === request.id || id.startsWith(retries));
+  const charged = held
+    .map(([, reservation]) => reservation.amountUsd)
+    .sort((left, right) => right - left)
+    .slice(0, Math.max(0, Math.floor(request.lostTries ?? 0)));
+  const ids = new Set(held.map(([id]) => id));
   return expire(
     {
       ...current,
       spentUsd: roundUsd(current.spentUsd + Math.max(0, request.costUsd)),
-      unsettledUsd: roundUsd((current.unsettledUsd ?? 0) + Math.max(0, request.unsettledUsd ?? 0)),
-      reservations: rest,
-      closed: [...current.closed, request.id].slice(-CLOSED_IDS_KEPT),
+      unsettledUsd: roundUsd((current.unsettledUsd ?? 0) + charged.reduce((sum, amount) => sum + amount, 0)),
+      reservations: Object.fromEntries(Object.entries(current.reservations).filter(([id]) => !ids.has(id))),
+      closed: [...current.closed, ...[...ids].filter((id) => id !== request.id), request.id].slice(-CLOSED_IDS_KEPT),
     },
     now,
   );

@@ -44,8 +44,8 @@ export type LedgerOperation =
       type: 'settle';
       id: string;
       costUsd: number;
-      /** What calls of the attempt whose outcome was never seen may have cost (their worst case), charged apart. */
-      unsettledUsd?: number;
+      /** Tries of the attempt that ended unseen and may have been billed: each charged at a reservation's worst case, apart. */
+      lostTries?: number;
     }
   /** Frees whatever a request still holds (its attempts' ids start with the prefix), when it ends. */
   | { type: 'release_prefix'; id: string };
@@ -155,7 +155,7 @@ function checkBatch(batch: LedgerBatch): void {
       operation.type === 'reserve'
         ? [operation.amountUsd]
         : operation.type === 'settle'
-          ? [operation.costUsd, operation.unsettledUsd ?? 0]
+          ? [operation.costUsd, operation.lostTries ?? 0]
           : operation.type === 'release_prefix'
             ? [0]
             : [Number.NaN];

@@ -52,15 +52,23 @@ test('a reservation nothing settles is charged at its worst case when its lease 
   assert.equal(available(ledger, 1), 1);
 });
 
-test('a settle charges the tries lost unseen apart from what the attempt cost', () => {
+test('a settle charges the tries lost unseen apart from what the attempt cost, and frees its retries\' reservations', () => {
   let ledger = reserve(emptyLedger(1), { id: 'wf/run/1', amountUsd: 0.2, leaseMs: LEASE }, 0).ledger;
   ledger = reserve(ledger, { id: 'wf/run/1/try-2', amountUsd: 0.2, leaseMs: LEASE }, 1).ledger;
-  ledger = settle(ledger, { id: 'wf/run/1', costUsd: 0.15, unsettledUsd: 0.2 }, 2);
-  ledger = releasePrefix(ledger, 'wf/run/', 2);
+  ledger = reserve(ledger, { id: 'wf/run/10', amountUsd: 0.1, leaseMs: LEASE }, 1).ledger;
+  ledger = settle(ledger, { id: 'wf/run/1', costUsd: 0.15, lostTries: 1 }, 2);
   assert.equal(ledger.spentUsd, 0.15);
   assert.equal(ledger.unsettledUsd, 0.2);
-  assert.deepEqual(ledger.reservations, {});
-  assert.equal(available(ledger, 2), 0.65);
+  assert.deepEqual(Object.keys(ledger.reservations), ['wf/run/10'], 'another attempt keeps its reservation');
+  assert.equal(available(ledger, 2), 0.55);
+});
+
+test('lost tries are charged only up to the reservations the attempt held: a try calls only once one holds its worst case', () => {
+  let ledger = reserve(emptyLedger(1), { id: 'wf/run/1', amountUsd: 0.3, leaseMs: LEASE }, 0).ledger;
+  // Three tries counted lost (a pessimistic count), one reservation: one worst case is charged.
+  ledger = settle(ledger, { id: 'wf/run/1', costUsd: 0, lostTries: 3 }, 1);
+  assert.equal(ledger.unsettledUsd, 0.3);
+  assert.equal(available(ledger, 1), 0.7);
 });
 
 const operation = fc.oneof(
