@@ -1,24 +1,16 @@
 // POST /v1/messages with the official `@anthropic-ai/sdk` pointed at the gateway.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { TENANT_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 let anthropic: Anthropic;
 
-before(async () => {
-  harness = await startHarness();
+harnessPerFile((started) => {
+  harness = started.harness;
   anthropic = new Anthropic({ baseURL: harness.apiUrl, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
 });
 
 test('a message with a system prompt is answered in Anthropic shape with the route headers', async () => {

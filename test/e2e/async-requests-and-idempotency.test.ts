@@ -1,23 +1,13 @@
 // Asynchronous requests, cancellation, tenant isolation and idempotency keys,
 // through the real path (HTTP → Temporal → worker → mock provider).
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
-import { OTHER_TENANT_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { test } from 'node:test';
+import { OTHER_TENANT_KEY, TENANT_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 
-before(async () => {
-  harness = await startHarness();
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
-});
+harnessPerFile((started) => (harness = started.harness));
 
 /** The parts of the API's answers these tests read. */
 interface Progress {

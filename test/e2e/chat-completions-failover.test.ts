@@ -3,24 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { TEST_RETRY, TENANT_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 let openai: OpenAI;
 
-before(async () => {
-  harness = await startHarness();
-  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
-});
+harnessPerFile((started) => ({ harness, openai } = started));
 
 async function ask(model = 'model-a', content = 'Hello there') {
   const { data, response } = await openai.chat.completions

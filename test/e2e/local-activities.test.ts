@@ -1,26 +1,15 @@
 // `execution.providerCalls: local`: provider calls run as local activities
 // inside the workflow task, with the same routing, retries and failover.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
-import OpenAI from 'openai';
-import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { test } from 'node:test';
+import type OpenAI from 'openai';
+import type { Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 let openai: OpenAI;
 
-before(async () => {
-  harness = await startHarness({ configPatch: { execution: { providerCalls: 'local' } } });
-  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
-});
+harnessPerFile((started) => ({ harness, openai } = started), { configPatch: { execution: { providerCalls: 'local' } } });
 
 async function eventKinds(workflowId: string): Promise<{ scheduled: number; markers: number }> {
   const history = await harness.client.workflow.getHandle(workflowId).fetchHistory();

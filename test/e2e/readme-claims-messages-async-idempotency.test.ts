@@ -3,26 +3,18 @@
 // official `@anthropic-ai/sdk` through the real path (HTTP → Temporal →
 // worker → mock provider).
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Anthropic from '@anthropic-ai/sdk';
-import { OTHER_TENANT_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { OTHER_TENANT_KEY, TENANT_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 let anthropic: Anthropic;
 
-before(async () => {
-  harness = await startHarness();
+harnessPerFile((started) => {
+  harness = started.harness;
   anthropic = new Anthropic({ baseURL: harness.apiUrl, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
 });
 
 const message = (content: string): Anthropic.MessageCreateParamsNonStreaming => ({

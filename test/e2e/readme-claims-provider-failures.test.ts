@@ -4,9 +4,10 @@
 // against the gateway and the mock provider over HTTP in both dialects
 // (model-a speaks OpenAI, model-b Anthropic).
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
-import OpenAI from 'openai';
-import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { test } from 'node:test';
+import type OpenAI from 'openai';
+import { TEST_RETRY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 let openai: OpenAI;
@@ -19,19 +20,7 @@ interface Attempt {
 }
 type Completion = OpenAI.Chat.ChatCompletion & { gateway: { outcome: string; attempts: Attempt[] } };
 
-before(async () => {
-  harness = await startHarness();
-  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
-});
+harnessPerFile((started) => ({ harness, openai } = started));
 
 async function ask(content: string, model = 'model-a'): Promise<{ completion: Completion; response: Response }> {
   const { data, response } = await openai.chat.completions.create({ model, messages: [{ role: 'user', content }] }).withResponse();

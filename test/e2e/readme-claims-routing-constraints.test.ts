@@ -3,10 +3,11 @@
 // refused with a 400 `no_eligible_model` that lists why". Through the real
 // path with the official `openai` and `@anthropic-ai/sdk` clients.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { TENANT_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 let openai: OpenAI;
@@ -20,8 +21,7 @@ type Completion = OpenAI.Chat.ChatCompletion & {
   gateway: { route: { candidates: { model: string }[]; rejected: { model: string; reason: string }[] } };
 };
 
-before(async () => {
-  harness = await startHarness({
+harnessPerFile((started) => ({ harness, openai } = started), {
     configure: (config) => ({
       ...config,
       models: {
@@ -41,17 +41,6 @@ before(async () => {
       },
     }),
   });
-  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
-});
 
 async function ask(model: string, headers: Record<string, string> = {}): Promise<{ completion: Completion; response: Response }> {
   const { data, response } = await openai.chat.completions

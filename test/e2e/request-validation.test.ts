@@ -2,22 +2,13 @@
 // a 400 are refused here too, in the route's own error shape, before any
 // workflow starts or any provider is called.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
-import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { test } from 'node:test';
+import { TENANT_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 
-before(async () => {
-  harness = await startHarness();
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.resetCalls();
-});
+harnessPerFile((started) => (harness = started.harness));
 
 async function post(path: string, body: string | Buffer): Promise<Response> {
   return fetch(`${harness.apiUrl}${path}`, {

@@ -3,9 +3,10 @@
 // provider received.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import OpenAI from 'openai';
-import { GAMMA_TENANT_KEY, OTHER_TENANT_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { GAMMA_TENANT_KEY, OTHER_TENANT_KEY, TENANT_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 let harness: Harness;
 let openai: OpenAI;
@@ -23,19 +24,7 @@ interface RouteInfo {
 
 type Completion = OpenAI.Chat.ChatCompletion & { gateway: { route: RouteInfo; config_version: string; outcome: string } };
 
-before(async () => {
-  harness = await startHarness();
-  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await harness.clearFaults();
-  await harness.resetCalls();
-});
+harnessPerFile((started) => ({ harness, openai } = started));
 
 async function ask(
   body: Partial<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming> & { content?: string },
