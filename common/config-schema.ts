@@ -392,8 +392,11 @@ export const AgentHttpToolSchema = z
     timeoutMs: z.number().int().positive().max(600_000).default(30_000),
     /** Longer results are cut (and say so): one tool answer must not fill a model's context. */
     maxResultChars: z.number().int().positive().max(2_000_000).default(100_000),
+    /** Tenants that may use the tool (names of `tenants`); absent: every tenant. */
+    tenants: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
+export type AgentHttpTool = z.infer<typeof AgentHttpToolSchema>;
 
 /** Agent runs: their HTTP tools, step limit and how long a run waits for a model to come back. */
 export const AgentsConfigSchema = z
@@ -502,6 +505,11 @@ export const GatewayConfigSchema = z
       if (budget.tenant !== undefined && !own(config.tenants, budget.tenant)) {
         ctx.addIssue({ code: 'custom', path: ['budgets', name, 'tenant'], message: `unknown tenant "${budget.tenant}"` });
       }
+    }
+    for (const [name, tool] of Object.entries(config.agents.tools)) {
+      (tool.tenants ?? []).forEach((tenant, index) => {
+        if (!own(config.tenants, tenant)) ctx.addIssue({ code: 'custom', path: ['agents', 'tools', name, 'tenants', index], message: `unknown tenant "${tenant}"` });
+      });
     }
     for (const [id, model] of Object.entries(config.models)) {
       (model.approvedFor ?? []).forEach((name, index) => checkClass(name, ['models', id, 'approvedFor', index]));

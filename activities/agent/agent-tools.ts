@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { toolRefusalText, toolServesTenant, type ToolRefusal, type ToolRefusalReason } from '../../common/agent-tool-scope';
 import { own } from '../../common/own';
 import type { Tool } from '../../common/request-schema';
 import type { ActivityDependencies } from '../call-provider';
@@ -30,12 +31,38 @@ export interface ToolCallInput {
   arguments: string;
   /** `<run id>/<step>/<tool call id>`: the same on every retry, so a tool with side effects can run once. */
   idempotencyKey: string;
+  /** The run's tenant: an HTTP tool runs only if it serves this tenant. Absent (a call scheduled before scoping): refused. */
+  tenantId?: string;
+  /** Names of the tools the run was given: any other name is refused. Absent (a call scheduled before scoping): refused. */
+  allowedTools?: string[];
 }
 
 /** Runs one tool call; its text result goes back to the model (errors too, as text the model can read). */
 export function createAgentToolActivities(dependencies: ActivityDependencies) {
+  const recordRefusal = (refusal: ToolRefusal): void => {
+    const event = { audit: 'agent_tool_refused', ...refusal };
+    if (dependencies.audit) dependencies.audit.record(event);
+    else process.stderr.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), ...event })}\n`);
+  };
   return {
+    /** Records a tool call the workflow refused (a name outside the run's tools) in the audit trail. */
+    async recordToolRefusal(refusal: ToolRefusal): Promise<void> {
+      recordRefusal(refusal);
+    },
+
     async runAgentTool(call: ToolCallInput): Promise<string> {
+      // Checked again here, whatever the workflow decided: a prompt-injected model must not reach another team's tool.
+      const tool = own(BUILT_IN_TOOLS, call.name) ? undefined : own(dependencies.store.current.loaded.config.agents.tools, call.name);
+      const reason: ToolRefusalReason | undefined = !call.allowedTools?.includes(call.name)
+        ? 'not_given_to_run'
+        : tool && (call.tenantId === undefined || !toolServesTenant(tool, call.tenantId))
+          ? 'not_available_to_tenant'
+          : undefined;
+      if (reason !== undefined) {
+        const [runId = '', step = '0'] = call.idempotencyKey.split('/');
+        recordRefusal({ runId, tenantId: call.tenantId ?? '', step: Number(step), tool: call.name, reason, checkedBy: 'activity' });
+        return toolRefusalText(call.name, reason);
+      }
       let args: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse(call.arguments || '{}');
@@ -45,7 +72,6 @@ export function createAgentToolActivities(dependencies: ActivityDependencies) {
       }
       if (call.name === 'calculator') return calculate(String(args.expression ?? ''));
       if (call.name === 'current_time') return new Date().toISOString();
-      const tool = own(dependencies.store.current.loaded.config.agents.tools, call.name);
       if (!tool) return `error: no tool named ${call.name}`;
       const context = Context.current();
       const timeout = AbortSignal.timeout(tool.timeoutMs);

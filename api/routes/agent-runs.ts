@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { ASK_HUMAN_TOOL, BUILT_IN_TOOLS } from '../../activities/agent/agent-tools';
+import { toolServesTenant } from '../../common/agent-tool-scope';
 import { own } from '../../common/own';
 import type { Tool } from '../../common/request-schema';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
@@ -18,8 +19,9 @@ const StartRunSchema = z
   .object({
     model: z.string().min(1).max(200),
     messages: ChatCompletionRequestSchema.shape.messages,
-    /** Tool names: built-in (`calculator`, `current_time`, `ask_human`) or the config's `agents.tools`. */
+    /** Tool names: built-in (`calculator`, `current_time`, `ask_human`) or the config's `agents.tools` that serve the tenant. */
     tools: z.array(z.string().min(1).max(64)).max(32).default([]),
+    /** At most the config's `agents.maxSteps` (also the default). */
     max_steps: z.number().int().min(1).max(1_000).optional(),
   })
   .strict();
@@ -54,14 +56,19 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
     const tenantId = response.locals.tenantId as string;
     const body = parseBody(StartRunSchema, request.body);
     const { config } = store.config;
+    // Another tenant's tool is as unknown as a missing one: its name is not revealed either.
+    const tenantTools = Object.entries(config.agents.tools).filter(([, tool]) => toolServesTenant(tool, tenantId));
     const tools: Tool[] = body.tools.map((name) => {
       if (name === ASK_HUMAN_TOOL.name) return ASK_HUMAN_TOOL;
       const builtIn = own(BUILT_IN_TOOLS, name);
       if (builtIn) return builtIn;
       const configured = own(config.agents.tools, name);
-      if (configured) return { name, description: configured.description, parameters: configured.parameters };
-      throw new HttpError(400, 'invalid_request_error', `unknown tool "${name}"; available: ${[ASK_HUMAN_TOOL.name, ...Object.keys(BUILT_IN_TOOLS), ...Object.keys(config.agents.tools)].join(', ')}`, { param: 'tools' });
+      if (configured && toolServesTenant(configured, tenantId)) return { name, description: configured.description, parameters: configured.parameters };
+      throw new HttpError(400, 'invalid_request_error', `unknown tool "${name}"; available: ${[ASK_HUMAN_TOOL.name, ...Object.keys(BUILT_IN_TOOLS), ...tenantTools.map(([toolName]) => toolName)].join(', ')}`, { param: 'tools' });
     });
+    if (body.max_steps !== undefined && body.max_steps > config.agents.maxSteps) {
+      throw new HttpError(400, 'invalid_request_error', `max_steps ${body.max_steps} is above this gateway's limit of ${config.agents.maxSteps} (agents.maxSteps)`, { param: 'max_steps', code: 'max_steps_above_limit' });
+    }
     if (!own(config.models, body.model) && !own(config.routes, body.model) && !own(config.taskClasses, body.model) && body.model !== 'auto') {
       throw new HttpError(404, 'not_found_error', `The model \`${body.model}\` does not exist`, { param: 'model', code: 'model_not_found' });
     }

@@ -8,6 +8,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GatewayActivities } from '../../activities/create-activities';
+import { toolRefusalText } from '../../common/agent-tool-scope';
 import type { CanonicalResponse } from '../../common/response-schema';
 import type { Message, Tool, ToolCall } from '../../common/request-schema';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
@@ -25,6 +27,14 @@ import { llmRequestWorkflow } from '../llm-request-workflow';
 const HISTORY_EVENTS_LIMIT = 5_000;
 /** Events a run keeps (the newest). */
 const EVENTS_KEPT = 500;
+/**
+ * Patch: a tool call naming a tool outside the run's tools is refused here
+ * (an audit activity, a failed result to the model) instead of going to
+ * `runAgentTool`. Runs recorded before it replay the old commands.
+ */
+export const TOOL_SCOPE_PATCH = 'agent-tool-scope';
+/** Recording a refused tool call in the audit trail: one quick write. */
+const AUDIT_TIMEOUT_MS = 30_000;
 
 export type AgentRunStatus = 'running' | 'waiting_for_model' | 'waiting_for_input' | 'completed' | 'step_limit' | 'failed' | 'cancelled';
 
@@ -85,6 +95,12 @@ const { runAgentTool } = proxyActivities<GatewayActivities>({
   heartbeatTimeout: 5_000,
   retry: { initialInterval: 1_000, maximumInterval: 30_000, maximumAttempts: 10 },
   summary: 'agent tool',
+});
+
+const { recordToolRefusal } = proxyActivities<GatewayActivities>({
+  startToCloseTimeout: AUDIT_TIMEOUT_MS,
+  retry: { initialInterval: 1_000, maximumInterval: 10_000, maximumAttempts: 10 },
+  summary: 'agent tool refused',
 });
 
 /**
@@ -194,6 +210,13 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
   }
 
   async function runTool(call: ToolCall): Promise<string> {
+    // Only the tools the run was started with, ask_human and built-ins included: a model cannot widen its own set.
+    if (!input.tools.some((tool) => tool.name === call.name) && patched(TOOL_SCOPE_PATCH)) {
+      const text = toolRefusalText(call.name, 'not_given_to_run');
+      await recordToolRefusal({ runId: input.runId, tenantId: input.tenantId, step: state.step, tool: call.name, reason: 'not_given_to_run', checkedBy: 'workflow' });
+      emit({ kind: 'tool', text, tool: call.name });
+      return text;
+    }
     if (call.name === 'ask_human') {
       question = parseQuestion(call.arguments);
       status = 'waiting_for_input';
@@ -205,7 +228,13 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
       emit({ kind: 'input', text, tool: call.name });
       return text;
     }
-    const result = await runAgentTool({ name: call.name, arguments: call.arguments, idempotencyKey: `${input.runId}/${state.step}/${call.id}` });
+    const result = await runAgentTool({
+      name: call.name,
+      arguments: call.arguments,
+      idempotencyKey: `${input.runId}/${state.step}/${call.id}`,
+      tenantId: input.tenantId,
+      allowedTools: input.tools.map((tool) => tool.name),
+    });
     emit({ kind: 'tool', text: result, tool: call.name });
     return result;
   }
