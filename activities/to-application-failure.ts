@@ -8,6 +8,8 @@ export interface FailureDetails {
   retryAfterMs: number | undefined;
   /** Temporal's attempt number of the try that failed (1-based). */
   attempt: number;
+  /** Prompt- or output-derived text kept out of the message (see `GatewayError.excerpt`). */
+  excerpt?: string;
 }
 
 /**
@@ -30,6 +32,7 @@ export function toApplicationFailure(error: unknown, maxRetryAfterMs: number, at
     status: gatewayError.status,
     retryAfterMs,
     attempt,
+    ...(gatewayError.excerpt === undefined ? {} : { excerpt: gatewayError.excerpt }),
   };
   return ApplicationFailure.create({
     type: gatewayError.type,

@@ -1,54 +1,44 @@
-import Ajv from 'ajv';
-import type { ValidateFunction } from 'ajv';
 import { GatewayError } from '../common/failure-types';
 import type { OutputFormat } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
+import { JsonSchemaValidators } from './json-schema-validators';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const compiledSchemas = new Map<string, ValidateFunction>();
+/** Characters of the output a failure's details keep, for whoever debugs it (encrypted with history). */
+export const OUTPUT_EXCERPT_CHARS = 120;
+
+/** The compiled caller schemas of this worker (bounded; see `JsonSchemaValidators`). */
+export const outputSchemaValidators = new JsonSchemaValidators();
 
 /**
  * Checks a model's output against the requested output contract. An invalid
  * output is that model's failure (`InvalidOutput`), and the chain goes on.
+ * The failure's message names what is wrong but holds no output text (the
+ * message may be stored in plain text); an excerpt travels in its details.
  */
 export function validateOutput(output: ModelOutput, format: OutputFormat | undefined, provider: string): void {
   if (!format || format.type === 'text') return;
   if (output.toolCalls.length > 0 || output.refusal !== null) return;
   const text = output.text ?? '';
+  const excerpt = text.slice(0, OUTPUT_EXCERPT_CHARS);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new GatewayError('InvalidOutput', `output is not valid JSON: ${text.slice(0, 120)}`, { provider });
+    throw new GatewayError('InvalidOutput', 'output is not valid JSON', { provider, excerpt });
   }
   if (format.type === 'json_object') {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new GatewayError('InvalidOutput', 'output is JSON but not an object', { provider });
+      throw new GatewayError('InvalidOutput', 'output is JSON but not an object', { provider, excerpt });
     }
     return;
   }
-  const validate = compile(format.schema);
+  const validate = outputSchemaValidators.validatorFor(format.schema);
   if (!validate(value)) {
     const first = validate.errors?.[0];
-    throw new GatewayError(
-      'InvalidOutput',
-      `output does not match schema "${format.name}": ${first ? `${first.instancePath || '/'} ${first.message ?? ''}` : 'invalid'}`,
-      { provider },
-    );
+    // The instance path is made of the output's own keys: it goes with the excerpt.
+    throw new GatewayError('InvalidOutput', `output does not match schema "${format.name}": ${first?.message ?? 'invalid'}`, {
+      provider,
+      excerpt: `at ${first?.instancePath || '/'}: ${excerpt}`,
+    });
   }
-}
-
-function compile(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let validate = compiledSchemas.get(key);
-  if (!validate) {
-    try {
-      validate = ajv.compile(schema);
-    } catch (error) {
-      throw new GatewayError('InvalidRequest', `response_format json_schema is not a valid JSON Schema: ${(error as Error).message}`);
-    }
-    if (compiledSchemas.size > 500) compiledSchemas.clear();
-    compiledSchemas.set(key, validate);
-  }
-  return validate;
 }

@@ -71,11 +71,17 @@ export class GatewayError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly provider: string | undefined;
   readonly status: number | undefined;
+  /**
+   * Prompt- or output-derived text that helps debugging (e.g. the start of an
+   * output that is not JSON). It travels in the failure's details, which the
+   * history codec encrypts, never in the message.
+   */
+  readonly excerpt: string | undefined;
 
   constructor(
     type: FailureType,
     message: string,
-    options: { retryable?: boolean; retryAfterMs?: number; provider?: string; status?: number; cause?: unknown } = {},
+    options: { retryable?: boolean; retryAfterMs?: number; provider?: string; status?: number; excerpt?: string; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
@@ -84,5 +90,6 @@ export class GatewayError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.provider = options.provider;
     this.status = options.status;
+    this.excerpt = options.excerpt;
   }
 }

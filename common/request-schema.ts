@@ -1,6 +1,7 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { z } from 'zod';
 import { CAPABILITIES } from './config-schema';
+import { JsonSchemaDocumentSchema } from './json-schema-limits';
 
 /** Upper bounds on every input, so no request can exhaust memory or history. */
 export const REQUEST_LIMITS = {
@@ -59,7 +60,7 @@ export const OutputFormatSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('json_schema'),
     name: z.string().min(1).max(64),
-    schema: z.record(z.string(), z.unknown()),
+    schema: JsonSchemaDocumentSchema,
     strict: z.boolean().optional(),
   }),
 ]);

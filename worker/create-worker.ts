@@ -21,7 +21,7 @@ export interface CreateWorkerOptions {
   taskQueue: string;
   /** The config in force (with its adapters); reloads apply to new requests. */
   store: ConfigStore;
-  /** A prebuilt bundle; built (once per process) when absent. */
+  /** A prebuilt bundle (built with the data converter's `failureConverterPath`, if any); built once per process when absent. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** This process's view of the shared circuit breakers (see `createBreakerBoard`). */
   breakers?: BreakerBoard;
@@ -39,12 +39,22 @@ export interface CreateWorkerOptions {
   tracing?: Tracing;
 }
 
-let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string | undefined, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundles the workflow code once per process: bundling takes seconds. */
-export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger });
-  return bundlePromise;
+/**
+ * Bundles the workflow code once per process (and failure converter):
+ * bundling takes seconds. A prebuilt bundle ignores the worker's
+ * `failureConverterPath`, so the bundle is built with the one the data
+ * converter names; without it, failures a workflow raises would be stored in
+ * plain text under history encryption.
+ */
+export function getWorkflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(failureConverterPath);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger, failureConverterPath });
+    bundles.set(failureConverterPath, bundle);
+  }
+  return bundle;
 }
 
 /** A worker that runs the gateway's workflows and provider activities. */
@@ -60,11 +70,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   });
   const plugins = options.tracing ? [options.tracing.plugin] : [];
   // A traced worker needs a bundle with the tracing plugin's workflow interceptors.
+  const failureConverterPath = options.dataConverter?.failureConverterPath;
   const workflowBundle =
     options.workflowBundle ??
     (options.tracing
-      ? await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger, plugins })
-      : await getWorkflowBundle());
+      ? await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger, plugins, failureConverterPath })
+      : await getWorkflowBundle(failureConverterPath));
   const worker = await Worker.create({
     plugins,
     dataConverter: options.dataConverter,

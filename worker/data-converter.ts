@@ -5,15 +5,22 @@ import { HistoryCodec } from './history-codec';
 import { externalStorageFor } from './payload-storage';
 import type { Settings } from './settings';
 
+/** The module whose `failureConverter` encodes failure messages and stack traces (see `encoded-failure-converter.ts`). */
+export const ENCODED_FAILURE_CONVERTER_PATH = require.resolve('../common/encoded-failure-converter');
+
 /**
  * The data converter every client and worker of a deployment must share:
- * with history keys, payloads are encrypted (see `HistoryCodec`); payloads
- * too large for history go to the large-payload folder (see
- * `FolderStorageDriver`), after encryption.
+ * with history keys, payloads are encrypted (see `HistoryCodec`), and so are
+ * failure messages and stack traces, which Temporal otherwise stores in plain
+ * text (the workflow bundle takes the same failure converter, see
+ * `getWorkflowBundle`); payloads too large for history go to the
+ * large-payload folder (see `FolderStorageDriver`), after encryption.
  */
 export function dataConverterFor(settings: Pick<Settings, 'historyKeys' | 'largePayloads'>): DataConverter | undefined {
   const converter: DataConverter = {
-    ...(settings.historyKeys.length === 0 ? {} : { payloadCodecs: [new HistoryCodec(settings.historyKeys)] }),
+    ...(settings.historyKeys.length === 0
+      ? {}
+      : { payloadCodecs: [new HistoryCodec(settings.historyKeys)], failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH }),
     ...(settings.largePayloads === undefined ? {} : { externalStorage: externalStorageFor(settings.largePayloads) }),
   };
   return Object.keys(converter).length === 0 ? undefined : converter;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonSchemaDocumentSchema } from '../../common/json-schema-limits';
 import { REQUEST_LIMITS } from '../../common/request-schema';
 
 const text = z.string().max(REQUEST_LIMITS.maxMessageChars);
@@ -65,7 +66,7 @@ const ResponseFormat = z.discriminatedUnion('type', [
         .object({
           name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
           description: z.string().optional(),
-          schema: z.record(z.string(), z.unknown()).optional(),
+          schema: JsonSchemaDocumentSchema.optional(),
           strict: z.boolean().nullable().optional(),
         })
         .strict(),

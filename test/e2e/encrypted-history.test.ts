@@ -1,10 +1,12 @@
 // History encryption: with keys set, no prompt is readable in Temporal's raw
-// history; the codec endpoint decodes it for admins; a request started under
-// one key finishes after a rotation to another.
+// history, nor is model output, not even in failure messages; the codec
+// endpoint decodes it for admins; a request started under one key finishes
+// after a rotation to another.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { workflowIdFor } from '../../api/run-request';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../../scripts/embedded-gateway';
 import { resolveTemporalCli } from '../../scripts/temporal-dev-server';
 import { dataConverterFor } from '../../worker/data-converter';
@@ -68,6 +70,34 @@ function resultPayload(history: { events: Record<string, unknown>[] }): JsonPayl
 }
 
 const text = (base64: string | undefined) => Buffer.from(base64 ?? '', 'base64').toString('utf8');
+
+/** The raw history as text with every base64 payload decoded: what anyone with access to Temporal (but no key) reads. */
+function readableWithoutKeys(history: { events: Record<string, unknown>[] }): string {
+  return JSON.stringify(history).replace(/"data":\s*"([A-Za-z0-9+/=]+)"/g, (_match, data: string) => text(data));
+}
+
+interface RawFailure {
+  message?: string;
+  stackTrace?: string;
+  encodedAttributes?: JsonPayload;
+  cause?: RawFailure;
+}
+
+/** Every failure the history records: failed activities, and the workflow's own. */
+function failuresOf(history: { events: Record<string, unknown>[] }): RawFailure[] {
+  return history.events.flatMap((event) => {
+    const attributes = (event.activityTaskFailedEventAttributes ?? event.workflowExecutionFailedEventAttributes) as { failure?: RawFailure } | undefined;
+    return attributes?.failure ? [attributes.failure] : [];
+  });
+}
+
+async function chatCompletion(gateway: EmbeddedGateway, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${gateway.apiUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
 
 test('a prompt is unreadable in raw history, and the codec endpoint decodes it for an admin', async () => {
   const gateway = await startGateway([first]);
@@ -134,4 +164,51 @@ test('a request started before a key rotation completes after it', async () => {
   const history = rawHistory(id);
   assert.equal(text(startPayload(history).metadata?.['encryption-key-id']), 'k1');
   assert.equal(text(resultPayload(history).metadata?.['encryption-key-id']), 'k2');
+});
+
+test('failure messages are encrypted too: neither prompt nor output text is readable in the failures of a request', async () => {
+  const gateway = await startGateway([first]);
+  const promptCanary = 'prompt-canary-3b7e91';
+  const outputCanary = 'output-canary-c40d2a';
+  try {
+    // model-a answers text that is not the JSON asked for; model-b's vendor error echoes the prompt, as vendors' errors do.
+    await harness.setFault('model-a', { reply: `here you go: ${outputCanary}`, times: 1 });
+    await harness.setFault('model-b', { status: 403, message: `this key may not answer "${promptCanary}"`, times: 1 });
+    const response = await chatCompletion(gateway, {
+      model: 'model-a',
+      messages: [{ role: 'user', content: `keep this to yourself: ${promptCanary}` }],
+      response_format: { type: 'json_object' },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-gateway-model'), 'model-c');
+    const history = rawHistory(response.headers.get('x-gateway-workflow-id') ?? '');
+    const readable = readableWithoutKeys(history);
+    assert.ok(!readable.includes(promptCanary), 'no prompt text in raw history');
+    assert.ok(!readable.includes(outputCanary), 'no output text in raw history');
+    // The failures are there, their message and stack inside an encrypted payload.
+    const failures = failuresOf(history);
+    assert.equal(failures.length, 2, 'model-a and model-b failed');
+    for (const failure of failures) {
+      assert.equal(failure.message, 'Encoded failure');
+      assert.equal(text(failure.encodedAttributes?.metadata?.encoding), 'binary/encrypted');
+    }
+
+    // A vendor refusal that stops the chain fails the workflow itself: its failure is encrypted as well,
+    // and the API, which has the keys, still tells the caller what the vendor said.
+    await harness.setFault('model-a', { status: 400, message: `the request mentions ${promptCanary}`, times: 1 });
+    // An idempotency key names the workflow, which a failed request's answer does not.
+    const idempotencyKey = randomUUID();
+    const refused = await chatCompletion(gateway, { model: 'model-a', messages: [{ role: 'user', content: `again: ${promptCanary}` }] }, { 'idempotency-key': idempotencyKey });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, new RegExp(promptCanary));
+    const failedHistory = rawHistory(workflowIdFor('alpha', idempotencyKey).workflowId);
+    const workflowFailure = failedHistory.events.find((event) => event.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes as
+      | { failure: RawFailure }
+      | undefined;
+    assert.ok(!readableWithoutKeys(failedHistory).includes(promptCanary), "no prompt text in the failed workflow's raw history");
+    assert.equal(workflowFailure?.failure.message, 'Encoded failure');
+  } finally {
+    await harness.clearFaults();
+    await gateway.stop();
+  }
 });
