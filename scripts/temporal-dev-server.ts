@@ -80,9 +80,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `temporal server start-dev` and resolves once it answers gRPC calls. */
+/**
+ * Starts `temporal server start-dev` and resolves once it answers gRPC calls.
+ * Without a given port it takes a free one, and tries another when the server
+ * exits before it was ready: a free port is a guess that a busy machine's
+ * other processes (or the server's own second port) can take first.
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchDevServer(options, options.port ?? (await freePort()));
+    } catch (error) {
+      if (!(error instanceof ExitedEarly) || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** The server exited before it was ready (a port taken, say): worth one more try elsewhere. */
+class ExitedEarly extends Error {}
+
+async function launchDevServer(options: DevServerOptions, port: number): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--log-level', options.logLevel ?? 'warn');
   let uiUrl: string | undefined;
@@ -99,7 +116,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   args.push(...devServerFlags());
 
-  const child = spawn(resolveTemporalCli(), args, { stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'] });
+  const child = spawn(resolveTemporalCli(), args, { stdio: ['ignore', options.stdio ?? 'ignore', 'pipe'] });
+  // The last of its stderr, for the error when it exits early; passed on when asked to inherit.
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4_000);
+    if (options.stdio === 'inherit') process.stderr.write(chunk);
+  });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -118,7 +141,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   for (;;) {
-    if (exitCode !== undefined) throw new Error(`temporal dev server exited with code ${exitCode} before it was ready (args: ${args.join(' ')})`);
+    if (exitCode !== undefined) {
+      throw new ExitedEarly(`temporal dev server exited with code ${exitCode} before it was ready (args: ${args.join(' ')}):\n${stderrTail.trim().split('\n').slice(-10).join('\n')}`);
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
