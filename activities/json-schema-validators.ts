@@ -86,6 +86,23 @@ export class JsonSchemaValidators {
   }
 }
 
+/** Checks callers' schemas at the API edge; compiled ones are kept, as in a worker. */
+const edgeValidators = new JsonSchemaValidators();
+
+/**
+ * Why the worker would refuse `schema` (not a JSON Schema, a `pattern` RE2
+ * cannot run, past the limits), or undefined: the API refuses it before
+ * anything starts, with the reason the worker would give.
+ */
+export function callerJsonSchemaProblem(schema: Record<string, unknown>): string | undefined {
+  try {
+    edgeValidators.validatorFor(schema);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 function invalidSchema(reason: string): GatewayError {
   return new GatewayError('InvalidRequest', `response_format json_schema is not a valid JSON Schema: ${reason}`);
 }

@@ -1,10 +1,10 @@
-import { assessRequest } from '../activities/assess-request';
 import { routingSnapshotOf } from '../activities/build-routing-snapshot';
 import { NO_ELIGIBLE_MODEL_MESSAGE } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { RoutePlan } from '../common/routing-snapshot-schema';
 import type { LoadedConfig } from '../worker/load-config';
 import { planRoute, type PlanOptions } from '../workflows/plan-route';
+import { assessPrompt } from './assess-prompt';
 import { HttpError } from './http-error';
 
 /**
@@ -12,9 +12,11 @@ import { HttpError } from './http-error';
  * here without calling any model: the same assessment and the same pure
  * `planRoute` the workflow runs. The workflow's own decision may still differ
  * where it depends on the worker's live observations (latency, success).
+ * A large prompt is assessed off the event loop.
  */
-export function explainRoute(request: CanonicalRequest, loaded: LoadedConfig, options: PlanOptions = {}): RoutePlan & { configVersion: string } {
-  const snapshot = { ...routingSnapshotOf(loaded), assessment: assessRequest(request, loaded.config) };
+export async function explainRoute(request: CanonicalRequest, loaded: LoadedConfig, options: PlanOptions = {}): Promise<RoutePlan & { configVersion: string }> {
+  const { offloaded: _offloaded, ...assessment } = await assessPrompt(request, loaded.config);
+  const snapshot = { ...routingSnapshotOf(loaded), assessment };
   return { ...planRoute(request, snapshot, options), configVersion: loaded.version };
 }
 

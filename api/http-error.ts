@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler } from 'express';
 
 /** OpenAI error `type` values the gateway uses. */
@@ -55,15 +56,21 @@ const ANTHROPIC_ERROR_TYPES: Record<ErrorType, string> = {
   service_unavailable: 'overloaded_error',
 };
 
-/** OpenAI-style error body (Anthropic-style on `/v1/messages`) for every failure; never a stack trace or a secret. */
+/**
+ * OpenAI-style error body (Anthropic-style on `/v1/messages`) for every
+ * failure; never a stack trace or a secret. An unexpected error answers a
+ * generic message with an error id; its detail goes to the log under that id.
+ */
 export function errorMiddleware(log: (line: Record<string, unknown>) => void): ErrorRequestHandler {
   return (error, request, response, _next) => {
-    const httpError =
-      error instanceof HttpError
-        ? error
-        : (fromParserError(error) ?? new HttpError(500, 'server_error', 'internal error in the gateway'));
-    if (httpError.status >= 500) {
-      log({ level: 'error', msg: 'request failed', path: request.path, error: error instanceof Error ? error.message : String(error) });
+    let httpError = error instanceof HttpError ? error : fromParserError(error);
+    if (httpError === undefined) {
+      const errorId = `err_${randomUUID().replaceAll('-', '')}`;
+      log({ level: 'error', msg: 'unexpected error', errorId, method: request.method, path: request.path, error: detailOf(error) });
+      httpError = new HttpError(500, 'server_error', `internal error in the gateway (error id ${errorId})`, { code: 'internal_error' });
+      if (!response.headersSent) response.setHeader('x-gateway-error-id', errorId);
+    } else if (httpError.status >= 500) {
+      log({ level: 'error', msg: 'request failed', path: request.path, error: httpError.message });
     }
     if (response.headersSent) {
       response.end();
@@ -72,6 +79,16 @@ export function errorMiddleware(log: (line: Record<string, unknown>) => void): E
     const body = request.path.startsWith('/v1/messages') ? anthropicErrorBody(httpError) : openAiErrorBody(httpError);
     response.status(httpError.status).json(body);
   };
+}
+
+/** An error's message with its causes' (a workflow failure's reason is in its cause), for the log only. */
+function detailOf(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current !== undefined && parts.length < 5; current = (current as { cause?: unknown }).cause) {
+    parts.push(current instanceof Error ? `${current.name}: ${current.message}` : String(current));
+    if (!(current instanceof Error)) break;
+  }
+  return parts.join(' <- ');
 }
 
 /** OpenAI's error body; also the data of an error event in an OpenAI stream. */

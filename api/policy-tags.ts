@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { CAPABILITIES, type Capability, type GatewayConfig } from '../common/config-schema';
 import { REQUEST_LIMITS, type PolicyTags } from '../common/request-schema';
 import { HttpError } from './http-error';
+import { own } from '../common/own';
 
 /** Each routing tag: its header, its key in the body's `metadata`, and how its text is read. */
 const TAGS = [
@@ -19,9 +20,11 @@ const TAGS = [
  * The request's routing tags, from `x-gateway-*` headers or the body's
  * `metadata` (a header wins), each checked against the config: an unknown
  * task class, sensitivity class or criticality tier is a 400 naming it.
- * Tags left unset take the tenant's defaults later, in the assessment.
+ * Tags left unset take the tenant's defaults later, in the assessment. A
+ * sensitivity tag may raise the tenant's default class, never lower it: a
+ * lower one is a 400 naming the tenant's floor.
  */
-export function readPolicyTags(request: Request, metadata: Readonly<Record<string, string>> | undefined, config: GatewayConfig): PolicyTags {
+export function readPolicyTags(request: Request, metadata: Readonly<Record<string, string>> | undefined, config: GatewayConfig, tenantId: string): PolicyTags {
   const tags: Record<string, unknown> = {};
   for (const tag of TAGS) {
     const fromHeader = request.header(tag.header);
@@ -35,6 +38,14 @@ export function readPolicyTags(request: Request, metadata: Readonly<Record<strin
   checkKnown(parsed.criticality, config.criticality.tiers, 'criticality tier', 'x-gateway-criticality');
   if (parsed.sensitivity !== undefined && !config.sensitivity.classes.includes(parsed.sensitivity)) {
     throw invalid('x-gateway-sensitivity', `unknown sensitivity class "${parsed.sensitivity}"; known: ${config.sensitivity.classes.join(', ')}`);
+  }
+  const floor = own(config.tenants, tenantId)?.defaults?.sensitivity;
+  if (parsed.sensitivity !== undefined && floor !== undefined && config.sensitivity.classes.indexOf(parsed.sensitivity) < config.sensitivity.classes.indexOf(floor)) {
+    const param = request.header('x-gateway-sensitivity') === undefined ? 'metadata.sensitivity' : 'x-gateway-sensitivity';
+    throw new HttpError(400, 'invalid_request_error', `sensitivity "${parsed.sensitivity}" is below this tenant's default "${floor}": a request may raise its sensitivity class, never lower it`, {
+      param,
+      code: 'sensitivity_below_tenant_default',
+    });
   }
   return parsed;
 }

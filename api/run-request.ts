@@ -81,7 +81,7 @@ export async function startRequest(
     const handle = options.client.workflow.getHandle<typeof llmRequestWorkflow>(workflowId);
     const { memo } = await handle.describe();
     if (memo?.bodySha256 !== idempotency.bodySha256) {
-      throw new HttpError(422, 'invalid_request_error', 'Idempotency-Key was already used with a different request body', {
+      throw new HttpError(422, 'invalid_request_error', 'Idempotency-Key was already used with a different request body or routing headers', {
         param: 'Idempotency-Key',
         code: 'idempotency_key_reused',
       });
@@ -149,5 +149,6 @@ export function toHttpError(error: unknown): unknown {
   if (cause instanceof TimeoutFailure) {
     return new HttpError(504, 'server_error', 'the request timed out', { code: 'request_timeout' });
   }
-  return new HttpError(500, 'server_error', `the request failed: ${cause?.message ?? error.message}`);
+  // Anything else is unexpected: its text is for the log, not the caller (the error middleware answers with an error id).
+  return error;
 }

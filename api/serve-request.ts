@@ -54,8 +54,8 @@ export async function serveRequest(
   if (model !== AUTO_ROUTE && !own(config.models, model) && !own(config.routes, model) && !own(config.taskClasses, model)) {
     throw new HttpError(404, 'not_found_error', `The model \`${model}\` does not exist`, { param: 'model', code: 'model_not_found' });
   }
-  const tags = readPolicyTags(request, options.metadata, config);
   const tenantId = response.locals.tenantId as string;
+  const tags = readPolicyTags(request, options.metadata, config, tenantId);
   const idempotencyKey = request.header('idempotency-key') ?? undefined;
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 256)) {
     throw new HttpError(400, 'invalid_request_error', 'Idempotency-Key must be 1 to 256 characters');
@@ -69,11 +69,11 @@ export async function serveRequest(
   // Policy refusals and requests no model may serve are answered before anything starts. A latency
   // budget is the workflow's to apply: it depends on the latency the workers observed, unknown here.
   const { latencyBudgetMs: _observedByWorkers, ...staticTags } = canonical.tags;
-  assertRoutable(explainRoute({ ...canonical, tags: staticTags }, loaded, { streaming: options.stream !== undefined }));
+  assertRoutable(await explainRoute({ ...canonical, tags: staticTags }, loaded, { streaming: options.stream !== undefined }));
   const idempotency =
     idempotencyKey === undefined
       ? undefined
-      : { bodySha256: createHash('sha256').update(`${request.path}\n${JSON.stringify(request.body)}`).digest('hex') };
+      : { bodySha256: idempotencyHash(request) };
   const wantsAsyncAnswer = wantsAsync(request.header('prefer'), request.header('x-gateway-async'));
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
@@ -94,6 +94,33 @@ export async function serveRequest(
   } finally {
     metrics.requestsInFlight.dec({ route: options.route });
   }
+}
+
+/** Headers that change how a request is served: the same key with other values is another request. */
+const ROUTING_HEADERS = [
+  'x-gateway-task-class',
+  'x-gateway-sensitivity',
+  'x-gateway-criticality',
+  'x-gateway-latency-budget-ms',
+  'x-gateway-cost-ceiling-usd',
+  'x-gateway-capabilities',
+  'x-gateway-feature',
+  'x-gateway-cache',
+  'x-gateway-timeout-ms',
+] as const;
+
+/**
+ * What an idempotency key is bound to: the path, the body and the routing
+ * headers. Only the headers a request sets are hashed, so a request without
+ * any hashes as it did before they counted (a retry across a deploy still matches).
+ */
+function idempotencyHash(request: Request): string {
+  const headers = ROUTING_HEADERS.flatMap((name) => {
+    const value = request.header(name);
+    return value === undefined ? [] : [`${name}: ${value.trim()}`];
+  });
+  const routing = headers.length === 0 ? '' : `\n${headers.join('\n')}`;
+  return createHash('sha256').update(`${request.path}\n${JSON.stringify(request.body)}${routing}`).digest('hex');
 }
 
 /** Everything `serveRequest` settled before dispatching a request. */

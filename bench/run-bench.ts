@@ -15,6 +15,7 @@ import { formatFirstToken, formatReport, type LevelFigures, type PhaseFigures } 
 import { directSender, gatewaySender } from './senders';
 import { runLocalModelBench } from './local-model';
 import { runGovernanceBench } from './governance';
+import { runPromptCostBench } from './prompt-cost';
 import { runBatchBench } from './batch';
 import { runRecoveryBench } from './recovery';
 
@@ -36,6 +37,7 @@ interface Options {
   governance: boolean;
   batch: boolean;
   recovery: boolean;
+  promptCost: boolean;
   maxTokens: number;
   slots: number | undefined;
   out: string;
@@ -56,6 +58,7 @@ function readOptions(): Options {
       governance: { type: 'boolean', default: false },
       batch: { type: 'boolean', default: false },
       recovery: { type: 'boolean', default: false },
+      'prompt-cost': { type: 'boolean', default: false },
       'max-tokens': { type: 'string', default: '128' },
       slots: { type: 'string' },
       out: { type: 'string', default: 'bench/results/latest.json' },
@@ -68,7 +71,8 @@ function readOptions(): Options {
         '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]\n' +
         '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]\n' +
         '       npm run bench -- --batch [--requests 2000] [--concurrency 16,64] [--out bench/results/batch.json]\n' +
-        '       npm run bench -- --recovery [--requests 1000] [--out bench/results/recovery.json]',
+        '       npm run bench -- --recovery [--requests 1000] [--out bench/results/recovery.json]\n' +
+        '       npm run bench -- --prompt-cost [--out bench/results/prompt-cost.json]',
     );
     process.exit(0);
   }
@@ -91,6 +95,7 @@ function readOptions(): Options {
     if (!/--requests/.test(argv)) values.requests = '1000';
     if (!/--out/.test(argv)) values.out = 'bench/results/recovery.json';
   }
+  if (values['prompt-cost'] && !/--out/.test(process.argv.slice(2).join(' '))) values.out = 'bench/results/prompt-cost.json';
   if (governance) {
     const argv = process.argv.slice(2).join(' ');
     if (!/--requests/.test(argv)) values.requests = '200';
@@ -109,6 +114,7 @@ function readOptions(): Options {
     governance,
     batch,
     recovery: values.recovery,
+    promptCost: values['prompt-cost'],
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
     slots: values.slots === undefined ? undefined : positive('slots', values.slots, 16),
     concurrency: values.concurrency.split(',').map((part) => positive('concurrency', part.trim(), 256)),
@@ -181,6 +187,7 @@ async function main(): Promise<number> {
   if (options.batch) {
     return runBatchBench({ items: options.requests, concurrency: options.concurrency, out: options.out, log, signal: interrupt.signal });
   }
+  if (options.promptCost) return runPromptCostBench({ out: options.out, log });
   if (options.governance) {
     return runGovernanceBench({ requests: options.requests, warmup: options.warmup, out: options.out, log, signal: interrupt.signal });
   }

@@ -82,10 +82,16 @@ export function createAgentToolActivities(dependencies: ActivityDependencies) {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'idempotency-key': call.idempotencyKey },
           body: JSON.stringify({ tool: call.name, arguments: args, idempotency_key: call.idempotencyKey }),
+          // A redirect could lead the gateway's POST (and its idempotency key) anywhere, an internal address included.
+          redirect: 'manual',
           signal,
         });
-        const whole = await response.text();
-        const text = whole.length <= tool.maxResultChars ? whole : `${whole.slice(0, tool.maxResultChars)}\n[cut: ${whole.length - tool.maxResultChars} more characters]`;
+        if (response.status >= 300 && response.status < 400) {
+          await response.body?.cancel();
+          return `error: tool ${call.name} answered HTTP ${response.status} (a redirect; tools are never followed elsewhere)`;
+        }
+        const { text: read, cut } = await readAtMost(response, tool.maxResultChars);
+        const text = cut ? `${read}\n[cut: the answer is longer than ${tool.maxResultChars} characters]` : read;
         // The caller's server is down or overloaded: Temporal retries with the same key.
         if (response.status >= 500 || response.status === 429) {
           throw ApplicationFailure.retryable(`tool ${call.name} answered HTTP ${response.status}`, 'ToolUnavailable');
@@ -96,6 +102,28 @@ export function createAgentToolActivities(dependencies: ActivityDependencies) {
       }
     },
   };
+}
+
+/**
+ * The body's first `maxChars` characters, read as a stream: the read stops
+ * there and the rest is never downloaded, whatever the tool sends.
+ */
+async function readAtMost(response: Response, maxChars: number): Promise<{ text: string; cut: boolean }> {
+  if (!response.body) return { text: '', cut: false };
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      text += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      if (text.length > maxChars) return { text: text.slice(0, maxChars), cut: true };
+      if (done) return { text, cut: false };
+    }
+  } finally {
+    // Closes the connection when the read stopped early.
+    await reader.cancel().catch(() => undefined);
+  }
 }
 
 /** Arithmetic only: a tiny recursive-descent parser, no eval. */

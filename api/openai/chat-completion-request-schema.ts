@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { JsonSchemaDocumentSchema } from '../../common/json-schema-limits';
+import { callerJsonSchemaProblem } from '../../activities/json-schema-validators';
+import { JsonSchemaDocumentSchema, jsonSchemaLimitProblem } from '../../common/json-schema-limits';
 import { REQUEST_LIMITS } from '../../common/request-schema';
 
 const text = z.string().max(REQUEST_LIMITS.maxMessageChars);
@@ -66,7 +67,13 @@ const ResponseFormat = z.discriminatedUnion('type', [
         .object({
           name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
           description: z.string().optional(),
-          schema: JsonSchemaDocumentSchema.optional(),
+          // Compiled here too: a schema the worker cannot run (a backreference in a pattern) is refused before anything starts.
+          schema: JsonSchemaDocumentSchema.superRefine((schema, context) => {
+            // A schema past the limits already has its issue; it is never compiled.
+            if (jsonSchemaLimitProblem(schema) !== undefined) return;
+            const problem = callerJsonSchemaProblem(schema);
+            if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+          }).optional(),
           strict: z.boolean().nullable().optional(),
         })
         .strict(),

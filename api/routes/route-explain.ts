@@ -16,7 +16,7 @@ import { own } from '../../common/own';
  */
 export function routeExplainRouter(store: ConfigStore): Router {
   const router = Router();
-  router.post('/v1/route/explain', (request, response) => {
+  router.post('/v1/route/explain', async (request, response) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
     const loaded = store.config;
     const { config } = loaded;
@@ -27,9 +27,9 @@ export function routeExplainRouter(store: ConfigStore): Router {
     const tenantId = response.locals.tenantId as string;
     const canonical = {
       ...toCanonicalRequest(body, { requestId: 'route-explain', tenantId }),
-      tags: readPolicyTags(request, body.metadata ?? undefined, config),
+      tags: readPolicyTags(request, body.metadata ?? undefined, config, tenantId),
     };
-    const plan = explainRoute(canonical, loaded, { streaming: body.stream === true });
+    const plan = await explainRoute(canonical, loaded, { streaming: body.stream === true });
     response.json({
       object: 'gateway.route_explanation',
       config_version: plan.configVersion,

@@ -30,6 +30,13 @@ const MAX_STEPS = 8;
 let injectedModel: Server;
 /** Tool names each call to the injected model was offered. */
 const injectedOffers: string[][] = [];
+/** Requests that reached the address the `moved` tool redirects to. */
+let redirectedCalls = 0;
+/** What the `flood` tool's server saw: bytes written, and whether it got to write all of them. */
+const flood = { written: 0, finished: false };
+/** The `flood` tool answers this much (64 MiB) unless the reader hangs up; the config reads 1,000 characters of it. */
+const FLOOD_BYTES = 64 * 1024 * 1024;
+const FLOOD_MAX_RESULT_CHARS = 1_000;
 
 before(async () => {
   injectedModel = createServer((request, response) => {
@@ -65,6 +72,33 @@ before(async () => {
       const key = request.headers['idempotency-key'];
       if (typeof key === 'string') toolCalls.set(key, (toolCalls.get(key) ?? 0) + 1);
       const parsed = JSON.parse(body) as { arguments: { city?: string } };
+      if (request.url === '/tools/moved') {
+        response.writeHead(302, { location: '/tools/redirected' }).end();
+        return;
+      }
+      if (request.url === '/tools/redirected') {
+        redirectedCalls += 1;
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ forecast: 'followed the redirect' }));
+        return;
+      }
+      if (request.url === '/tools/flood') {
+        response.setHeader('content-type', 'text/plain');
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const write = (): void => {
+          while (flood.written < FLOOD_BYTES) {
+            flood.written += chunk.length;
+            if (!response.write(chunk)) {
+              response.once('drain', write);
+              return;
+            }
+          }
+          flood.finished = true;
+          response.end();
+        };
+        write();
+        return;
+      }
       if (request.url === '/tools/report') {
         response.setHeader('content-type', 'text/plain');
         response.end(REPORT);
@@ -89,6 +123,8 @@ before(async () => {
         tools: {
           weather: { url, description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
           report: { url: url.replace(/weather$/, 'report'), description: 'The status report' },
+          moved: { url: url.replace(/weather$/, 'moved'), description: 'Answers with a redirect' },
+          flood: { url: url.replace(/weather$/, 'flood'), description: 'Answers without end', maxResultChars: FLOOD_MAX_RESULT_CHARS },
           // Team beta's tool: tenant alpha may neither start a run with it nor have a model call it.
           payroll: { url: url.replace(/weather$/, 'payroll'), description: 'Pays the team', tenants: ['beta'] },
         },
@@ -170,9 +206,29 @@ test('with every model down the run waits, and finishes once a model is back', a
   const runId = String((await api('POST', '/v1/agent/runs', { model: 'model-a', messages: [{ role: 'user', content: 'Are you there?' }] })).json.id);
   const waiting = await until(runId, ['waiting_for_model']);
   assert.ok((waiting.events as { kind: string }[]).some((event) => event.kind === 'waiting'));
+  // Waiting out the outage, the run continues as new like a running one: its history stays short.
+  const executions = async (): Promise<number> => {
+    let count = 0;
+    for await (const _execution of harness.client.workflow.list({ query: `WorkflowId = '${runId}'` })) count += 1;
+    return count;
+  };
+  let runs = await executions();
+  for (let tries = 0; tries < 300 && runs < 2; tries++) {
+    await sleep(100);
+    runs = await executions();
+  }
+  assert.ok(runs >= 2, `the waiting run never continued as new (${runs} execution)`);
+  // The fresh run is still at it (calling a model again, or waiting), not finished.
+  assert.ok(['running', 'waiting_for_model'].includes(String((await api('GET', `/v1/agent/runs/${runId}`)).json.status)));
   await harness.clearFaults();
   const run = await until(runId, ['completed']);
   assert.match(String(run.answer), /Are you there\?/);
+  // The fresh run went on with the same step: one user message, one answer; the waiting events carried over.
+  assert.deepEqual((run.messages as { role: string }[]).map((message) => message.role), ['user', 'assistant']);
+  assert.equal(run.step, 1);
+  const events = run.events as { seq: number; kind: string }[];
+  assert.deepEqual(events.map((event) => event.seq), events.map((_, index) => index));
+  assert.deepEqual(events.slice(-2).map((event) => event.kind), ['model', 'final']);
 });
 
 test('bad input starts nothing; a run can be cancelled', async () => {
@@ -214,6 +270,25 @@ test('a large transcript stays out of history: the run\'s history holds referenc
   }
   const stored = readdirSync(join(dirname(harness.configFile), 'payloads', 'default'));
   assert.ok(stored.length >= 2, `payload files: ${stored.length}`);
+});
+
+test('a tool answering with a redirect is a failed tool call: the gateway never follows it', async () => {
+  const runId = String((await api('POST', '/v1/agent/runs', { model: 'model-a', messages: [{ role: 'user', content: 'Where is it?' }], tools: ['moved'] })).json.id);
+  const run = await until(runId, ['completed', 'failed', 'step_limit']);
+  assert.equal(run.status, 'completed');
+  const messages = run.messages as { role: string; content: string | null }[];
+  assert.match(String(messages[2]?.content), /^error: tool moved answered HTTP 302/);
+  assert.equal(redirectedCalls, 0);
+});
+
+test('a tool answering without end is read up to its maxResultChars only: the gateway hangs up on the rest', async () => {
+  const runId = String((await api('POST', '/v1/agent/runs', { model: 'model-a', messages: [{ role: 'user', content: 'Tell me everything' }], tools: ['flood'] })).json.id);
+  const run = await until(runId, ['completed', 'failed', 'step_limit']);
+  assert.equal(run.status, 'completed');
+  const messages = run.messages as { role: string; content: string | null }[];
+  assert.equal(messages[2]?.content, `${'x'.repeat(FLOOD_MAX_RESULT_CHARS)}\n[cut: the answer is longer than ${FLOOD_MAX_RESULT_CHARS} characters]`);
+  assert.equal(flood.finished, false, `the tool server wrote all ${flood.written} bytes: the gateway read them all`);
+  assert.ok(flood.written < FLOOD_BYTES / 2, `the tool server wrote ${flood.written} bytes`);
 });
 
 test('a tenant lists its own runs, newest first, without transcripts', async () => {

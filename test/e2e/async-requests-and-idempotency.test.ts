@@ -147,6 +147,21 @@ test('the same Idempotency-Key with a different body is refused with 422 and cal
   assert.equal((await harness.calls())['model-a'], 1);
 });
 
+test('the same Idempotency-Key with the same body but other routing headers is refused with 422 and calls nothing', async () => {
+  const body = chatBody('same body, other routing');
+  assert.equal((await call('POST', '/v1/chat/completions', { body, headers: { 'idempotency-key': 'order-44' } })).status, 200);
+  const routings: Record<string, string>[] = [{ 'x-gateway-sensitivity': 'confidential' }, { 'x-gateway-task-class': 'summarize' }, { 'x-gateway-timeout-ms': '30000' }];
+  for (const routing of routings) {
+    const reused = await call('POST', '/v1/chat/completions', { body, headers: { 'idempotency-key': 'order-44', ...routing } });
+    assert.equal(reused.status, 422, JSON.stringify(routing));
+    assert.equal(reused.body.error.code, 'idempotency_key_reused');
+  }
+  // The same headers again are the same request: answered from the first run.
+  const again = await call('POST', '/v1/chat/completions', { body, headers: { 'idempotency-key': 'order-44' } });
+  assert.equal(again.status, 200);
+  assert.deepEqual(await harness.calls(), { 'model-a': 1 });
+});
+
 test('the same Idempotency-Key from another tenant is a different request', async () => {
   const headers = { 'idempotency-key': 'shared-key' };
   const alpha = await call('POST', '/v1/chat/completions', { body: chatBody('alpha'), headers });

@@ -77,6 +77,25 @@ test('a schema larger than the limit is a 400 naming the field, and nothing star
   assert.equal(await requestWorkflows(), 0);
 });
 
+test('a schema the worker cannot run (a pattern RE2 refuses, or no JSON Schema at all) is a 400 at the edge, and nothing starts', async () => {
+  const schemas: [Record<string, unknown>, RegExp][] = [
+    [{ type: 'string', pattern: '^(a)\\1$' }, /linear-time regex engine/],
+    [{ type: 'object', properties: { code: { type: 'string', pattern: '^(?=x)' } } }, /linear-time regex engine/],
+    [{ type: 'nonsense' }, /not a valid JSON Schema/],
+  ];
+  for (const [schema, reason] of schemas) {
+    const response = await complete(TENANT_KEY, 'unrunnable schema', schema);
+    assert.equal(response.status, 400, JSON.stringify(schema));
+    const { error } = (await response.json()) as { error: { type: string; param: string; message: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'response_format.json_schema.schema');
+    assert.match(error.message, reason);
+    assert.equal(response.headers.get('x-gateway-workflow-id'), null);
+  }
+  assert.deepEqual(await harness.calls(), {});
+  assert.equal(await requestWorkflows(), 0);
+});
+
 test("a second tenant's schema with the same $id is answered 200 and validated against its own content", async () => {
   const alpha = await complete(TENANT_KEY, 'Where? (alpha)', citySchema);
   assert.equal(alpha.status, 200);

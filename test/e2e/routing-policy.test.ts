@@ -162,6 +162,33 @@ test('routing tags come from metadata as well as headers, and a tenant has defau
   assert.equal(defaulted.model, 'model-c');
 });
 
+test("a tag may raise the tenant's default sensitivity, never lower it: a lower one is a 400 naming the floor, and nothing starts", async () => {
+  const send = (headers: Record<string, string>, metadata?: Record<string, string>) =>
+    fetch(`${harness.apiUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GAMMA_TENANT_KEY}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'payroll of the whole team' }], ...(metadata ? { metadata } : {}) }),
+    });
+  const callsBefore = await harness.calls();
+  for (const [response, param] of [
+    [await send({ 'x-gateway-sensitivity': 'public' }), 'x-gateway-sensitivity'],
+    [await send({}, { sensitivity: 'internal' }), 'metadata.sensitivity'],
+  ] as const) {
+    assert.equal(response.status, 400);
+    const { error } = (await response.json()) as { error: { type: string; param: string; code: string; message: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, param);
+    assert.equal(error.code, 'sensitivity_below_tenant_default');
+    assert.match(error.message, /below this tenant's default "confidential"/);
+    assert.equal(response.headers.get('x-gateway-workflow-id'), null);
+  }
+  assert.deepEqual(await harness.calls(), callsBefore, 'no model was called');
+  // The tenant's own class (or a higher one) is fine.
+  const same = await send({ 'x-gateway-sensitivity': 'confidential' });
+  assert.equal(same.status, 200);
+  assert.equal(same.headers.get('x-gateway-model'), 'model-c');
+});
+
 test('a request that needs tools never goes to a model without them, not even as the last fallback', async () => {
   const tools: OpenAI.Chat.ChatCompletionTool[] = [
     { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },

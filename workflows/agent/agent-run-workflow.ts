@@ -33,6 +33,12 @@ const EVENTS_KEPT = 500;
  * `runAgentTool`. Runs recorded before it replay the old commands.
  */
 export const TOOL_SCOPE_PATCH = 'agent-tool-scope';
+/**
+ * Patch: a run waiting out an outage continues as new between attempts once
+ * its history grows long, as it does between steps. Runs recorded before it
+ * replay the old commands (the next attempt's child workflow).
+ */
+export const WAITING_CONTINUE_AS_NEW_PATCH = 'agent-waiting-continue-as-new';
 /** Recording a refused tool call in the audit trail: one quick write. */
 const AUDIT_TIMEOUT_MS = 30_000;
 
@@ -69,6 +75,8 @@ interface AgentRunState {
   messages: Message[];
   events: AgentEvent[];
   nextSeq: number;
+  /** Set when the run continued as new while waiting for a model: the step's next attempt and wait. */
+  waiting?: { attempt: number; waitMs: number };
 }
 
 export interface AgentRunView {
@@ -144,8 +152,9 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
   });
 
   try {
-    while (state.step < input.maxSteps) {
-      state.step += 1;
+    while (state.waiting !== undefined || state.step < input.maxSteps) {
+      // A run that continued as new while waiting for a model resumes that step.
+      if (state.waiting === undefined) state.step += 1;
       const response = await modelStep();
       const toolCalls = response.toolCalls;
       state.messages.push({ role: 'assistant', content: response.text, ...(toolCalls.length > 0 ? { toolCalls } : {}) });
@@ -158,8 +167,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
       }
       for (const call of toolCalls) state.messages.push({ role: 'tool', toolCallId: call.id, content: await runTool(call) });
       // Past the event limit, or when the server suggests it (history size): a fresh run carries the state.
-      const { historyLength, continueAsNewSuggested } = workflowInfo();
-      if ((historyLength > (input.continueAsNewAfterEvents ?? HISTORY_EVENTS_LIMIT) || continueAsNewSuggested) && state.step < input.maxSteps) {
+      if (historyIsLong() && state.step < input.maxSteps) {
         await continueAsNew<typeof agentRunWorkflow>({ ...input, state });
       }
     }
@@ -179,10 +187,18 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
     return view();
   }
 
+  /** Past the event limit, or when the server suggests it (history size): time for a fresh run. */
+  function historyIsLong(): boolean {
+    const { historyLength, continueAsNewSuggested } = workflowInfo();
+    return historyLength > (input.continueAsNewAfterEvents ?? HISTORY_EVENTS_LIMIT) || continueAsNewSuggested;
+  }
+
   /** One model call; while every model is down, waits with backoff and tries again. */
   async function modelStep(): Promise<CanonicalResponse> {
-    let waitMs = input.initialWaitMs;
-    for (let attempt = 1; ; attempt++) {
+    let waitMs = state.waiting?.waitMs ?? input.initialWaitMs;
+    const firstAttempt = state.waiting?.attempt ?? 1;
+    delete state.waiting;
+    for (let attempt = firstAttempt; ; attempt++) {
       status = 'running';
       const child = await startChild(llmRequestWorkflow, {
         workflowId: `${input.runId}-step-${state.step}-${attempt}`,
@@ -206,6 +222,11 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
       emit({ kind: 'waiting', text: `every model of ${input.model} is down; trying again in ${Math.round(waitMs / 1000)} s` });
       await sleep(waitMs);
       waitMs = Math.min(waitMs * 2, input.maxWaitMs);
+      // A long outage must not grow one history without end: a fresh run carries the state and the backoff.
+      if (historyIsLong() && patched(WAITING_CONTINUE_AS_NEW_PATCH)) {
+        state.waiting = { attempt: attempt + 1, waitMs };
+        await continueAsNew<typeof agentRunWorkflow>({ ...input, state });
+      }
     }
   }
 
