@@ -20,6 +20,7 @@ import { modelsRouter } from './routes/models';
 import { requestsRouter } from './routes/requests';
 import { spendRouter } from './routes/spend';
 import { filesRouter } from './routes/files';
+import { cacheRouter } from './routes/cache';
 import { batchesRouter } from './routes/batches';
 import { agentRunsRouter } from './routes/agent-runs';
 import { routeExplainRouter } from './routes/route-explain';
@@ -69,12 +70,9 @@ export function createApp({
   app.use(countHttpRequests());
   app.use(healthRouter(client, () => store.config.version));
   app.use(metricsRouter());
-  if (codec) {
-    app.use('/codec', jsonBody(16 * MAX_BODY_BYTES));
-    app.use(codecRouter({ codec, store }));
-  }
-  app.use('/admin', jsonBody(MAX_BODY_BYTES));
-  app.use(adminRouter({ store, client, taskQueue, breakers, audit }));
+  // Both check the admin key before they read a body: an anonymous caller cannot make the API buffer megabytes.
+  if (codec) app.use(codecRouter({ codec, store, maxBodyBytes: 16 * MAX_BODY_BYTES }));
+  app.use(adminRouter({ store, client, taskQueue, breakers, audit, maxBodyBytes: MAX_BODY_BYTES }));
   app.use(dashboardRouter({ client, store, sampler, breakers, temporalUiUrl }));
   // Spend is an operators' report: the admin key, not a tenant key.
   app.use(spendRouter(client, store));
@@ -85,6 +83,7 @@ export function createApp({
   app.use(requestsRouter(client));
   app.use(routeExplainRouter(store));
   app.use(filesRouter(store));
+  app.use(cacheRouter(store));
   app.use(batchesRouter(store, client, taskQueue));
   app.use(agentRunsRouter(store, client, taskQueue));
   app.use((request, _response, next) => {

@@ -363,6 +363,8 @@ export const BatchConfigSchema = z
   .object({
     /** Folder of uploaded and produced files, relative to the data folder; API and workers must share it. */
     filesDir: z.string().min(1).default('files'),
+    /** Files (uploads, outputs) are deleted this long after they were made; their `expires_at`. @default 30 days, as OpenAI */
+    fileRetentionSeconds: z.number().int().positive().max(365 * 86_400).default(30 * 86_400),
     /** Largest file a tenant may upload. */
     maxFileBytes: z.number().int().positive().max(1_073_741_824).default(200 * 1_048_576),
     /** Most requests in one batch. */
@@ -398,6 +400,18 @@ export const AgentHttpToolSchema = z
   .strict();
 export type AgentHttpTool = z.infer<typeof AgentHttpToolSchema>;
 
+/** Limits of agent-run event streams (server-sent events), each of which polls Temporal while open. */
+export const AgentEventStreamsConfigSchema = z
+  .object({
+    /** Streams one tenant may hold open on one API process at once; one more is a 429. @default 10 */
+    maxPerTenant: z.number().int().min(1).max(10_000).default(10),
+    /** A stream with no new event for this long ends (the client may reconnect). @default 300000 (5 minutes) */
+    idleTimeoutMs: z.number().int().min(1).max(86_400_000).default(300_000),
+    /** How often an open stream reads the run. @default 300 */
+    pollIntervalMs: z.number().int().min(10).max(60_000).default(300),
+  })
+  .strict();
+
 /** Agent runs: their HTTP tools, step limit and how long a run waits for a model to come back. */
 export const AgentsConfigSchema = z
   .object({
@@ -409,9 +423,14 @@ export const AgentsConfigSchema = z
     maxWaitMs: z.number().int().positive().max(86_400_000).default(300_000),
     /** A run continues as new (between steps) once its history has this many events, or when the server suggests it. */
     continueAsNewAfterEvents: z.number().int().min(10).max(40_000).default(5_000),
+    /** `GET /v1/agent/runs/:id/events`: how many a tenant holds open, and when an idle one ends. */
+    eventStreams: AgentEventStreamsConfigSchema.default(AgentEventStreamsConfigSchema.parse({})),
   })
   .strict();
 export type AgentsConfig = z.infer<typeof AgentsConfigSchema>;
+
+/** The Temporal Web UI's origins on the dev server. */
+const DEFAULT_CODEC_CORS_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'] as const;
 
 export const GatewayConfigSchema = z
   .object({
@@ -448,6 +467,14 @@ export const GatewayConfigSchema = z
       .object({ keySha256: z.array(z.string().regex(/^[a-f0-9]{64}$/, 'keySha256 entries are lowercase sha256 hex digests')).min(1) })
       .strict()
       .optional(),
+    /** The `/codec` endpoint (history decoding for the Temporal UI and CLI). */
+    codec: z
+      .object({
+        /** Browser origins allowed to call `/codec` (CORS): the Temporal UI's. @default the dev server's UI, http://localhost:8233 and http://127.0.0.1:8233 */
+        corsOrigins: z.array(z.url()).default([...DEFAULT_CODEC_CORS_ORIGINS]),
+      })
+      .strict()
+      .default({ corsOrigins: [...DEFAULT_CODEC_CORS_ORIGINS] }),
     /** Task classes and their candidates; `auto` and a task-class name as `model` route by score. */
     taskClasses: z.record(policyName, TaskClassSchema).default({}),
     /** Task class of an `auto` request that names none (else `auto` uses `defaultRoute`). */

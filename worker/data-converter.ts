@@ -16,11 +16,11 @@ export const ENCODED_FAILURE_CONVERTER_PATH = require.resolve('../common/encoded
  * `getWorkflowBundle`); payloads too large for history go to the
  * large-payload folder (see `FolderStorageDriver`), after encryption.
  */
-export function dataConverterFor(settings: Pick<Settings, 'historyKeys' | 'largePayloads'>): DataConverter | undefined {
+export function dataConverterFor(settings: Pick<Settings, 'historyKeys' | 'largePayloads'> & Partial<Pick<Settings, 'historyPlaintext'>>): DataConverter | undefined {
   const converter: DataConverter = {
     ...(settings.historyKeys.length === 0
       ? {}
-      : { payloadCodecs: [new HistoryCodec(settings.historyKeys)], failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH }),
+      : { payloadCodecs: [new HistoryCodec(settings.historyKeys, { plaintext: settings.historyPlaintext ?? 'refuse' })], failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH }),
     ...(settings.largePayloads === undefined ? {} : { externalStorage: externalStorageFor(settings.largePayloads) }),
   };
   return Object.keys(converter).length === 0 ? undefined : converter;

@@ -5,6 +5,9 @@ import { temporal } from '@temporalio/proto';
 const ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
 const CIPHER = 'encryption-cipher';
+/** Absent on version 1 (no associated data); `2`: the metadata is AES-GCM associated data. */
+const FORMAT_VERSION = 'encryption-format';
+const CURRENT_FORMAT = '2';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const encoder = new TextEncoder();
@@ -16,19 +19,33 @@ export interface HistoryKey {
   key: Buffer;
 }
 
+/** What decoding does with a payload that is not encrypted. */
+export type PlaintextPolicy = 'refuse' | 'accept';
+
+/** True for a payload this codec encrypted (of any format version). */
+export function isEncryptedPayload(payload: Payload): boolean {
+  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
+  return encoding !== undefined && encoding !== null && decoder.decode(encoding) === ENCODING;
+}
+
 /**
  * Encrypts every payload (workflow and activity inputs and results, signals,
  * queries, updates, memo, heartbeat details, user metadata) with AES-256-GCM
  * under the first key of the ring, and names the key in the payload's
  * metadata, so older keys keep decrypting what they encrypted: rotate by
  * putting a new key first and keeping the old ones until their histories are
- * gone. Unencrypted payloads (from before a key was set) pass through.
+ * gone. The metadata (key id, cipher, format) is the cipher's associated
+ * data, so editing it fails authentication; payloads of format 1 (no
+ * associated data) still decrypt. A payload that is not encrypted is refused
+ * (anyone who can write to Temporal could otherwise feed a worker plaintext),
+ * unless `plaintext: 'accept'`, for histories from before a key was set.
  */
 export class HistoryCodec implements PayloadCodec {
   private readonly keys: ReadonlyMap<string, Buffer>;
   private readonly current: HistoryKey;
+  private readonly plaintext: PlaintextPolicy;
 
-  constructor(ring: readonly HistoryKey[]) {
+  constructor(ring: readonly HistoryKey[], options: { plaintext?: PlaintextPolicy } = {}) {
     const [current] = ring;
     if (!current) throw new Error('HistoryCodec needs at least one key');
     for (const { id, key } of ring) {
@@ -36,40 +53,68 @@ export class HistoryCodec implements PayloadCodec {
     }
     this.current = current;
     this.keys = new Map(ring.map(({ id, key }) => [id, key]));
+    this.plaintext = options.plaintext ?? 'refuse';
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
+      const metadata = {
+        [METADATA_ENCODING_KEY]: encoder.encode(ENCODING),
+        [KEY_ID]: encoder.encode(this.current.id),
+        [CIPHER]: encoder.encode('AES-256-GCM'),
+        [FORMAT_VERSION]: encoder.encode(CURRENT_FORMAT),
+      };
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+      cipher.setAAD(associatedData(metadata));
       const body = Buffer.concat([cipher.update(temporal.api.common.v1.Payload.encode(payload).finish()), cipher.final()]);
-      return {
-        metadata: {
-          [METADATA_ENCODING_KEY]: encoder.encode(ENCODING),
-          [KEY_ID]: encoder.encode(this.current.id),
-          [CIPHER]: encoder.encode('AES-256-GCM'),
-        },
-        data: new Uint8Array(Buffer.concat([iv, body, cipher.getAuthTag()])),
-      };
+      return { metadata, data: new Uint8Array(Buffer.concat([iv, body, cipher.getAuthTag()])) };
     });
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-      if (!encoding || decoder.decode(encoding) !== ENCODING) return payload;
-      const keyIdBytes = payload.metadata?.[KEY_ID];
+      if (!isEncryptedPayload(payload)) {
+        if (this.plaintext === 'accept') return payload;
+        throw new ValueError('refusing a payload that is not encrypted (history keys are set; SWITCHYARD_HISTORY_PLAINTEXT=accept reads histories from before)');
+      }
+      const metadata = payload.metadata ?? {};
+      const keyIdBytes = metadata[KEY_ID];
       const keyId = keyIdBytes ? decoder.decode(keyIdBytes) : '';
       const key = this.keys.get(keyId);
       if (!key) throw new ValueError(`no history key "${keyId}" to decrypt this payload (keep old keys in the ring after a rotation)`);
+      const formatBytes = metadata[FORMAT_VERSION];
+      const format = formatBytes ? decoder.decode(formatBytes) : '1';
+      if (format !== '1' && format !== CURRENT_FORMAT) throw new ValueError(`unknown encrypted payload format "${format}"`);
       const data = Buffer.from(payload.data ?? new Uint8Array());
       if (data.length < IV_BYTES + TAG_BYTES) throw new ValueError('encrypted payload is too short');
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+      // Format 1 has no associated data; stripping the format entry from a format 2 payload fails authentication all the same.
+      if (format === CURRENT_FORMAT) decipher.setAAD(associatedData(metadata));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      let plain: Buffer;
+      try {
+        plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      } catch {
+        throw new ValueError('encrypted payload failed authentication (its data or metadata was altered, or the key is wrong)');
+      }
       return temporal.api.common.v1.Payload.decode(plain);
     });
   }
+}
+
+/** Every metadata entry, sorted by name and length-prefixed, so no entry can be added, dropped or changed unnoticed. */
+function associatedData(metadata: Record<string, Uint8Array | null | undefined>): Buffer {
+  const parts: Buffer[] = [];
+  for (const name of Object.keys(metadata).sort()) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const value = Buffer.from(metadata[name] ?? new Uint8Array());
+    const lengths = Buffer.alloc(8);
+    lengths.writeUInt32BE(nameBytes.length, 0);
+    lengths.writeUInt32BE(value.length, 4);
+    parts.push(lengths, nameBytes, value);
+  }
+  return Buffer.concat(parts);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LargePayloadSettings } from './payload-storage';
-import { parseHistoryKeys, type HistoryKey } from './history-codec';
+import { parseHistoryKeys, type HistoryKey, type PlaintextPolicy } from './history-codec';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 
 /** Process settings from the environment; the only module that reads `process.env`. */
@@ -20,6 +20,8 @@ export interface Settings {
   sdkMetricsAddress: string | undefined;
   /** History encryption keys, the encrypting one first; empty: history is not encrypted. */
   historyKeys: HistoryKey[];
+  /** With history keys: whether workers read payloads that are not encrypted (`SWITCHYARD_HISTORY_PLAINTEXT=accept`, while histories from before the keys run out). @default refuse */
+  historyPlaintext: PlaintextPolicy;
   /** Where the project keeps data that git ignores (models, the dev server's database). */
   dataDir: string;
   /** Payloads too large for history (Temporal's External Storage); unset: off. */
@@ -42,6 +44,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     metricsPort: parsePort(env.METRICS_PORT, 9091),
     sdkMetricsAddress: env.TEMPORAL_SDK_METRICS_ADDRESS || undefined,
     historyKeys: readHistoryKeys(env),
+    historyPlaintext: readPlaintextPolicy(env.SWITCHYARD_HISTORY_PLAINTEXT),
     dataDir: resolve(env.SWITCHYARD_DATA_DIR ?? resolve(PROJECT_ROOT, '.data')),
     largePayloads: readLargePayloads(env),
     env: Object.freeze({ ...env }),
@@ -53,6 +56,12 @@ function readHistoryKeys(env: NodeJS.ProcessEnv): HistoryKey[] {
   if (env.SWITCHYARD_HISTORY_KEYS) return parseHistoryKeys(env.SWITCHYARD_HISTORY_KEYS);
   if (env.SWITCHYARD_HISTORY_KEYS_FILE) return parseHistoryKeys(readFileSync(env.SWITCHYARD_HISTORY_KEYS_FILE, 'utf8'));
   return [];
+}
+
+function readPlaintextPolicy(value: string | undefined): PlaintextPolicy {
+  if (value === undefined || value === '' || value === 'refuse') return 'refuse';
+  if (value === 'accept') return 'accept';
+  throw new Error(`SWITCHYARD_HISTORY_PLAINTEXT must be "refuse" or "accept", got "${value}"`);
 }
 
 /**

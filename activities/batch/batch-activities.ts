@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/activity';
 import { toCanonicalRequest, toChatCompletion } from '../../api/openai/convert-chat-completion';
 import { ChatCompletionRequestSchema } from '../../api/openai/chat-completion-request-schema';
 import { BATCH_EXPIRED_MESSAGE } from '../../common/constants';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CanonicalResponse } from '../../common/response-schema';
+import { atRestCipherFor } from '../../worker/at-rest-cipher';
 import { readSettings } from '../../worker/settings';
 import { planRoute } from '../../workflows/plan-route';
 import { assessRequest } from '../assess-request';
@@ -35,12 +35,12 @@ export type BatchItemResult =
 /** The batch activities: read its input a page at a time, write each page's results, assemble the output files. */
 export function createBatchActivities(dependencies: ActivityDependencies) {
   const files = (): FileStore =>
-    fileStoreFor(readSettings(dependencies.store.env as NodeJS.ProcessEnv).dataDir, dependencies.store.config.config.batch.filesDir);
+    fileStoreFor(readSettings(dependencies.store.env as NodeJS.ProcessEnv).dataDir, dependencies.store.config.config.batch, atRestCipherFor(dependencies.store.env));
   const workFolder = (tenantId: string, batchId: string) => join(files().root, '.batches', tenantId, batchId);
-  const inputPath = (tenantId: string, inputFileId: string): string => {
-    const path = files().contentPath(tenantId, inputFileId);
-    if (path === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
-    return path;
+  const inputText = (tenantId: string, inputFileId: string): string => {
+    const content = files().readContent(tenantId, inputFileId);
+    if (content === undefined) throw ApplicationFailure.nonRetryable(`input file ${inputFileId} not found`, 'InvalidRequest');
+    return content.toString('utf8');
   };
 
   /** The provider the route would try first, as `POST /v1/route/explain` plans it (config only). */
@@ -56,14 +56,14 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
     /** Counts the input's requests; fails (not retried) when the file is gone. */
     async openBatch(tenantId: string, inputFileId: string): Promise<{ total: number }> {
       let total = 0;
-      for await (const _ of requestLines(inputPath(tenantId, inputFileId))) total += 1;
+      for (const _ of requestLines(inputText(tenantId, inputFileId))) total += 1;
       return { total };
     },
 
     /** Requests `start` to `start + count - 1` of the input, each checked like a chat-completion body. */
     async readBatchPage(tenantId: string, batchId: string, inputFileId: string, start: number, count: number): Promise<BatchItem[]> {
       const items: BatchItem[] = [];
-      for await (const { index, line } of requestLines(inputPath(tenantId, inputFileId), start)) {
+      for (const { index, line } of requestLines(inputText(tenantId, inputFileId), start)) {
         if (index >= start + count) break;
         items.push(withProvider(toItem(line, index, tenantId, batchId)));
       }
@@ -78,21 +78,22 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
       const output = ordered.filter((result) => result.ok).map((result) => outputLine(batchId, result));
       const errors = ordered.filter((result) => !result.ok).map((result) => outputLine(batchId, result));
       const name = `page-${String(page).padStart(6, '0')}`;
-      writeAtomically(join(folder, `${name}.out.jsonl`), output);
-      writeAtomically(join(folder, `${name}.err.jsonl`), errors);
+      const store = files();
+      store.writePrivate(join(folder, `${name}.out.jsonl`), asLines(output));
+      store.writePrivate(join(folder, `${name}.err.jsonl`), asLines(errors));
     },
 
     /** The completion window ran out: every request from `start` on goes to the error file as `batch_expired`; returns how many. */
     async expireBatchRest(tenantId: string, batchId: string, inputFileId: string, start: number): Promise<number> {
       const lines: string[] = [];
-      for await (const { index, line } of requestLines(inputPath(tenantId, inputFileId), start)) {
+      for (const { index, line } of requestLines(inputText(tenantId, inputFileId), start)) {
         const { customId } = toItem(line, index, tenantId, batchId);
         lines.push(outputLine(batchId, { index, customId, ok: false, status: 0, code: 'batch_expired', message: BATCH_EXPIRED_MESSAGE }));
       }
       const folder = workFolder(tenantId, batchId);
       mkdirSync(folder, { recursive: true });
       // Named to sort after every page, so the error file stays in input order.
-      writeAtomically(join(folder, 'rest.err.jsonl'), lines);
+      files().writePrivate(join(folder, 'rest.err.jsonl'), asLines(lines));
       return lines.length;
     },
 
@@ -108,7 +109,7 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
         return { outputFileId: store.get(tenantId, outputId) ? outputId : null, errorFileId: store.get(tenantId, errorId) ? errorId : null };
       }
       const pages = readdirSync(folder).sort();
-      const join_ = (suffix: string) => pages.filter((name) => name.endsWith(suffix)).map((name) => readFileSync(join(folder, name), 'utf8')).join('');
+      const join_ = (suffix: string) => pages.filter((name) => name.endsWith(suffix)).map((name) => store.readPrivate(join(folder, name))).join('');
       const output = join_('.out.jsonl');
       const errors = join_('.err.jsonl');
       const made = {
@@ -123,9 +124,9 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
 }
 
 /** The input's requests (blank lines skipped) from the `start`-th on, each with its 0-based index among them. */
-async function* requestLines(path: string, start = 0): AsyncGenerator<{ index: number; line: string }> {
+function* requestLines(text: string, start = 0): Generator<{ index: number; line: string }> {
   let index = 0;
-  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+  for (const line of text.split(/\r?\n/)) {
     if (line.trim() === '') continue;
     if (index >= start) yield { index, line };
     index += 1;
@@ -174,8 +175,6 @@ function outputLine(batchId: string, result: BatchItemResult): string {
   });
 }
 
-function writeAtomically(path: string, lines: readonly string[]): void {
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, lines.map((line) => `${line}\n`).join(''));
-  renameSync(temporary, path);
+function asLines(lines: readonly string[]): string {
+  return lines.map((line) => `${line}\n`).join('');
 }

@@ -1,6 +1,5 @@
 import { createClient } from 'redis';
-import type { CachedAnswer } from '../../common/response-schema';
-import { parseCachedAnswer, type CacheStore } from './cache-store';
+import type { CacheStore } from './cache-store';
 
 const PREFIX = 'switchyard:answer:';
 /** How long a lookup waits for the first connection; a Redis that is down after that is a miss at once. */
@@ -23,14 +22,25 @@ export class RedisCacheStore implements CacheStore {
     this.connected = this.client.connect().catch((error: unknown) => log?.({ level: 'warn', msg: 'redis cache unreachable', error: String(error) }));
   }
 
-  async get(key: string): Promise<CachedAnswer | undefined> {
+  async get(key: string): Promise<string | undefined> {
     await this.ready();
-    return parseCachedAnswer(await this.client.get(PREFIX + key));
+    return (await this.client.get(PREFIX + key)) ?? undefined;
   }
 
-  async set(key: string, answer: CachedAnswer, retentionMs: number): Promise<void> {
+  async set(key: string, value: string, storedAt: number, retentionMs: number): Promise<void> {
     await this.ready();
-    await this.client.set(PREFIX + key, JSON.stringify(answer), { expiration: { type: 'PX', value: Math.max(1, Math.round(retentionMs)) } });
+    const remainingMs = storedAt + retentionMs - Date.now();
+    await this.client.set(PREFIX + key, value, { expiration: { type: 'PX', value: Math.max(1, Math.round(remainingMs)) } });
+  }
+
+  /** SCANs the tenant's prefix (never KEYS, which blocks Redis) and deletes what it finds. */
+  async purgeTenant(tenantId: string): Promise<number> {
+    await this.ready();
+    let deleted = 0;
+    for await (const keys of this.client.scanIterator({ MATCH: `${PREFIX}${escapeGlob(tenantId)}:*`, COUNT: 500 })) {
+      if (keys.length > 0) deleted += await this.client.unlink(keys);
+    }
+    return deleted;
   }
 
   private async ready(): Promise<void> {
@@ -43,6 +53,13 @@ export class RedisCacheStore implements CacheStore {
 
   async close(): Promise<void> {
     await Promise.race([this.connected, Promise.resolve()]);
-    if (this.client.isOpen) await this.client.close();
+    // A client still reconnecting (Redis down) has nothing to flush; `close` would wait on it.
+    if (this.client.isReady) await this.client.close();
+    else if (this.client.isOpen) this.client.destroy();
   }
+}
+
+/** A tenant id as a literal in a SCAN pattern. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (character) => `\\${character}`);
 }

@@ -3,9 +3,10 @@ import type { CacheConfig } from '../../common/config-schema';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CachedAnswer } from '../../common/response-schema';
 import type { ConfigStore } from '../../worker/config-store';
+import { atRestCipherFor, type AtRestCipher } from '../../worker/at-rest-cipher';
 import { readSettings } from '../../worker/settings';
 import { cacheKey } from './cache-key';
-import type { CacheStore } from './cache-store';
+import { parseCachedAnswer, tenantCacheKey, type CacheStore } from './cache-store';
 import { RedisCacheStore } from './redis-cache-store';
 import { SqliteCacheStore } from './sqlite-cache-store';
 
@@ -18,8 +19,11 @@ export interface CacheLookup {
 /**
  * This process's side of the response cache: the store the config in force
  * names (opened on first use, reopened when a reload names another), keys
- * computed from the canonical request. A store that fails is a miss, never a
- * failed request.
+ * computed from the canonical request and prefixed with its tenant. With
+ * history keys set, answers are sealed (see `AtRestCipher`) under their key:
+ * an entry this process cannot open (plaintext from before the keys, a key
+ * since dropped from the ring) is a miss. A store that fails is a miss, never
+ * a failed request.
  */
 export class ResponseCache {
   private opened: { id: string; store: CacheStore } | undefined;
@@ -30,9 +34,10 @@ export class ResponseCache {
   ) {}
 
   async lookup(request: CanonicalRequest, resolvedFrom: string): Promise<CacheLookup> {
-    const key = cacheKey(request, resolvedFrom);
+    const key = tenantCacheKey(request.tenantId, cacheKey(request, resolvedFrom));
     try {
-      const entry = await this.store().get(key);
+      const stored = await this.store().get(key);
+      const entry = stored === undefined ? undefined : parseCachedAnswer(this.cipher().openText(stored, key));
       return entry === undefined ? { key } : { key, entry };
     } catch (error) {
       this.log({ level: 'warn', msg: 'cache lookup failed', error: String(error) });
@@ -42,15 +47,25 @@ export class ResponseCache {
 
   async save(key: string, answer: CachedAnswer): Promise<void> {
     try {
-      await this.store().set(key, answer, this.config.config.config.cache.retentionSeconds * 1000);
+      const value = this.cipher().sealText(JSON.stringify(answer), key);
+      await this.store().set(key, value, answer.storedAt, this.config.config.config.cache.retentionSeconds * 1000);
     } catch (error) {
       this.log({ level: 'warn', msg: 'cache store failed', error: String(error) });
     }
   }
 
+  /** Deletes every cached answer of the tenant's, in the store the config in force names; returns how many. */
+  async purgeTenant(tenantId: string): Promise<number> {
+    return this.store().purgeTenant(tenantId);
+  }
+
   async close(): Promise<void> {
     await this.opened?.store.close();
     this.opened = undefined;
+  }
+
+  private cipher(): AtRestCipher {
+    return atRestCipherFor(this.config.env);
   }
 
   private store(): CacheStore {

@@ -7,6 +7,7 @@ import { own } from '../../common/own';
 import type { ConfigStore } from '../../worker/config-store';
 import { hashKey, keyFromRequest, matchDigest } from '../authenticate';
 import { HttpError } from '../http-error';
+import { jsonBody } from '../json-body';
 import { parseBody } from '../parse-body';
 
 const ForceBodySchema = z
@@ -28,9 +29,11 @@ export function adminRouter(options: {
   taskQueue: string;
   breakers: BreakerBoard | undefined;
   audit: AuditTrail | undefined;
+  /** Largest body an admin request may send; read only once the key is checked. */
+  maxBodyBytes: number;
 }): Router {
   const router = Router();
-  router.use('/admin', requireAdmin(options.store));
+  router.use('/admin', requireAdmin(options.store), jsonBody(options.maxBodyBytes));
 
   router.get('/admin/breakers', async (_request, response) => {
     const breakers = requireBoard(options.breakers);
@@ -91,7 +94,7 @@ function requireBoard(breakers: BreakerBoard | undefined): BreakerBoard {
   return breakers;
 }
 
-/** Admin keys only: `Authorization: Bearer <admin key>`, checked against `admin.keySha256`. */
+/** Admin keys only: `Authorization: Bearer <admin key>`, checked against `admin.keySha256`, before any body is read. */
 export function requireAdmin(store: ConfigStore): RequestHandler {
   return (request, response, next) => {
     const key = keyFromRequest(request);
@@ -103,6 +106,8 @@ export function requireAdmin(store: ConfigStore): RequestHandler {
       next();
       return;
     }
+    // The body stays unread: close the connection rather than drain megabytes an unauthenticated caller is still sending.
+    if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) response.set('connection', 'close');
     const tenantKeys = Object.values(config.tenants).flatMap((tenant) => tenant.keySha256);
     if (key && matchDigest(tenantKeys, hashKey(key))) {
       throw new HttpError(403, 'permission_error', 'this key belongs to a tenant; /admin needs an admin key', { code: 'admin_key_required' });

@@ -116,43 +116,85 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
     response.status(202).json({ id: run.id, status: 'cancelling' });
   });
 
+  // Open event streams per tenant on this process: each polls Temporal while open.
+  const openStreams = new Map<string, number>();
   router.get('/v1/agent/runs/:id/events', async (request, response) => {
     const tenantId = response.locals.tenantId as string;
     const id = request.params.id ?? '';
-    await describeRun(client, id, tenantId);
-    streamEvents(response, () => describeRun(client, id, tenantId));
+    const limits = store.config.config.agents.eventStreams;
+    const open = openStreams.get(tenantId) ?? 0;
+    if (open >= limits.maxPerTenant) {
+      throw new HttpError(429, 'rate_limit_error', `at most ${limits.maxPerTenant} event streams open at once per tenant (agents.eventStreams.maxPerTenant); close one first`, { code: 'too_many_event_streams' });
+    }
+    openStreams.set(tenantId, open + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (openStreams.get(tenantId) ?? 1) - 1;
+      if (left <= 0) openStreams.delete(tenantId);
+      else openStreams.set(tenantId, left);
+    };
+    try {
+      await describeRun(client, id, tenantId);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    void streamEvents(response, () => describeRun(client, id, tenantId), limits).finally(release);
   });
   return router;
 }
 
-/** Server-sent events: each new event of the run as it happens, then `done` with the final status. */
-function streamEvents(response: Response, read: () => Promise<AgentRunView>): void {
+/**
+ * Server-sent events: each new event of the run as it happens, then `done`
+ * with the final status; or `idle` when nothing happened for
+ * `idleTimeoutMs` (the client reconnects if it still cares). While the
+ * socket's buffer is full, polling waits for it to drain.
+ */
+async function streamEvents(response: Response, read: () => Promise<AgentRunView>, limits: { idleTimeoutMs: number; pollIntervalMs: number }): Promise<void> {
   response.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   response.flushHeaders();
   let sent = -1;
   let closed = false;
+  let wake: (() => void) | undefined;
   response.on('close', () => {
     closed = true;
+    wake?.();
   });
-  const tick = async (): Promise<void> => {
-    while (!closed) {
-      const run = await read().catch(() => undefined);
-      if (run) {
-        for (const event of run.events) {
-          if (event.seq <= sent) continue;
-          response.write(`event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
-          sent = event.seq;
-        }
-        if (TERMINAL.includes(run.status)) {
-          response.write(`event: done\ndata: ${JSON.stringify({ status: run.status, answer: run.answer, error: run.error })}\n\n`);
-          response.end();
-          return;
-        }
+  // Sleeps, drain waits and the idle clock all end when the client goes.
+  const waitFor = (arm: (done: () => void) => void) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      arm(resolve);
+    });
+  let lastEventAt = Date.now();
+  while (!closed) {
+    const run = await read().catch(() => undefined);
+    if (closed) return;
+    let writable = true;
+    if (run) {
+      for (const event of run.events) {
+        if (event.seq <= sent) continue;
+        writable = response.write(`event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`) && writable;
+        sent = event.seq;
+        lastEventAt = Date.now();
       }
-      await new Promise((wake) => setTimeout(wake, 300));
+      if (TERMINAL.includes(run.status)) {
+        response.end(`event: done\ndata: ${JSON.stringify({ status: run.status, answer: run.answer, error: run.error })}\n\n`);
+        return;
+      }
     }
-  };
-  void tick();
+    if (Date.now() - lastEventAt >= limits.idleTimeoutMs) {
+      response.end(`event: idle\ndata: ${JSON.stringify({ idle_ms: limits.idleTimeoutMs, status: run?.status ?? null })}\n\n`);
+      return;
+    }
+    // Backpressure: a client that does not read holds no poll loop.
+    if (!writable) await waitFor((done) => response.once('drain', done));
+    const timer = { handle: undefined as NodeJS.Timeout | undefined };
+    await waitFor((done) => (timer.handle = setTimeout(done, limits.pollIntervalMs)));
+    clearTimeout(timer.handle);
+  }
 }
 
 async function describeRun(client: Client, runId: string, tenantId: string): Promise<AgentRunView> {

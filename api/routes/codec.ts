@@ -1,7 +1,10 @@
 import { Router, type RequestHandler } from 'express';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import type { ConfigStore } from '../../worker/config-store';
+import { isEncryptedPayload } from '../../worker/history-codec';
+import { HttpError } from '../http-error';
+import { jsonBody } from '../json-body';
 import { parseBody } from '../parse-body';
 import { requireAdmin } from './admin';
 
@@ -16,36 +19,49 @@ const JsonPayloadsSchema = z.object({
     .max(10_000),
 });
 
-/** The Temporal Web UI's usual origins on the dev server, allowed to call the codec endpoint. */
-const DEFAULT_UI_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
-
 /**
  * The codec server the Temporal UI and CLI use to show encrypted history:
  * `POST /codec/decode` and `POST /codec/encode` with Temporal's JSON payload
  * format. Admin key required (the UI's "pass access token", or the CLI's
- * `--codec-auth "Bearer <admin key>"`); CORS allows the UI's origin.
+ * `--codec-auth "Bearer <admin key>"`), checked before the body is read;
+ * CORS allows the config's `codec.corsOrigins`.
  */
-export function codecRouter(options: { codec: PayloadCodec; store: ConfigStore; uiOrigins?: readonly string[] }): Router {
+export function codecRouter(options: { codec: PayloadCodec; store: ConfigStore; maxBodyBytes: number }): Router {
   const router = Router();
-  const origins = options.uiOrigins ?? DEFAULT_UI_ORIGINS;
-  router.use('/codec', cors(origins));
+  router.use('/codec', cors(() => options.store.config.config.codec.corsOrigins));
   router.options('/codec/{*path}', (_request, response) => {
     response.status(204).end();
   });
   for (const direction of ['encode', 'decode'] as const) {
-    router.post(`/codec/${direction}`, requireAdmin(options.store), async (request, response) => {
+    router.post(`/codec/${direction}`, requireAdmin(options.store), jsonBody(options.maxBodyBytes), async (request, response) => {
       const { payloads } = parseBody(JsonPayloadsSchema, request.body);
-      const converted = await options.codec[direction](payloads.map(fromJson));
+      const converted = await convert(options.codec, direction, payloads.map(fromJson));
       response.json({ payloads: converted.map(toJson) });
     });
   }
   return router;
 }
 
-function cors(origins: readonly string[]): RequestHandler {
+/**
+ * Runs the codec. Decoding for display passes payloads from before history
+ * was encrypted through as they are (the workers' codec refuses them); a
+ * payload that fails to decrypt (wrong key, tampered data or metadata) is the
+ * caller's 400, not a server error.
+ */
+async function convert(codec: PayloadCodec, direction: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> {
+  if (direction === 'encode') return codec.encode(payloads);
+  try {
+    return await Promise.all(payloads.map(async (payload) => (isEncryptedPayload(payload) ? ((await codec.decode([payload]))[0] ?? payload) : payload)));
+  } catch (error) {
+    if (error instanceof ValueError) throw new HttpError(400, 'invalid_request_error', `a payload does not decode: ${error.message}`, { code: 'undecodable_payload' });
+    throw error;
+  }
+}
+
+function cors(origins: () => readonly string[]): RequestHandler {
   return (request, response, next) => {
     const origin = request.header('origin');
-    if (origin && origins.includes(origin)) {
+    if (origin && origins().includes(origin)) {
       response.set({
         'access-control-allow-origin': origin,
         'access-control-allow-methods': 'POST, OPTIONS',

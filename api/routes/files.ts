@@ -1,8 +1,9 @@
-import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
 import { fileStoreFor, FILE_PURPOSES, type FileStore } from '../../activities/batch/file-store';
 import type { ConfigStore } from '../../worker/config-store';
+import { atRestCipherFor } from '../../worker/at-rest-cipher';
 import { readSettings } from '../../worker/settings';
 import { HttpError } from '../http-error';
 
@@ -11,20 +12,24 @@ export const BATCH_ENDPOINTS = ['/v1/chat/completions'] as const;
 
 /** The process's file store, from the config in force. */
 export function filesOf(store: ConfigStore): FileStore {
-  return fileStoreFor(readSettings(store.env as NodeJS.ProcessEnv).dataDir, store.config.config.batch.filesDir);
+  return fileStoreFor(readSettings(store.env as NodeJS.ProcessEnv).dataDir, store.config.config.batch, atRestCipherFor(store.env));
 }
 
 /**
  * OpenAI's Files API, for batches: `POST /v1/files` (multipart, `purpose`
  * batch, a JSONL file checked line by line), `GET /v1/files`,
  * `GET /v1/files/:id`, `GET /v1/files/:id/content`, `DELETE /v1/files/:id`.
- * A tenant sees only its own files.
+ * A tenant sees only its own files. An upload streams to a temporary file
+ * and is checked from there; with history keys set it is then sealed and the
+ * temporary file deleted, so no plaintext is left on disk once the upload
+ * returns (an error deletes it too).
  */
 export function filesRouter(store: ConfigStore): Router {
   const router = Router();
   const upload = (request: Request, response: Response, next: NextFunction): void => {
     const files = filesOf(store);
-    multer({ dest: files.uploadsFolder(), limits: { fileSize: store.config.config.batch.maxFileBytes, files: 1, fields: 8 } }).single('file')(
+    // Straight to disk (the files folder's upload area), never whole in memory: a batch file may be hundreds of megabytes.
+    multer({ storage: multer.diskStorage({ destination: files.uploadsFolder() }), limits: { fileSize: store.config.config.batch.maxFileBytes, files: 1, fields: 8 } }).single('file')(
       request,
       response,
       (error: unknown) => {
@@ -38,7 +43,7 @@ export function filesRouter(store: ConfigStore): Router {
     );
   };
 
-  router.post('/v1/files', upload, (request, response) => {
+  router.post('/v1/files', upload, async (request, response) => {
     const tenantId = response.locals.tenantId as string;
     const uploaded = request.file;
     try {
@@ -47,8 +52,12 @@ export function filesRouter(store: ConfigStore): Router {
         throw new HttpError(400, 'invalid_request_error', `purpose must be "batch" (the gateway keeps batch files only), got ${JSON.stringify(purpose ?? null)}`, { param: 'purpose' });
       }
       if (!uploaded) throw new HttpError(400, 'invalid_request_error', 'a multipart field "file" with the JSONL content is required', { param: 'file' });
-      checkBatchInput(readFileSync(uploaded.path, 'utf8'), store.config.config.batch.maxItems);
-      const file = filesOf(store).adopt(tenantId, uploaded.path, { filename: uploaded.originalname.slice(0, 255), purpose: 'batch' });
+      const description = { filename: uploaded.originalname.slice(0, 255), purpose: 'batch' } as const;
+      const files = filesOf(store);
+      await checkBatchFile(uploaded.path, store.config.config.batch.maxItems);
+      // Adopting seals it when history keys are set, and deletes the plaintext temporary file.
+      const file = files.adopt(tenantId, uploaded.path, description);
+      files.sweepExpired();
       response.json(file);
     } catch (error) {
       if (uploaded) rmSync(uploaded.path, { force: true });
@@ -71,14 +80,13 @@ export function filesRouter(store: ConfigStore): Router {
     response.json(fileOr404(filesOf(store), response.locals.tenantId as string, request.params.id ?? ''));
   });
 
-  router.get('/v1/files/:id/content', (request, response, next) => {
+  router.get('/v1/files/:id/content', (request, response) => {
     const files = filesOf(store);
     const tenantId = response.locals.tenantId as string;
-    fileOr404(files, tenantId, request.params.id ?? '');
-    response.type('application/jsonl');
-    createReadStream(files.contentPath(tenantId, request.params.id ?? '') ?? '')
-      .on('error', next)
-      .pipe(response);
+    const file = fileOr404(files, tenantId, request.params.id ?? '');
+    const content = files.readContent(tenantId, file.id);
+    if (content === undefined) fileOr404(files, tenantId, file.id);
+    response.type('application/jsonl').send(content);
   });
 
   router.delete('/v1/files/:id', (request, response) => {
@@ -103,12 +111,36 @@ function fileOr404(files: FileStore, tenantId: string, fileId: string) {
  * batches, custom ids unique, at most `maxItems` lines. The error names the line.
  */
 export function checkBatchInput(text: string, maxItems: number): number {
-  const seen = new Set<string>();
-  let count = 0;
-  const lines = text.split('\n');
-  for (const [index, line] of lines.entries()) {
-    if (line.trim() === '') continue;
-    const where = `line ${index + 1}`;
+  const checker = new BatchInputChecker(maxItems);
+  for (const line of text.split('\n')) checker.line(line);
+  return checker.finish();
+}
+
+/** `checkBatchInput` on a file, read a chunk at a time: memory holds one line, not the file. */
+export async function checkBatchFile(path: string, maxItems: number): Promise<number> {
+  const checker = new BatchInputChecker(maxItems);
+  let partial = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' })) {
+    const lines = (partial + String(chunk)).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) checker.line(line);
+  }
+  checker.line(partial);
+  return checker.finish();
+}
+
+/** The line-by-line state of a batch file check. */
+class BatchInputChecker {
+  private readonly seen = new Set<string>();
+  private count = 0;
+  private lineNumber = 0;
+
+  constructor(private readonly maxItems: number) {}
+
+  line(line: string): void {
+    this.lineNumber += 1;
+    if (line.trim() === '') return;
+    const where = `line ${this.lineNumber}`;
     let item: { custom_id?: unknown; method?: unknown; url?: unknown; body?: unknown };
     try {
       item = JSON.parse(line) as typeof item;
@@ -118,14 +150,17 @@ export function checkBatchInput(text: string, maxItems: number): number {
     const fail = (message: string) => new HttpError(400, 'invalid_request_error', `${where}: ${message}`, { param: 'file', code: 'invalid_batch_file' });
     if (typeof item !== 'object' || item === null) throw fail('each line is a JSON object');
     if (typeof item.custom_id !== 'string' || item.custom_id.length === 0 || item.custom_id.length > 512) throw fail('custom_id is a string of 1 to 512 characters');
-    if (seen.has(item.custom_id)) throw fail(`custom_id "${item.custom_id}" is used twice`);
-    seen.add(item.custom_id);
+    if (this.seen.has(item.custom_id)) throw fail(`custom_id "${item.custom_id}" is used twice`);
+    this.seen.add(item.custom_id);
     if (item.method !== 'POST') throw fail('method must be "POST"');
     if (!(BATCH_ENDPOINTS as readonly unknown[]).includes(item.url)) throw fail(`url must be one of ${BATCH_ENDPOINTS.join(', ')}`);
     if (typeof item.body !== 'object' || item.body === null || Array.isArray(item.body)) throw fail('body is the request object');
-    count += 1;
-    if (count > maxItems) throw fail(`a batch holds at most ${maxItems} requests`);
+    this.count += 1;
+    if (this.count > this.maxItems) throw fail(`a batch holds at most ${this.maxItems} requests`);
   }
-  if (count === 0) throw new HttpError(400, 'invalid_request_error', 'the file holds no request', { param: 'file', code: 'invalid_batch_file' });
-  return count;
+
+  finish(): number {
+    if (this.count === 0) throw new HttpError(400, 'invalid_request_error', 'the file holds no request', { param: 'file', code: 'invalid_batch_file' });
+    return this.count;
+  }
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createBatchActivities } from '../../activities/batch/batch-activities';
 import { fileStoreFor } from '../../activities/batch/file-store';
+import { AtRestCipher } from '../../worker/at-rest-cipher';
 import { harnessConfig } from '../support/gateway-harness';
 import { ConfigStore } from '../../worker/config-store';
 import { parseConfig } from '../../worker/load-config';
@@ -23,10 +24,10 @@ test('finalizing a batch folds its pages into two files once: a retry returns th
   const first = await activities.finalizeBatch('alpha', batchId);
   assert.equal(first.outputFileId, null, 'no item answered: no output file');
   assert.match(first.errorFileId ?? '', /^file-[a-f0-9]{32}$/);
-  const files = fileStoreFor(dataDir, 'files');
-  const path = files.contentPath('alpha', first.errorFileId!);
-  assert.ok(path);
-  assert.deepEqual(readFileSync(path, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { custom_id: string }).custom_id), ['a', 'b']);
+  const files = fileStoreFor(dataDir, { filesDir: 'files', fileRetentionSeconds: 86_400 }, new AtRestCipher([]));
+  const content = files.readContent('alpha', first.errorFileId!);
+  assert.ok(content);
+  assert.deepEqual(content.toString('utf8').trim().split('\n').map((line) => (JSON.parse(line) as { custom_id: string }).custom_id), ['a', 'b']);
   assert.equal(existsSync(join(files.root, '.batches', 'alpha', batchId)), false, 'the pages are gone');
 
   // The activity retried (its completion was lost): the same files, nothing new.

@@ -49,12 +49,22 @@ test('two API processes share one Redis cache', async () => {
   assert.equal(fromOther.data.choices[0]?.message.content, answered.data.choices[0]?.message.content);
   assert.equal((await harness.calls())['model-a'], 1, 'one provider call for both');
 
-  // The entry is in Redis, with the retention as its expiry.
+  // The entry is in Redis under its tenant's prefix, with the retention as its expiry.
   const keys = await redisCommand(['KEYS', 'switchyard:answer:*']);
-  assert.match(keys, /switchyard:answer:[0-9a-f]{64}/);
-  const key = /switchyard:answer:[0-9a-f]{64}/.exec(keys)?.[0] ?? '';
+  assert.match(keys, /switchyard:answer:alpha:[0-9a-f]{64}/);
+  const key = /switchyard:answer:alpha:[0-9a-f]{64}/.exec(keys)?.[0] ?? '';
   const ttl = Number(/:(-?\d+)/.exec(await redisCommand(['PTTL', key]))?.[1]);
   assert.ok(ttl > 6 * 86_400_000 && ttl <= 7 * 86_400_000, `expires with the default 7-day retention (${ttl} ms)`);
+
+  // A tenant's purge deletes its keys (found by SCAN on its prefix) and no other tenant's.
+  const otherKey = `switchyard:answer:beta:${'0'.repeat(64)}`;
+  await redisCommand(['SET', otherKey, 'not alpha']);
+  const purged = await fetch(`${first}/v1/cache`, { method: 'DELETE', headers: { authorization: `Bearer ${TENANT_KEY}` } });
+  assert.equal(purged.status, 200);
+  assert.equal(((await purged.json()) as { deleted: number }).deleted, 1);
+  assert.doesNotMatch(await redisCommand(['KEYS', 'switchyard:answer:alpha:*']), /switchyard:answer:alpha:/);
+  assert.match(await redisCommand(['EXISTS', otherKey]), /:1/, "beta's key survives alpha's purge");
+  assert.equal((await ask(second)).response.headers.get('x-gateway-cache'), 'miss', 'the other deployment misses too');
 });
 
 /** One RESP command over a raw socket; the raw reply. */

@@ -1,0 +1,94 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { HistoryKey } from './history-codec';
+import { readSettings } from './settings';
+
+/** Marks a sealed value; anything else is plaintext written before keys were set. */
+const MAGIC = Buffer.from('SWYSEAL1');
+/** The text form (SQLite, Redis) of a sealed value: this prefix and its base64. */
+const TEXT_PREFIX = 'swyseal1:';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** A stored value this process cannot read: sealed under a key it lacks, damaged, or plaintext while keys are set. */
+export class UnreadableAtRestError extends Error {
+  override readonly name = 'UnreadableAtRestError';
+}
+
+/**
+ * Data at rest (cached answers, batch files) sealed with the history key ring
+ * and the history codec's cipher, AES-256-GCM: the first key seals, the key
+ * id is written in the clear in front of the ciphertext (and authenticated
+ * with it), so after a rotation the older keys still open what they sealed.
+ * `context` (a cache key, a tenant's file id) is authenticated too: a value
+ * copied under another name, another tenant's, does not open. Without keys
+ * values pass through unsealed.
+ */
+export class AtRestCipher {
+  private readonly keys: ReadonlyMap<string, Buffer>;
+  private readonly current: HistoryKey | undefined;
+
+  constructor(ring: readonly HistoryKey[]) {
+    for (const { id, key } of ring) {
+      if (key.length !== 32) throw new Error(`history key "${id}" must be 32 bytes (AES-256), got ${key.length}`);
+    }
+    this.current = ring[0];
+    this.keys = new Map(ring.map(({ id, key }) => [id, key]));
+  }
+
+  /** Whether values are sealed (history keys are set). */
+  get seals(): boolean {
+    return this.current !== undefined;
+  }
+
+  seal(plain: Buffer | string, context: string): Buffer {
+    const body = typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain;
+    if (!this.current) return body;
+    const id = Buffer.from(this.current.id, 'utf8');
+    const header = Buffer.concat([MAGIC, Buffer.from([id.length]), id]);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    cipher.setAAD(Buffer.concat([header, Buffer.from(context, 'utf8')]));
+    return Buffer.concat([header, iv, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+  }
+
+  /** The plaintext of a stored value; throws `UnreadableAtRestError` rather than return what it cannot vouch for. */
+  open(stored: Buffer, context: string): Buffer {
+    if (!isSealed(stored)) {
+      if (this.current) throw new UnreadableAtRestError('the value is stored in plaintext but history keys are set');
+      return stored;
+    }
+    const idLength = stored[MAGIC.length] ?? 0;
+    const headerLength = MAGIC.length + 1 + idLength;
+    const keyId = stored.subarray(MAGIC.length + 1, headerLength).toString('utf8');
+    const key = this.keys.get(keyId);
+    if (!key) throw new UnreadableAtRestError(`no history key "${keyId}" to open this value (keep old keys in the ring after a rotation)`);
+    if (stored.length < headerLength + IV_BYTES + TAG_BYTES) throw new UnreadableAtRestError('the sealed value is too short');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, stored.subarray(headerLength, headerLength + IV_BYTES));
+      decipher.setAAD(Buffer.concat([stored.subarray(0, headerLength), Buffer.from(context, 'utf8')]));
+      decipher.setAuthTag(stored.subarray(stored.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(stored.subarray(headerLength + IV_BYTES, stored.length - TAG_BYTES)), decipher.final()]);
+    } catch {
+      throw new UnreadableAtRestError('the sealed value does not authenticate (damaged, or stored under another name)');
+    }
+  }
+
+  /** `seal` for text stores: a prefixed base64 string, or `plain` itself without keys. */
+  sealText(plain: string, context: string): string {
+    return this.current ? TEXT_PREFIX + this.seal(plain, context).toString('base64') : plain;
+  }
+
+  openText(stored: string, context: string): string {
+    if (!stored.startsWith(TEXT_PREFIX)) return this.open(Buffer.from(stored, 'utf8'), context).toString('utf8');
+    return this.open(Buffer.from(stored.slice(TEXT_PREFIX.length), 'base64'), context).toString('utf8');
+  }
+}
+
+function isSealed(stored: Buffer): boolean {
+  return stored.length > MAGIC.length && stored.subarray(0, MAGIC.length).equals(MAGIC);
+}
+
+/** The cipher of a process's environment (its history keys). */
+export function atRestCipherFor(env: Readonly<Record<string, string | undefined>>): AtRestCipher {
+  return new AtRestCipher(readSettings(env as NodeJS.ProcessEnv).historyKeys);
+}
