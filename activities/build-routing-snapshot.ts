@@ -1,3 +1,4 @@
+import { imageUrlMode } from '../common/config-schema';
 import type { RoutingSnapshot } from '../common/routing-snapshot-schema';
 
 /** Sensitivity classes cached when the config names none: confidential data is kept only where the policy says so. */
@@ -23,7 +24,7 @@ export function buildRoutingSnapshot({ config, version }: LoadedConfig): Routing
     providers: Object.fromEntries(
       Object.entries(config.providers).map(([id, provider]) => [
         id,
-        { type: provider.type, retry: provider.retry, timeouts: provider.timeouts },
+        { type: provider.type, retry: provider.retry, timeouts: provider.timeouts, imageUrls: imageUrlMode(provider) },
       ]),
     ),
     models: Object.fromEntries(

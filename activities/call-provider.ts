@@ -2,7 +2,7 @@ import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@te
 import { own } from '../common/own';
 import { addUsage, NO_USAGE, usageOf, type TokenUsage } from '../common/pricing';
 import { GatewayError, PROVIDER_HEALTH_FAILURE_TYPES } from '../common/failure-types';
-import type { ProviderConfig } from '../common/config-schema';
+import { imageUrlMode, type ProviderConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
@@ -15,6 +15,7 @@ import type { BudgetBoard } from './budget-board';
 import type { QualityBoard } from './quality-board';
 import type { ResponseCache } from './response-cache/response-cache';
 import type { ObservedStats } from './observed-stats';
+import { inlineImageUrls } from './providers/inline-images';
 import type { ModelAdapter } from './providers/model-adapter';
 import { assumedLostTries, countLostTries } from './lost-tries';
 import { redactRequest } from './sensitive-data';
@@ -128,9 +129,14 @@ export async function callProvider(
   /** The call itself, once the breaker and the budget let it go out. */
   async function callAdmitted(provider: ProviderConfig, adapter: ModelAdapter, probeId: string | undefined): Promise<CallModelResult> {
     // Under a `redact` sensitivity class, a model that is not self-hosted never sees the detected data.
-    const sent = target.redact ? redactRequest(request).request : request;
+    const redacted = target.redact ? redactRequest(request).request : request;
     const started = Date.now();
     try {
+      // A provider that takes images inline gets their bytes, fetched here under the provider's imageFetch rules.
+      const sent =
+        imageUrlMode(provider) === 'inline'
+          ? await inlineImageUrls(redacted, provider.imageFetch, { providerId: target.providerId, signal: context.cancellationSignal })
+          : redacted;
       // A GenAI client span (OTel semantic conventions) around the provider call; the HTTP call is its child.
       const output = await inSpan(
         `chat ${target.upstreamModel}`,

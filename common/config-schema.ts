@@ -1,4 +1,5 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { CAPABILITIES } from './capabilities';
 import { own } from './own';
@@ -118,6 +119,40 @@ export function embeddedModelId(model: string): string {
   return file.slice(0, -'.gguf'.length).toLowerCase();
 }
 
+/**
+ * What a caller's http(s) image URL becomes on its way to a provider:
+ * - `forward`: sent as is; the provider fetches it from its own network;
+ * - `inline`: the worker fetches it (`imageFetch`) and sends the bytes as a data URL,
+ *   so a self-hosted server never fetches an address a caller chose;
+ * - `refuse`: this provider's models are not eligible for requests with image URLs
+ *   (images sent as data URLs still are).
+ */
+export const IMAGE_URL_MODES = ['forward', 'inline', 'refuse'] as const;
+export type ImageUrlMode = (typeof IMAGE_URL_MODES)[number];
+
+/** A host name or `*.` followed by one (any subdomain). */
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/** How the worker fetches an image for a provider that takes image URLs `inline`. */
+export const ImageFetchSettingsSchema = z
+  .object({
+    /** Hosts images may come from (`cdn.example.com`, `*.example.com`); unset: any host. */
+    allowHosts: z.array(z.string().toLowerCase().regex(HOST_PATTERN, 'a host name, or *. and one')).max(1_000).optional(),
+    /**
+     * Non-public networks that may be fetched anyway, in CIDR (`10.20.0.0/16`).
+     * Every other loopback, private, link-local or reserved address is refused,
+     * checked on the addresses a name resolves to and again after each redirect.
+     */
+    allowNetworks: z.array(z.string().refine((value) => ipaddr.isValidCIDR(value), 'a network in CIDR notation, e.g. 10.20.0.0/16')).max(100).default([]),
+    /** Largest image, in bytes. @default 5 MiB (Anthropic's limit per image) */
+    maxBytes: z.number().int().positive().max(50 * 1024 * 1024).default(5 * 1024 * 1024),
+    /** Longest a whole fetch may take, redirects included. */
+    timeoutMs: z.number().int().positive().max(120_000).default(10_000),
+    maxRedirects: z.number().int().min(0).max(10).default(3),
+  })
+  .strict();
+export type ImageFetchSettings = z.infer<typeof ImageFetchSettingsSchema>;
+
 export const ProviderConfigSchema = z
   .object({
     type: z.enum(PROVIDER_TYPES),
@@ -139,6 +174,9 @@ export const ProviderConfigSchema = z
     breaker: BreakerSettingsSchema.default(DEFAULT_BREAKER_SETTINGS),
     /** Serve this provider's model in-project (type `openai-compatible` only). */
     embedded: EmbeddedModelSchema.optional(),
+    /** What a caller's image URL becomes for this provider. @default `inline` for `openai-compatible` (self-hosted), else `forward` */
+    imageUrls: z.enum(IMAGE_URL_MODES).optional(),
+    imageFetch: ImageFetchSettingsSchema.default(ImageFetchSettingsSchema.parse({})),
   })
   .strict()
   .refine((provider) => provider.embedded === undefined || provider.type === 'openai-compatible', {
@@ -146,6 +184,11 @@ export const ProviderConfigSchema = z
     message: 'an embedded model speaks the OpenAI wire format: set type: openai-compatible',
   });
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
+
+/** A provider's image-URL mode, its default filled in: a self-hosted server would fetch internal addresses for the caller. */
+export function imageUrlMode(provider: Pick<ProviderConfig, 'type' | 'imageUrls'>): ImageUrlMode {
+  return provider.imageUrls ?? (provider.type === 'openai-compatible' ? 'inline' : 'forward');
+}
 
 export { CAPABILITIES, type Capability } from './capabilities';
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   BUDGET_WHEN_LOW,
   CAPABILITIES,
+  IMAGE_URL_MODES,
   PROVIDER_TYPES,
   RetrySettingsSchema,
   SENSITIVITY_ACTIONS,
@@ -75,7 +76,13 @@ export const RoutingSnapshotSchema = z.object({
   configVersion: z.string(),
   providers: z.record(
     z.string(),
-    z.object({ type: z.enum(PROVIDER_TYPES), retry: RetrySettingsSchema, timeouts: TimeoutSettingsSchema }),
+    z.object({
+      type: z.enum(PROVIDER_TYPES),
+      retry: RetrySettingsSchema,
+      timeouts: TimeoutSettingsSchema,
+      /** What a caller's image URL becomes for this provider (absent in histories recorded before it existed: forwarded). */
+      imageUrls: z.enum(IMAGE_URL_MODES).optional(),
+    }),
   ),
   models: z.record(
     z.string(),

@@ -90,6 +90,9 @@ export function planRoute(
 
   const outputTokens = request.sampling.maxTokens ?? DEFAULT_OUTPUT_TOKENS_ESTIMATE;
   const hasFindings = Object.keys(assessment?.findings ?? {}).length > 0;
+  const imageUrls = request.messages.some(
+    (message) => message.role === 'user' && Array.isArray(message.content) && message.content.some((part) => part.type === 'image_url' && /^https?:\/\//i.test(part.url)),
+  );
   const seen = new Set<string>();
   const eligible: { candidate: RouteCandidate; model: SnapshotModel; index: number }[] = [];
   for (const [index, { modelId, reason }] of source.chain.entries()) {
@@ -120,6 +123,7 @@ export function planRoute(
       estimatedCostUsd,
       tags,
       observed: own(snapshot.observed, modelId),
+      imageUrls,
     });
     if (why !== undefined) {
       rejected.push({ modelId, reason: why });
@@ -307,6 +311,8 @@ function rejection(
     estimatedCostUsd: number | undefined;
     tags: RequestAssessment['tags'];
     observed: ObservedModel | undefined;
+    /** The request sends an image by http(s) URL. */
+    imageUrls: boolean;
   },
 ): string | undefined {
   const { sensitivity, snapshot, required, assessment, tags } = context;
@@ -317,6 +323,9 @@ function rejection(
   const capabilities = model.capabilities ?? CAPABILITIES;
   const missing = required.filter((capability) => !capabilities.includes(capability));
   if (missing.length > 0) return `cannot do ${missing.join(', ')}`;
+  if (context.imageUrls && own(snapshot.providers, model.provider)?.imageUrls === 'refuse') {
+    return 'its provider takes no image URLs (send the image as a data URL)';
+  }
   if (assessment && model.contextWindow !== undefined) {
     const needed = assessment.promptTokens + (context.maxTokens ?? 0);
     if (needed > model.contextWindow) {
