@@ -141,7 +141,7 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
       release();
       throw error;
     }
-    void streamEvents(response, () => describeRun(client, id, tenantId), limits).finally(release);
+    void streamRunEvents(response, () => describeRun(client, id, tenantId), limits).finally(release);
   });
   return router;
 }
@@ -152,7 +152,7 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
  * `idleTimeoutMs` (the client reconnects if it still cares). While the
  * socket's buffer is full, polling waits for it to drain.
  */
-async function streamEvents(response: Response, read: () => Promise<AgentRunView>, limits: { idleTimeoutMs: number; pollIntervalMs: number }): Promise<void> {
+export async function streamRunEvents(response: Response, read: () => Promise<AgentRunView>, limits: { idleTimeoutMs: number; pollIntervalMs: number }): Promise<void> {
   response.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   response.flushHeaders();
   let sent = -1;
