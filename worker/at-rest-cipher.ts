@@ -1,13 +1,10 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { HistoryKey } from './history-codec';
+import { AesGcmOpenError, KeyRing, openAesGcm, sealAesGcm, type HistoryKey } from './aes-gcm';
 import { readSettings } from './settings';
 
 /** Marks a sealed value; anything else is plaintext written before keys were set. */
 const MAGIC = Buffer.from('SWYSEAL1');
 /** The text form (SQLite, Redis) of a sealed value: this prefix and its base64. */
 const TEXT_PREFIX = 'swyseal1:';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /** A stored value this process cannot read: sealed under a key it lacks, damaged, or plaintext while keys are set. */
 export class UnreadableAtRestError extends Error {
@@ -24,15 +21,14 @@ export class UnreadableAtRestError extends Error {
  * values pass through unsealed.
  */
 export class AtRestCipher {
-  private readonly keys: ReadonlyMap<string, Buffer>;
-  private readonly current: HistoryKey | undefined;
+  private readonly ring: KeyRing;
 
   constructor(ring: readonly HistoryKey[]) {
-    for (const { id, key } of ring) {
-      if (key.length !== 32) throw new Error(`history key "${id}" must be 32 bytes (AES-256), got ${key.length}`);
-    }
-    this.current = ring[0];
-    this.keys = new Map(ring.map(({ id, key }) => [id, key]));
+    this.ring = new KeyRing(ring);
+  }
+
+  private get current(): HistoryKey | undefined {
+    return this.ring.current;
   }
 
   /** Whether values are sealed (history keys are set). */
@@ -45,10 +41,7 @@ export class AtRestCipher {
     if (!this.current) return body;
     const id = Buffer.from(this.current.id, 'utf8');
     const header = Buffer.concat([MAGIC, Buffer.from([id.length]), id]);
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-    cipher.setAAD(Buffer.concat([header, Buffer.from(context, 'utf8')]));
-    return Buffer.concat([header, iv, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+    return Buffer.concat([header, sealAesGcm(this.current.key, body, Buffer.concat([header, Buffer.from(context, 'utf8')]))]);
   }
 
   /** The plaintext of a stored value; throws `UnreadableAtRestError` rather than return what it cannot vouch for. */
@@ -60,15 +53,13 @@ export class AtRestCipher {
     const idLength = stored[MAGIC.length] ?? 0;
     const headerLength = MAGIC.length + 1 + idLength;
     const keyId = stored.subarray(MAGIC.length + 1, headerLength).toString('utf8');
-    const key = this.keys.get(keyId);
+    const key = this.ring.key(keyId);
     if (!key) throw new UnreadableAtRestError(`no history key "${keyId}" to open this value (keep old keys in the ring after a rotation)`);
-    if (stored.length < headerLength + IV_BYTES + TAG_BYTES) throw new UnreadableAtRestError('the sealed value is too short');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, stored.subarray(headerLength, headerLength + IV_BYTES));
-      decipher.setAAD(Buffer.concat([stored.subarray(0, headerLength), Buffer.from(context, 'utf8')]));
-      decipher.setAuthTag(stored.subarray(stored.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(stored.subarray(headerLength + IV_BYTES, stored.length - TAG_BYTES)), decipher.final()]);
-    } catch {
+      return openAesGcm(key, stored.subarray(headerLength), Buffer.concat([stored.subarray(0, headerLength), Buffer.from(context, 'utf8')]));
+    } catch (error) {
+      if (!(error instanceof AesGcmOpenError)) throw error;
+      if (error.reason === 'too_short') throw new UnreadableAtRestError('the sealed value is too short');
       throw new UnreadableAtRestError('the sealed value does not authenticate (damaged, or stored under another name)');
     }
   }

@@ -1,6 +1,8 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { AesGcmOpenError, KeyRing, openAesGcm, sealAesGcm, type HistoryKey } from './aes-gcm';
+
+export type { HistoryKey } from './aes-gcm';
 
 const ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
@@ -8,16 +10,8 @@ const CIPHER = 'encryption-cipher';
 /** Absent on version 1 (no associated data); `2`: the metadata is AES-GCM associated data. */
 const FORMAT_VERSION = 'encryption-format';
 const CURRENT_FORMAT = '2';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A named 256-bit key. */
-export interface HistoryKey {
-  id: string;
-  key: Buffer;
-}
 
 /** What decoding does with a payload that is not encrypted. */
 export type PlaintextPolicy = 'refuse' | 'accept';
@@ -41,18 +35,14 @@ export function isEncryptedPayload(payload: Payload): boolean {
  * unless `plaintext: 'accept'`, for histories from before a key was set.
  */
 export class HistoryCodec implements PayloadCodec {
-  private readonly keys: ReadonlyMap<string, Buffer>;
+  private readonly ring: KeyRing;
   private readonly current: HistoryKey;
   private readonly plaintext: PlaintextPolicy;
 
   constructor(ring: readonly HistoryKey[], options: { plaintext?: PlaintextPolicy } = {}) {
-    const [current] = ring;
-    if (!current) throw new Error('HistoryCodec needs at least one key');
-    for (const { id, key } of ring) {
-      if (key.length !== 32) throw new Error(`history key "${id}" must be 32 bytes (AES-256), got ${key.length}`);
-    }
-    this.current = current;
-    this.keys = new Map(ring.map(({ id, key }) => [id, key]));
+    this.ring = new KeyRing(ring);
+    if (!this.ring.current) throw new Error('HistoryCodec needs at least one key');
+    this.current = this.ring.current;
     this.plaintext = options.plaintext ?? 'refuse';
   }
 
@@ -64,11 +54,8 @@ export class HistoryCodec implements PayloadCodec {
         [CIPHER]: encoder.encode('AES-256-GCM'),
         [FORMAT_VERSION]: encoder.encode(CURRENT_FORMAT),
       };
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-      cipher.setAAD(associatedData(metadata));
-      const body = Buffer.concat([cipher.update(temporal.api.common.v1.Payload.encode(payload).finish()), cipher.final()]);
-      return { metadata, data: new Uint8Array(Buffer.concat([iv, body, cipher.getAuthTag()])) };
+      const sealed = sealAesGcm(this.current.key, temporal.api.common.v1.Payload.encode(payload).finish(), associatedData(metadata));
+      return { metadata, data: new Uint8Array(sealed) };
     });
   }
 
@@ -81,24 +68,20 @@ export class HistoryCodec implements PayloadCodec {
       const metadata = payload.metadata ?? {};
       const keyIdBytes = metadata[KEY_ID];
       const keyId = keyIdBytes ? decoder.decode(keyIdBytes) : '';
-      const key = this.keys.get(keyId);
+      const key = this.ring.key(keyId);
       if (!key) throw new ValueError(`no history key "${keyId}" to decrypt this payload (keep old keys in the ring after a rotation)`);
       const formatBytes = metadata[FORMAT_VERSION];
       const format = formatBytes ? decoder.decode(formatBytes) : '1';
       if (format !== '1' && format !== CURRENT_FORMAT) throw new ValueError(`unknown encrypted payload format "${format}"`);
-      const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < IV_BYTES + TAG_BYTES) throw new ValueError('encrypted payload is too short');
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-      // Format 1 has no associated data; stripping the format entry from a format 2 payload fails authentication all the same.
-      if (format === CURRENT_FORMAT) decipher.setAAD(associatedData(metadata));
-      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      let plain: Buffer;
       try {
-        plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-      } catch {
+        // Format 1 has no associated data; stripping the format entry from a format 2 payload fails authentication all the same.
+        const plain = openAesGcm(key, Buffer.from(payload.data ?? new Uint8Array()), format === CURRENT_FORMAT ? associatedData(metadata) : undefined);
+        return temporal.api.common.v1.Payload.decode(plain);
+      } catch (error) {
+        if (!(error instanceof AesGcmOpenError)) throw error;
+        if (error.reason === 'too_short') throw new ValueError('encrypted payload is too short');
         throw new ValueError('encrypted payload failed authentication (its data or metadata was altered, or the key is wrong)');
       }
-      return temporal.api.common.v1.Payload.decode(plain);
     });
   }
 }
