@@ -181,6 +181,12 @@ export interface PlanBudget {
 export interface RejectedModel {
   modelId: string;
   reason: string;
+  /**
+   * The request may go to this model, but the model cannot take it now (its
+   * provider's breaker is open): not the caller's fault. A plan whose every
+   * model is out, one at least for this, answers the deterministic fallback.
+   */
+  unavailable?: true;
 }
 
 /** The route decision: ordered candidates and what was left out, with reasons. */

@@ -126,7 +126,22 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     record(plan, attempts, snapshot, FALLBACK_MODEL_ID, FALLBACK_MODEL_ID, 'budget_exceeded');
     throw ApplicationFailure.nonRetryable(plan.budgetExceeded, 'BudgetExceeded');
   }
-  if (plan.candidates.length === 0) {
+  // Models the request may use but that cannot take it now (open breakers): nothing left to try is not the caller's fault.
+  const unavailable = plan.candidates.length === 0 ? plan.rejected.filter((model) => model.unavailable) : [];
+  if (unavailable.length > 0 && patched(UNAVAILABLE_FALLBACK_PATCH)) {
+    for (const model of unavailable) {
+      attempts.push({
+        position: attempts.length + 1,
+        provider: own(snapshot.models, model.modelId)?.provider ?? FALLBACK_MODEL_ID,
+        model: model.modelId,
+        outcome: 'skipped',
+        failureType: 'BreakerOpen',
+        message: model.reason,
+        tries: 0,
+        durationMs: 0,
+      });
+    }
+  } else if (plan.candidates.length === 0) {
     const known = own(snapshot.models, request.model) ?? own(snapshot.routes, request.model) ?? own(snapshot.taskClasses, request.model);
     const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
     throw ApplicationFailure.nonRetryable(
@@ -471,6 +486,8 @@ function describeError(error: unknown): string {
 
 /** Workflows recorded before the cost memo existed complete without it. */
 const COST_MEMO_PATCH = 'cost-by-model-memo';
+/** A plan left with only unavailable models (open breakers) answers the deterministic fallback instead of failing as a bad request. */
+const UNAVAILABLE_FALLBACK_PATCH = 'unavailable-models-fallback';
 
 function costByModel(attempts: readonly Attempt[]): Record<string, number> {
   const costs: Record<string, number> = {};

@@ -47,7 +47,9 @@ type SnapshotModel = RoutingSnapshot['models'][string];
  * - `auto` without a task class: the default route (ordered).
  *
  * A provider whose shared breaker is open is skipped (`breaker open`), so a
- * request goes straight to the next candidate without paying a timeout.
+ * request goes straight to the next candidate without paying a timeout; such
+ * a model is `unavailable` (the request could go there), and a plan left with
+ * no candidate but one of those answers the deterministic fallback, not a 400.
  * Constraints filter first, every rejected model with its reason: the
  * sensitivity class (raised by detected personal data) must be one the model
  * is approved for; the model must have every capability the request needs;
@@ -106,11 +108,6 @@ export function planRoute(
       rejected.push({ modelId, reason: 'not configured' });
       continue;
     }
-    const breaker = own(snapshot.breakers, model.provider);
-    if (breaker?.mode === 'open') {
-      rejected.push({ modelId, reason: `breaker open${breaker.reason ? ` (${breaker.reason})` : ''}` });
-      continue;
-    }
     const estimatedCostUsd = model.pricing
       ? ((assessment?.promptTokens ?? 0) * model.pricing.inputPerMillionUsd + outputTokens * model.pricing.outputPerMillionUsd) / 1e6
       : undefined;
@@ -127,6 +124,12 @@ export function planRoute(
     });
     if (why !== undefined) {
       rejected.push({ modelId, reason: why });
+      continue;
+    }
+    // Checked after the request's own constraints: a model skipped only for its breaker is unavailable, not ineligible.
+    const breaker = own(snapshot.breakers, model.provider);
+    if (breaker?.mode === 'open') {
+      rejected.push({ modelId, reason: `breaker open${breaker.reason ? ` (${breaker.reason})` : ''}`, unavailable: true });
       continue;
     }
     const candidate: RouteCandidate = { modelId, providerId: model.provider, upstreamModel: model.upstreamModel, reason };

@@ -185,3 +185,61 @@ test('operators force a breaker open (drain) and back through the admin API; rou
   assert.equal((await admin('POST', '/admin/breakers/nowhere', { mode: 'open', reason: 'x' })).status, 404);
   assert.equal((await admin('POST', '/admin/breakers/mock-anthropic', { mode: 'sideways', reason: 'x' })).status, 400);
 });
+
+test('with every breaker open the request gets the deterministic fallback answer, marked as such, not a 400', async () => {
+  const providers = ['mock-openai', 'mock-anthropic', 'mock-local'];
+  for (const provider of providers) assert.equal((await admin('POST', `/admin/breakers/${provider}`, { mode: 'open', reason: 'all down drill' })).status, 200);
+  try {
+    // Until the workers' routing snapshots have every breaker open (before, a worker skips them at the call instead).
+    let answered: { status: number; outcome: string | null; body: Completion } | undefined;
+    for (let round = 0; round < 100; round += 1) {
+      await harness.resetCalls();
+      const response = await fetch(`${apiUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'everything is down' }] }),
+      });
+      answered = { status: response.status, outcome: response.headers.get('x-gateway-outcome'), body: (await response.json()) as Completion };
+      assert.equal(answered.status, 200, `every breaker open is not the caller's fault: ${JSON.stringify(answered.body)}`);
+      const rejected = answered.body.gateway.route.rejected;
+      if (providers.length === rejected.filter((model) => model.reason.startsWith('breaker open')).length) break;
+      await sleep(100);
+    }
+    assert.equal(answered?.outcome, 'fallback_answer');
+    assert.equal(answered?.body.model, 'fallback');
+    assert.deepEqual(
+      answered?.body.gateway.route.rejected.map((model) => model.model),
+      ['model-a', 'model-b', 'model-c'],
+      'routing skipped every model for its breaker',
+    );
+    assert.deepEqual(
+      answered?.body.gateway.attempts.map((attempt) => [attempt.model, attempt.failureType]),
+      [
+        ['model-a', 'BreakerOpen'],
+        ['model-b', 'BreakerOpen'],
+        ['model-c', 'BreakerOpen'],
+      ],
+    );
+    assert.deepEqual(await harness.calls(), {}, 'no provider was called for that request');
+  } finally {
+    for (const provider of providers) await admin('POST', `/admin/breakers/${provider}`, { mode: 'auto', reason: 'drill over' });
+  }
+});
+
+test('a request no model may serve is still a 400 while breakers are open', async () => {
+  assert.equal((await admin('POST', '/admin/breakers/mock-openai', { mode: 'open', reason: 'drill' })).status, 200);
+  try {
+    // model-small's 300-token window cannot hold this prompt: the caller's fault, breaker or not.
+    const response = await fetch(`${apiUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'model-small', messages: [{ role: 'user', content: 'word '.repeat(600) }] }),
+    });
+    assert.equal(response.status, 400);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'no_eligible_model');
+    assert.match(error.message, /model-small: prompt of ~\d+ tokens does not fit its 300-token window/);
+  } finally {
+    await admin('POST', '/admin/breakers/mock-openai', { mode: 'auto', reason: 'drill over' });
+  }
+});
