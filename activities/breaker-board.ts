@@ -5,11 +5,13 @@ import type { BreakerSnapshot } from '../common/routing-snapshot-schema';
 import type { BreakerOutcome, ModelHealth } from '../workflows/breaker/breaker-state';
 import {
   acquireProbeUpdate,
+  BREAKER_MEMO_KEY,
   breakerOutcomesSignal,
   breakerStateQuery,
   breakerWorkflowId,
   forceBreakerUpdate,
   providerBreakerWorkflow,
+  type BreakerRoutingView,
   type BreakerView,
   type ForceInput,
 } from '../workflows/breaker/provider-breaker-workflow';
@@ -22,6 +24,13 @@ const REFRESH_INTERVAL_MS = 1_000;
 const MAX_PENDING = 1_000;
 /** Longest wait for one breaker's state. */
 const QUERY_DEADLINE_MS = 2_000;
+/** Longest wait for a probe permit: well under any heartbeat timeout, so waiting never fails an attempt. */
+const PERMIT_DEADLINE_MS = 1_000;
+/** After a permit is refused, this process asks that breaker again no sooner than this. */
+const PERMIT_RETRY_MS = 200;
+
+/** A breaker's answer to a probe-permit request. */
+type PermitReply = { probeId: string | null; mode: BreakerView['mode'] };
 
 export interface BreakerBoardOptions {
   client: Client;
@@ -38,13 +47,22 @@ export type Admission = { admitted: true; probeId?: string } | { admitted: false
 /**
  * This process's view of the shared breakers: it batches call outcomes into
  * one signal per breaker every 200 ms (starting the breaker workflow if need
- * be), keeps every breaker's state fresh (a query per breaker per second),
- * and admits calls: closed → go; open → fail fast; half-open → go only with a
- * probe permit from the breaker.
+ * be), keeps every breaker's state fresh (the routing view each breaker
+ * publishes in its memo, read with one describe per breaker per second: no
+ * query, so a busy breaker never refuses it), and admits calls: closed → go;
+ * open → fail fast; half-open → go only with a probe permit from the breaker.
+ * Permits are asked one at a time per breaker per process, with a deadline:
+ * requests arriving meanwhile share the answer, and no answer in time means
+ * "not a probe" (skipped like an open breaker), never a failed call. So the
+ * load on each breaker is bounded per process, whatever the traffic.
  */
 export class BreakerBoard {
   private readonly pending = new Map<string, BreakerOutcome[]>();
-  private readonly views = new Map<string, BreakerView>();
+  private readonly views = new Map<string, BreakerRoutingView>();
+  /** The permit request in flight per breaker, shared by every request that arrives meanwhile. */
+  private readonly permits = new Map<string, Promise<PermitReply | undefined>>();
+  /** Per breaker: no new permit request before this time (one was just refused). */
+  private readonly permitQuietUntil = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -68,26 +86,62 @@ export class BreakerBoard {
 
   /** Queues one call's outcome for the provider's breaker. */
   report(providerId: string, outcome: BreakerOutcome): void {
+    // A good probe closes the breaker: this process sends its traffic back at once, the others at their next refresh.
+    const view = this.views.get(providerId);
+    if (outcome.probeId !== undefined && outcome.ok && view?.mode === 'half_open' && view.forced === null) {
+      this.views.set(providerId, { ...view, mode: 'closed' });
+      this.permitQuietUntil.delete(providerId);
+    }
     const queue = this.pending.get(providerId) ?? [];
     queue.push(outcome);
     if (queue.length > MAX_PENDING) queue.splice(0, queue.length - MAX_PENDING);
     this.pending.set(providerId, queue);
   }
 
-  /** Whether a call to `providerId` may go now; half-open asks the breaker for a probe permit. */
-  async admit(providerId: string): Promise<Admission> {
+  /**
+   * Whether a call to `providerId` may go now; half-open asks the breaker for
+   * a probe permit, waiting at most `deadlineMs` (default 1 s).
+   */
+  async admit(providerId: string, options: { deadlineMs?: number } = {}): Promise<Admission> {
     const view = this.views.get(providerId);
     if (!view || view.mode === 'closed') return { admitted: true };
     if (view.mode === 'open') return { admitted: false, reason: view.reason ?? 'open' };
+    const shared = this.permits.get(providerId);
+    if (shared) {
+      // Another request of this process asked first: a probe is one call, so only a closed breaker lets this one go.
+      const reply = await shared;
+      return reply?.mode === 'closed' ? { admitted: true } : { admitted: false, reason: 'half-open, probe in flight' };
+    }
+    if ((this.permitQuietUntil.get(providerId) ?? 0) > Date.now()) return { admitted: false, reason: 'half-open, probe in flight' };
+    const request = this.requestPermit(providerId, Math.min(options.deadlineMs ?? PERMIT_DEADLINE_MS, PERMIT_DEADLINE_MS));
+    this.permits.set(providerId, request);
+    let reply: PermitReply | undefined;
     try {
-      const permit = await this.options.client.workflow
-        .getHandle(breakerWorkflowId(providerId))
-        .executeUpdate(acquireProbeUpdate);
-      if (permit.probeId === null) return { admitted: false, reason: permit.mode === 'open' ? 'open' : 'half-open, probe already in flight' };
-      return permit.probeId === '' ? { admitted: true } : { admitted: true, probeId: permit.probeId };
+      reply = await request;
+    } finally {
+      this.permits.delete(providerId);
+    }
+    if (!reply) {
+      this.permitQuietUntil.set(providerId, Date.now() + PERMIT_RETRY_MS);
+      return { admitted: false, reason: 'half-open, no probe permit in time' };
+    }
+    // The breaker's own answer is newer than this process's view: keep it until the next refresh.
+    this.views.set(providerId, { ...view, mode: reply.mode });
+    if (reply.probeId === null) {
+      this.permitQuietUntil.set(providerId, Date.now() + PERMIT_RETRY_MS);
+      return { admitted: false, reason: reply.mode === 'open' ? 'open' : 'half-open, probe already in flight' };
+    }
+    return reply.probeId === '' ? { admitted: true } : { admitted: true, probeId: reply.probeId };
+  }
+
+  /** One probe-permit update, bounded by `deadlineMs`; undefined when not granted in time or on error. */
+  private async requestPermit(providerId: string, deadlineMs: number): Promise<PermitReply | undefined> {
+    try {
+      const handle = this.options.client.workflow.getHandle(breakerWorkflowId(providerId));
+      return await this.options.client.withDeadline(Date.now() + deadlineMs, () => handle.executeUpdate(acquireProbeUpdate));
     } catch (error) {
-      this.options.log?.({ level: 'warn', msg: 'breaker probe permit failed', provider: providerId, error: String(error) });
-      return { admitted: false, reason: 'half-open, no probe permit' };
+      this.options.log?.({ level: 'info', msg: 'breaker probe permit not granted in time; not a probe', provider: providerId, error: String(error) });
+      return undefined;
     }
   }
 
@@ -108,19 +162,41 @@ export class BreakerBoard {
   }
 
   /** The last state read of every breaker. */
-  list(): BreakerView[] {
+  list(): BreakerRoutingView[] {
     return [...this.views.values()].sort((left, right) => left.key.localeCompare(right.key));
   }
 
-  /** Reads every configured provider's breaker now. */
+  /** Every configured provider's breaker in full (its query: for operators, not the request path); absent ones never started. */
+  async readAll(): Promise<(BreakerView | BreakerRoutingView)[]> {
+    const views = await Promise.all(
+      Object.keys(this.options.providers()).map(async (providerId) => {
+        try {
+          return await this.query(providerId);
+        } catch (error) {
+          this.options.log?.({ level: 'warn', msg: 'breaker state unreadable', provider: providerId, error: String(error) });
+          return this.views.get(providerId);
+        }
+      }),
+    );
+    return views.filter((view): view is BreakerView | BreakerRoutingView => view !== undefined);
+  }
+
+  /** Reads every configured provider's breaker now: its memo (describe), or its query while it has published none. */
   async refresh(): Promise<void> {
     const providers = Object.keys(this.options.providers());
     await Promise.all(
       providers.map(async (providerId) => {
         try {
           const handle = this.options.client.workflow.getHandle(breakerWorkflowId(providerId));
-          const view = await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(breakerStateQuery));
-          this.views.set(providerId, view);
+          const description = await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.describe());
+          const published = description.memo?.[BREAKER_MEMO_KEY] as BreakerRoutingView | undefined;
+          // A breaker that ended (terminated by hand) holds nothing: closed until it starts again.
+          if (description.status.name !== 'RUNNING') {
+            this.views.delete(providerId);
+            return;
+          }
+          const view = published ?? (await this.query(providerId));
+          if (view) this.views.set(providerId, view);
         } catch (error) {
           // No breaker yet (nothing reported): closed.
           if (error instanceof WorkflowNotFoundError) this.views.delete(providerId);
@@ -132,6 +208,17 @@ export class BreakerBoard {
     for (const providerId of providers) {
       const mode = this.views.get(providerId)?.mode ?? 'closed';
       for (const state of ['closed', 'open', 'half_open'] as const) metrics.breakerState.set({ provider: providerId, state }, state === mode ? 1 : 0);
+    }
+  }
+
+  /** One breaker's full state by its query; undefined when it never started. */
+  private async query(providerId: string): Promise<BreakerView | undefined> {
+    try {
+      const handle = this.options.client.workflow.getHandle(breakerWorkflowId(providerId));
+      return await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(breakerStateQuery));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
     }
   }
 

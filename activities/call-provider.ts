@@ -99,7 +99,8 @@ export async function callProvider(
   try {
     lost = await countLostTries();
     // An open breaker (or a half-open one whose probe slot is taken) skips the call: fall over at once.
-    const admission = breakers ? await breakers.admit(target.providerId) : { admitted: true as const };
+    // A probe permit is waited for at most half a heartbeat timeout: not granted in time, the call is no probe, skipped.
+    const admission = breakers ? await breakers.admit(target.providerId, { deadlineMs: provider.timeouts.heartbeatMs / 2 }) : { admitted: true as const };
     if (!admission.admitted) {
       throw ApplicationFailure.create({
         type: 'BreakerOpen',

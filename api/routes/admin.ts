@@ -37,8 +37,7 @@ export function adminRouter(options: {
 
   router.get('/admin/breakers', async (_request, response) => {
     const breakers = requireBoard(options.breakers);
-    await breakers.refresh();
-    const known = new Map(breakers.list().map((view) => [view.key, view]));
+    const known = new Map((await breakers.readAll()).map((view) => [view.key, view]));
     const data = Object.keys(options.store.config.config.providers).map(
       (providerId) => known.get(providerId) ?? { key: providerId, mode: 'closed', automaticMode: 'closed', forced: null, reason: null, started: false },
     );

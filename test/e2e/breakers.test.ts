@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { killAll, startEntryPoint, waitFor } from '../support/processes';
+import { DEFAULT_BREAKER_SETTINGS } from '../../common/config-schema';
+import { BREAKER_MEMO_KEY, breakerWorkflowId, providerBreakerWorkflow, type BreakerRoutingView } from '../../workflows/breaker/provider-breaker-workflow';
 
 const COOL_DOWN_MS = 3_000;
 const THRESHOLD = 3;
@@ -241,5 +243,39 @@ test('a request no model may serve is still a 400 while breakers are open', asyn
     assert.match(error.message, /model-small: prompt of ~\d+ tokens does not fit its 300-token window/);
   } finally {
     await admin('POST', '/admin/breakers/mock-openai', { mode: 'auto', reason: 'drill over' });
+  }
+});
+
+test('a half-open breaker too busy to grant a probe permit in time skips its provider without a failed call; nobody waits it out', async () => {
+  const workflowId = breakerWorkflowId('mock-openai');
+  await harness.client.workflow.getHandle(workflowId).terminate('replaced by a breaker that never answers').catch(() => undefined);
+  // A breaker no worker runs: it publishes half-open in its memo but can answer no update (no permit ever comes).
+  const stuck: BreakerRoutingView = { key: 'mock-openai', mode: 'half_open', automaticMode: 'half_open', forced: null, reason: 'cool-down over', openUntil: null, models: {} };
+  await harness.client.workflow.start(providerBreakerWorkflow, {
+    workflowId,
+    taskQueue: `nobody-polls-${process.pid}`,
+    args: [{ key: 'mock-openai', settings: DEFAULT_BREAKER_SETTINGS }],
+    memo: { [BREAKER_MEMO_KEY]: stuck },
+  });
+  try {
+    let skipped: Completion | undefined;
+    for (let round = 0; round < 100 && !skipped; round += 1) {
+      const answer = await ask('model-a');
+      assert.deepEqual(
+        answer.gateway.attempts.filter((attempt) => attempt.failureType === 'Timeout'),
+        [],
+        `no attempt fails for breaker bookkeeping: ${JSON.stringify(answer.gateway.attempts)}`,
+      );
+      const first = answer.gateway.attempts[0];
+      if (first?.model === 'model-a' && first.failureType === 'BreakerOpen' && /half-open/.test((first as { message?: string }).message ?? '')) skipped = answer;
+      else await sleep(100);
+    }
+    assert.ok(skipped, 'the workers saw the breaker half-open and skipped model-a');
+    assert.equal(skipped.model, 'model-b', JSON.stringify(skipped.gateway));
+    assert.equal(skipped.gateway.attempts.length, 2, 'model-a skipped, model-b answered');
+    const first = skipped.gateway.attempts[0] as { message?: string; tries?: number };
+    assert.match(first.message ?? '', /half-open, (no probe permit in time|probe in flight)/);
+  } finally {
+    await harness.client.workflow.getHandle(workflowId).terminate('drill over');
   }
 });

@@ -7,8 +7,10 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BreakerSettings } from '../../common/config-schema';
@@ -33,6 +35,12 @@ import {
 
 /** Events after which the breaker continues as new, so its history stays short to replay. */
 const HISTORY_EVENTS_LIMIT = 2_000;
+/** The breaker publishes its routing view in its memo (read with describe, no workflow task). */
+const ROUTING_MEMO_PATCH = 'breaker-routing-memo';
+/** Models' health changes with every batch: it is republished at most this often; a change of mode at once. */
+const HEALTH_MEMO_INTERVAL_MS = 5_000;
+/** The memo key holding the routing view. */
+export const BREAKER_MEMO_KEY = 'breaker';
 
 /** What workers send: their settings for this provider and a batch of outcomes. */
 export interface OutcomeBatch {
@@ -70,6 +78,13 @@ export interface BreakerView {
   audit: AuditEntry[];
   settings: BreakerSettings;
 }
+
+/**
+ * What routing needs of a breaker, published in the workflow's memo whenever
+ * it changes (health at most every few seconds), so every process reads it
+ * with a describe call: no query, no workflow task, however busy the breaker.
+ */
+export type BreakerRoutingView = Pick<BreakerView, 'key' | 'mode' | 'automaticMode' | 'forced' | 'reason' | 'openUntil' | 'models'>;
 
 export const breakerOutcomesSignal = defineSignal<[OutcomeBatch]>('outcomes');
 export const forceBreakerUpdate = defineUpdate<BreakerView, [ForceInput]>('force');
@@ -129,8 +144,29 @@ export async function providerBreakerWorkflow(input: {
   });
   setHandler(breakerStateQuery, () => view(tick(state, Date.now(), settings), settings));
 
+  // What the memo holds: the routing view without health, the health, and when health was last published.
+  let publishedMode = '';
+  let publishedHealth = '';
+  let healthPublishedAt = Number.NEGATIVE_INFINITY;
+  const healthDueAt = (): number | null =>
+    publishedMode !== '' && JSON.stringify(state.models) !== publishedHealth ? healthPublishedAt + HEALTH_MEMO_INTERVAL_MS : null;
+  const publish = (): void => {
+    const routing = routingView(view(state, settings));
+    const mode = JSON.stringify({ ...routing, models: undefined });
+    const health = JSON.stringify(routing.models);
+    const healthDue = health !== publishedHealth && Date.now() >= healthPublishedAt + HEALTH_MEMO_INTERVAL_MS;
+    if (mode === publishedMode && !healthDue) return;
+    upsertMemo({ [BREAKER_MEMO_KEY]: routing });
+    publishedMode = mode;
+    publishedHealth = health;
+    healthPublishedAt = Date.now();
+  };
+
   for (;;) {
-    const wake = nextWake(state);
+    const memo = patched(ROUTING_MEMO_PATCH);
+    if (memo) publish();
+    const wakes = [nextWake(state), memo ? healthDueAt() : null].filter((at): at is number => at !== null);
+    const wake = wakes.length === 0 ? null : Math.min(...wakes);
     const wakeUp = () => changed || workflowInfo().continueAsNewSuggested;
     if (wake === null) await condition(wakeUp);
     else await condition(wakeUp, Math.max(1, wake - Date.now()));
@@ -142,6 +178,11 @@ export async function providerBreakerWorkflow(input: {
       await continueAsNew<typeof providerBreakerWorkflow>({ key: input.key, settings, state, historyEventsLimit });
     }
   }
+}
+
+function routingView(breaker: BreakerView): BreakerRoutingView {
+  const { key, mode, automaticMode, forced, reason, openUntil, models } = breaker;
+  return { key, mode, automaticMode, forced, reason, openUntil, models };
 }
 
 function view(state: BreakerState, settings: BreakerSettings): BreakerView {
