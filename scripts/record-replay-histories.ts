@@ -235,6 +235,29 @@ async function recordEntities(): Promise<void> {
         body: JSON.stringify({ mode, reason: 'replay fixture' }),
       }).then((response) => response.text());
     }
+    // Every breaker open: the request answers the deterministic fallback (once the snapshot has them all open).
+    const force = (provider: string, mode: string) =>
+      fetch(`${harness.apiUrl}/admin/breakers/${provider}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode, reason: 'replay fixture: all down' }),
+      }).then((response) => response.text());
+    const providers = ['mock-openai', 'mock-anthropic', 'mock-local'];
+    for (const provider of providers) await force(provider, 'open');
+    let allOpen: string | undefined;
+    for (let round = 0; round < 100 && !allOpen; round += 1) {
+      const response = await fetch(`${harness.apiUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'replay every breaker open' }] }),
+      });
+      const body = (await response.json()) as { gateway?: { route?: { candidates: unknown[]; rejected: unknown[] } } };
+      if (body.gateway?.route?.candidates.length === 0 && body.gateway.route.rejected.length === providers.length) allOpen = response.headers.get('x-gateway-workflow-id') ?? undefined;
+      else await sleep(100);
+    }
+    if (!allOpen) throw new Error('routing never saw every breaker open');
+    save(harness, 'every-breaker-open', allOpen);
+    for (const provider of providers) await force(provider, 'auto');
     const run = await harness.client.workflow.start(evalRunWorkflow, {
       taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
       workflowId: 'replay-eval-run',
