@@ -472,6 +472,17 @@ export const AgentsConfigSchema = z
   .strict();
 export type AgentsConfig = z.infer<typeof AgentsConfigSchema>;
 
+/**
+ * What a config reload may remove only when the new file names it in
+ * `confirmRemoval`: a top-level section the file in force wrote, or
+ * `tenantKeys` (the last tenant key). The admin key goes with the `admin` section.
+ */
+export const CONFIRMABLE_REMOVALS = [
+  'providers', 'models', 'routes', 'defaultRoute', 'fallback', 'tenants', 'execution', 'logging', 'admin', 'codec',
+  'taskClasses', 'defaultTaskClass', 'criticality', 'sensitivity', 'cache', 'evals', 'batch', 'agents', 'budgets', 'tenantKeys',
+] as const;
+export type ConfirmableRemoval = (typeof CONFIRMABLE_REMOVALS)[number];
+
 /** The Temporal Web UI's origins on the dev server. */
 const DEFAULT_CODEC_CORS_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'] as const;
 
@@ -530,6 +541,13 @@ export const GatewayConfigSchema = z
     agents: AgentsConfigSchema.default(AgentsConfigSchema.parse({})),
     /** Spend limits by name (lowercase letters, digits, _ or -). */
     budgets: z.record(policyName, BudgetConfigSchema).default({}),
+    /**
+     * What this file removes on purpose from the config in force: a reload
+     * that drops a section or the last tenant key is refused unless each is
+     * named here (a half-written file must not apply). Ignored at startup;
+     * delete it once the change is in force.
+     */
+    confirmRemoval: z.array(z.enum(CONFIRMABLE_REMOVALS)).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,10 +1,9 @@
-import { watchFile, unwatchFile } from 'node:fs';
 import type { ModelAdapter } from '../activities/providers/model-adapter';
 import { createModelAdapter } from '../activities/providers/registry';
-import { loadConfigFile, resolveApiKey, type LoadedConfig } from './load-config';
-
-/** How often a watched config file is checked for changes. */
-const WATCH_INTERVAL_MS = 2_000;
+import { diffConfigs } from './config-diff';
+import { checkRemovals, describeRefusal } from './config-removal-guard';
+import { ConfigError, loadConfigFile, parseConfigText, resolveApiKey, type LoadedConfig } from './load-config';
+import { SettledFileWatcher, type SettledFileWatcherOptions } from './settled-file-watcher';
 
 /** The config in force and what is built from it; replaced whole on a reload. */
 export interface ConfigState {
@@ -19,7 +18,8 @@ export type AuditLog = (event: Record<string, unknown>) => void;
  * The process's current config. A reload swaps it whole for new requests;
  * a running workflow keeps the routing snapshot it took at its start (it is
  * in its history). Every change is written to the audit log with both
- * versions.
+ * versions and what changed, by name; a reload that would drop a section or
+ * the last tenant key without `confirmRemoval` is refused.
  */
 export class ConfigStore {
   private state: ConfigState;
@@ -42,35 +42,67 @@ export class ConfigStore {
   }
 
   /**
-   * Reads `path` again. A config that does not load is reported and the
-   * current one stays in force.
+   * Reads `path` again, at once (the file watch waits for it to settle first).
+   * A config that does not load, or removes what it does not confirm, is
+   * reported and the current one stays in force.
    * @returns whether the config in force changed.
    */
   reload(path: string, trigger: string): boolean {
-    const previous = this.state.loaded.version;
-    let next: LoadedConfig;
-    try {
-      next = loadConfigFile(path, this.env);
-    } catch (error) {
-      this.audit({ audit: 'config_rejected', path, trigger, version: previous, error: error instanceof Error ? error.message : String(error) });
-      return false;
-    }
-    if (next.version === previous) return false;
-    this.state = { loaded: next, adapters: buildAdapters(next, this.env) };
-    this.audit({ audit: 'config_changed', path, trigger, version: next.version, previousVersion: previous });
-    return true;
+    return this.apply(path, trigger, () => loadConfigFile(path, this.env));
   }
 
-  /** Reloads when the file changes (polled) or on SIGHUP. @returns a function that stops watching. */
-  watch(path: string): () => void {
-    const onChange = (): void => void this.reload(path, 'file changed');
-    const onHangup = (): void => void this.reload(path, 'SIGHUP');
-    watchFile(path, { interval: WATCH_INTERVAL_MS, persistent: false }, onChange);
+  /**
+   * Reloads when the file changes and has settled (polled), or on SIGHUP once
+   * it holds still for a moment. @returns a function that stops watching.
+   */
+  watch(path: string, options?: SettledFileWatcherOptions): () => void {
+    const watcher = new SettledFileWatcher(
+      path,
+      (read, trigger) =>
+        void this.apply(path, trigger, () => {
+          if ('error' in read) throw new ConfigError(read.error);
+          return parseConfigText(read.text, path, this.env);
+        }),
+      options,
+    );
+    const stopPolling = watcher.start();
+    const onHangup = (): void => void watcher.takeNow('SIGHUP');
     process.on('SIGHUP', onHangup);
     return () => {
-      unwatchFile(path, onChange);
+      stopPolling();
       process.off('SIGHUP', onHangup);
     };
+  }
+
+  private apply(path: string, trigger: string, load: () => LoadedConfig): boolean {
+    const previous = this.state.loaded;
+    const rejected = (event: Record<string, unknown>): false => {
+      this.audit({ audit: 'config_rejected', path, trigger, version: previous.version, ...event });
+      return false;
+    };
+    let next: LoadedConfig;
+    try {
+      next = load();
+    } catch (error) {
+      return rejected({ error: error instanceof Error ? error.message : String(error) });
+    }
+    if (next.version === previous.version) return false;
+    const summary = diffConfigs(previous.config, next.config);
+    const removals = checkRemovals(previous, next, summary);
+    if (removals.unconfirmed.length > 0) {
+      return rejected({ rejectedVersion: next.version, error: describeRefusal(path, removals), unconfirmedRemovals: removals.unconfirmed });
+    }
+    this.state = { loaded: next, adapters: buildAdapters(next, this.env) };
+    this.audit({
+      audit: 'config_changed',
+      path,
+      trigger,
+      version: next.version,
+      previousVersion: previous.version,
+      ...summary,
+      ...(removals.removals.length > 0 ? { confirmedRemovals: removals.removals } : {}),
+    });
+    return true;
   }
 }
 

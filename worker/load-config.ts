@@ -9,6 +9,11 @@ export interface LoadedConfig {
   readonly config: GatewayConfig;
   /** `sha256:` + first 16 hex digits of the canonical JSON of the parsed config. */
   readonly version: string;
+  /**
+   * Top-level sections the source itself wrote, defaults not counted: a
+   * reload that drops one of them needs `confirmRemoval` (worker/config-removal-guard.ts).
+   */
+  readonly sections: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -20,12 +25,20 @@ export class ConfigError extends Error {
  * from `env`, validates it and freezes it. Errors name the file and field.
  */
 export function loadConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
-  let text: string;
+  return parseConfigText(readConfigText(path), path, env);
+}
+
+/** The file's text, or a `ConfigError` naming the file. */
+function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
+}
+
+/** `loadConfigFile` on text already read (a reload reads the file only once it has settled). */
+export function parseConfigText(text: string, path: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
   let raw: unknown;
   try {
     raw = parseYaml(expandVariables(text, env, path));
@@ -42,7 +55,8 @@ export function parseConfig(raw: unknown, source = 'config'): LoadedConfig {
   if (!result.success) throw new ConfigError(`invalid ${source}:\n${formatIssues(result.error)}`);
   const config = deepFreeze(result.data);
   const version = `sha256:${createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16)}`;
-  return Object.freeze({ config, version });
+  const sections = Object.freeze(Object.keys(raw as object));
+  return Object.freeze({ config, version, sections });
 }
 
 /** Provider keys are read here, by env var name, and only on the worker. */

@@ -15,7 +15,7 @@ function configFile(name: string): string {
   return path;
 }
 
-test('a changed file replaces the config for what comes next, and the change is audited with both versions', () => {
+test('a changed file replaces the config for what comes next, and the change is audited with both versions and what changed', () => {
   const path = configFile('changed.yaml');
   const events: Record<string, unknown>[] = [];
   const store = new ConfigStore(loadConfigFile(path, {}), {}, (event) => events.push(event));
@@ -28,7 +28,17 @@ test('a changed file replaces the config for what comes next, and the change is 
   assert.match(first.loaded.config.fallback.message, /temporarily unavailable/);
   assert.notEqual(store.current.adapters, first.adapters);
   assert.deepEqual(events, [
-    { audit: 'config_changed', path, trigger: 'test', version: store.config.version, previousVersion: first.loaded.version },
+    {
+      audit: 'config_changed',
+      path,
+      trigger: 'test',
+      version: store.config.version,
+      previousVersion: first.loaded.version,
+      sections: ['fallback'],
+      added: [],
+      removed: [],
+      changed: ['fallback.message'],
+    },
   ]);
 });
 
