@@ -202,6 +202,13 @@ test('SIGHUP makes the API reload at once, before its next poll', async () => {
 });
 
 test('a config file that does not validate is rejected, logged as config_rejected, and the config in force stays', async () => {
+  // Both processes on one version first: the last test's change reached the worker only by a poll, maybe not yet.
+  const anchor = { api: api.lines.length, worker: worker.lines.length };
+  writeConfig((config) => {
+    config.fallback.message = 'rejection anchor';
+  });
+  const anchored = await lineOf(api, anchor.api, audit('config_changed'), 'config_changed from the API (anchor)');
+  await lineOf(worker, anchor.worker, (line) => audit('config_changed')(line) && line.version === anchored.version, 'config_changed to the anchor from the worker');
   const from = { api: api.lines.length, worker: worker.lines.length };
   const inForce = await askRoute('model-a');
   writeConfig((config) => {
