@@ -22,7 +22,8 @@ export class ConfigError extends Error {
 
 /**
  * Reads a YAML or JSON config file, expands `${NAME}` / `${NAME:-default}`
- * from `env`, validates it and freezes it. Errors name the file and field.
+ * from `env` in its string values (after parsing), validates it and freezes
+ * it. Errors name the file and field.
  */
 export function loadConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
   return parseConfigText(readConfigText(path), path, env);
@@ -41,12 +42,13 @@ function readConfigText(path: string): string {
 export function parseConfigText(text: string, path: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
   let raw: unknown;
   try {
-    raw = parseYaml(expandVariables(text, env, path));
+    raw = parseYaml(text);
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(error as Error).message}`);
+    const hint = text.includes('${') ? ' (inside [ ] or { }, quote a value that uses ${…}: "${NAME}")' : '';
+    throw new ConfigError(`config file ${path} is not valid YAML/JSON${hint}: ${(error as Error).message}`);
   }
-  return parseConfig(raw, path);
+  // Expanded in the parsed strings, never the text: a value holding `#`, `: ` or a newline stays one string.
+  return parseConfig(expandInValues(raw, env, path), path);
 }
 
 /** Validates an in-memory config (tests and embedders build it as an object). */
@@ -64,6 +66,16 @@ export function resolveApiKey(apiKeyEnv: string | undefined, env: Readonly<Recor
   if (!apiKeyEnv) return undefined;
   const value = env[apiKeyEnv];
   return value && value.length > 0 ? value : undefined;
+}
+
+/** Every string in `value`, keys excepted, with its variables expanded. */
+function expandInValues(value: unknown, env: Readonly<Record<string, string | undefined>>, path: string): unknown {
+  if (typeof value === 'string') return expandVariables(value, env, path);
+  if (Array.isArray(value)) return value.map((item) => expandInValues(item, env, path));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, expandInValues(inner, env, path)]));
+  }
+  return value;
 }
 
 function expandVariables(text: string, env: Readonly<Record<string, string | undefined>>, path: string): string {

@@ -72,10 +72,19 @@ test('errors name the bad field', () => {
 });
 
 test('${VAR} and ${VAR:-default} expand from the environment, and a missing variable is named', () => {
-  const yaml = `providers:\n  local:\n    type: openai-compatible\n    baseUrl: \${LOCAL_URL:-http://127.0.0.1:11434/v1}\nmodels:\n  m: { provider: local, upstreamModel: \${MODEL_NAME} }\nroutes: { default: [m] }\ndefaultRoute: default\ntenants: { t: { keySha256: ["${'b'.repeat(64)}"] } }\n`;
+  const yaml = `providers:\n  local:\n    type: openai-compatible\n    baseUrl: \${LOCAL_URL:-http://127.0.0.1:11434/v1}\nmodels:\n  m: { provider: local, upstreamModel: "\${MODEL_NAME}" }\nroutes: { default: [m] }\ndefaultRoute: default\ntenants: { t: { keySha256: ["${'b'.repeat(64)}"] } }\n`;
   const file = writeTemp('c.yaml', yaml);
   const loaded = loadConfigFile(file, { MODEL_NAME: 'llama3' });
   assert.equal(loaded.config.providers.local?.baseUrl, 'http://127.0.0.1:11434/v1');
   assert.equal(loaded.config.models.m?.upstreamModel, 'llama3');
   assert.throws(() => loadConfigFile(file, {}), /MODEL_NAME is not set/);
+});
+
+test('a variable is expanded inside its string: a value with #, ": " or a new line cannot change the config around it', () => {
+  const yaml = `providers:\n  local:\n    type: openai-compatible\n    baseUrl: http://127.0.0.1:11434/v1\nmodels:\n  m: { provider: local, upstreamModel: "\${MODEL_NAME}" }\nroutes: { default: [m] }\ndefaultRoute: default\ntenants: { t: { keySha256: ["${'b'.repeat(64)}"] } }\n`;
+  const file = writeTemp('injected.yaml', yaml);
+  const hostile = 'llama3 # not a comment\n  extra: { provider: local }\nkey: value';
+  const loaded = loadConfigFile(file, { MODEL_NAME: hostile });
+  assert.equal(loaded.config.models.m?.upstreamModel, hostile);
+  assert.deepEqual(Object.keys(loaded.config.models), ['m'], 'no model was added by the value');
 });
