@@ -63,7 +63,7 @@ const SUMMARIES: Record<FailureType, string> = {
 export const CONTEXT_TOO_LONG_PATTERN =
   /maximum context length|context length|context window|context size|prompt is too long|too many (input )?tokens/i;
 
-/** Status (plus the vendor's markers) → failure type, per the DESIGN table. */
+/** Status (plus the vendor's markers) → failure type, as the README's "Failure handling" table lists them. */
 export function failureTypeForHttp(facts: HttpFailureFacts): FailureType {
   const { status } = facts;
   if (status === 429) return 'RateLimited';
