@@ -1,5 +1,5 @@
 import { AesGcmOpenError, KeyRing, openAesGcm, sealAesGcm, type HistoryKey } from './aes-gcm';
-import { readSettings } from './settings';
+import { settingsOf } from './settings';
 
 /** Marks a sealed value; anything else is plaintext written before keys were set. */
 const MAGIC = Buffer.from('SWYSEAL1');
@@ -79,7 +79,14 @@ function isSealed(stored: Buffer): boolean {
   return stored.length > MAGIC.length && stored.subarray(0, MAGIC.length).equals(MAGIC);
 }
 
-/** The cipher of a process's environment (its history keys). */
+const ciphers = new WeakMap<object, AtRestCipher>();
+
+/** The cipher of a process's environment (its history keys), built once per environment object. */
 export function atRestCipherFor(env: Readonly<Record<string, string | undefined>>): AtRestCipher {
-  return new AtRestCipher(readSettings(env as NodeJS.ProcessEnv).historyKeys);
+  let cipher = ciphers.get(env);
+  if (!cipher) {
+    cipher = new AtRestCipher(settingsOf(env).historyKeys);
+    ciphers.set(env, cipher);
+  }
+  return cipher;
 }

@@ -32,6 +32,22 @@ export interface Settings {
 
 const PROJECT_ROOT = resolve(__dirname, '..');
 
+const settingsByEnv = new WeakMap<object, Settings>();
+
+/**
+ * The settings of one process's environment object, read once: the request
+ * path (cache, files) asks for them often, and reading them parses the key
+ * ring (maybe from its file) each time.
+ */
+export function settingsOf(env: Readonly<Record<string, string | undefined>>): Settings {
+  let settings = settingsByEnv.get(env);
+  if (!settings) {
+    settings = readSettings(env as NodeJS.ProcessEnv);
+    settingsByEnv.set(env, settings);
+  }
+  return settings;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return Object.freeze({
     configPath: resolve(env.SWITCHYARD_CONFIG ?? resolve(PROJECT_ROOT, 'config/gateway.yaml')),

@@ -8,7 +8,7 @@ import { BATCH_EXPIRED_MESSAGE } from '../../common/constants';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CanonicalResponse } from '../../common/response-schema';
 import { atRestCipherFor } from '../../worker/at-rest-cipher';
-import { readSettings } from '../../worker/settings';
+import { settingsOf } from '../../worker/settings';
 import { planRoute } from '../../workflows/plan-route';
 import { assessRequest } from '../assess-request';
 import { routingSnapshotOf } from '../build-routing-snapshot';
@@ -35,7 +35,7 @@ export type BatchItemResult =
 /** The batch activities: read its input a page at a time, write each page's results, assemble the output files. */
 export function createBatchActivities(dependencies: ActivityDependencies) {
   const files = (): FileStore =>
-    fileStoreFor(readSettings(dependencies.store.env as NodeJS.ProcessEnv).dataDir, dependencies.store.config.config.batch, atRestCipherFor(dependencies.store.env));
+    fileStoreFor(settingsOf(dependencies.store.env).dataDir, dependencies.store.config.config.batch, atRestCipherFor(dependencies.store.env));
   const workFolder = (tenantId: string, batchId: string) => join(files().root, '.batches', tenantId, batchId);
   const inputText = (tenantId: string, inputFileId: string): string => {
     const content = files().readContent(tenantId, inputFileId);

@@ -4,7 +4,7 @@ import type { CanonicalRequest } from '../../common/request-schema';
 import type { CachedAnswer } from '../../common/response-schema';
 import type { ConfigStore } from '../../worker/config-store';
 import { atRestCipherFor, type AtRestCipher } from '../../worker/at-rest-cipher';
-import { readSettings } from '../../worker/settings';
+import { settingsOf } from '../../worker/settings';
 import { cacheKey } from './cache-key';
 import { parseCachedAnswer, tenantCacheKey, type CacheStore } from './cache-store';
 import { RedisCacheStore } from './redis-cache-store';
@@ -85,7 +85,7 @@ export class ResponseCache {
       if (!url) throw new Error(`cache.store is redis but ${settings.redisUrlEnv} is not set`);
       return { id: `redis:${url}`, open: () => new RedisCacheStore(url, this.log) };
     }
-    const file = resolve(readSettings(this.config.env as NodeJS.ProcessEnv).dataDir, settings.sqliteFile ?? 'cache.sqlite');
+    const file = resolve(settingsOf(this.config.env).dataDir, settings.sqliteFile ?? 'cache.sqlite');
     return { id: `sqlite:${file}`, open: () => new SqliteCacheStore(file) };
   }
 }

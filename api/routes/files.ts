@@ -4,7 +4,7 @@ import multer from 'multer';
 import { fileStoreFor, FILE_PURPOSES, type FileStore } from '../../activities/batch/file-store';
 import type { ConfigStore } from '../../worker/config-store';
 import { atRestCipherFor } from '../../worker/at-rest-cipher';
-import { readSettings } from '../../worker/settings';
+import { settingsOf } from '../../worker/settings';
 import { HttpError } from '../http-error';
 
 /** The batch endpoints the gateway serves (`url` of every input line). */
@@ -12,7 +12,7 @@ export const BATCH_ENDPOINTS = ['/v1/chat/completions'] as const;
 
 /** The process's file store, from the config in force. */
 export function filesOf(store: ConfigStore): FileStore {
-  return fileStoreFor(readSettings(store.env as NodeJS.ProcessEnv).dataDir, store.config.config.batch, atRestCipherFor(store.env));
+  return fileStoreFor(settingsOf(store.env).dataDir, store.config.config.batch, atRestCipherFor(store.env));
 }
 
 /**
