@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { ConfigStore } from '../worker/config-store';
@@ -12,6 +12,7 @@ import { dashboardRouter } from './routes/dashboard';
 import { codecRouter } from './routes/codec';
 import { countHttpRequests, metricsRouter } from './routes/metrics';
 import { errorMiddleware, HttpError } from './http-error';
+import { isTemporalUnavailable, temporalUnavailableError } from './temporal-unavailable';
 import { jsonBody } from './json-body';
 import { chatCompletionsRouter } from './routes/chat-completions';
 import { healthRouter } from './routes/health';
@@ -64,7 +65,7 @@ export function createApp({
   const sampler = new TrafficSampler();
   sampler.start();
   const currentConfig = () => store.config.config;
-  const runner = { client, taskQueue, eagerStart, streaming };
+  const runner = { client, taskQueue, eagerStart, streaming, log };
   const app = express();
   app.disable('x-powered-by');
   app.use(countHttpRequests());
@@ -89,8 +90,17 @@ export function createApp({
   app.use((request, _response, next) => {
     next(new HttpError(404, 'not_found_error', `no route for ${request.method} ${request.path}`, { code: 'unknown_route' }));
   });
-  app.use(errorMiddleware(log));
+  app.use(errorMiddleware(log, readsOfUnreachableTemporal));
   return app;
+}
+
+/**
+ * A read (GET) that failed for want of Temporal is a 503 wherever it comes
+ * from: it started nothing, so a retry is safe. Writes are answered by their
+ * routes, which know whether Temporal took the request before it went away.
+ */
+function readsOfUnreachableTemporal(error: unknown, request: Request): HttpError | undefined {
+  return (request.method === 'GET' || request.method === 'HEAD') && isTemporalUnavailable(error) ? temporalUnavailableError(undefined, error) : undefined;
 }
 
 function jsonLog(line: Record<string, unknown>): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request } from 'express';
 
 /** OpenAI error `type` values the gateway uses. */
 export type ErrorType =
@@ -19,7 +19,12 @@ export class HttpError extends Error {
     readonly status: number,
     readonly type: ErrorType,
     message: string,
-    readonly options: { param?: string | null; code?: string | null } = {},
+    readonly options: {
+      param?: string | null;
+      code?: string | null;
+      /** Sent as `Retry-After`: when a retry may succeed (the official clients wait this long). */
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -61,22 +66,28 @@ const ANTHROPIC_ERROR_TYPES: Record<ErrorType, string> = {
  * failure; never a stack trace or a secret. An unexpected error answers a
  * generic message with an error id; its detail goes to the log under that id.
  */
-export function errorMiddleware(log: (line: Record<string, unknown>) => void): ErrorRequestHandler {
+export function errorMiddleware(
+  log: (line: Record<string, unknown>) => void,
+  /** Maps errors the routes left as they were to an answer (the app's own knowledge of what they mean). */
+  classify: (error: unknown, request: Request) => HttpError | undefined = () => undefined,
+): ErrorRequestHandler {
   return (error, request, response, _next) => {
-    let httpError = error instanceof HttpError ? error : fromParserError(error);
+    let httpError = error instanceof HttpError ? error : (fromParserError(error) ?? classify(error, request));
     if (httpError === undefined) {
       const errorId = `err_${randomUUID().replaceAll('-', '')}`;
       log({ level: 'error', msg: 'unexpected error', errorId, method: request.method, path: request.path, error: detailOf(error) });
       httpError = new HttpError(500, 'server_error', `internal error in the gateway (error id ${errorId})`, { code: 'internal_error' });
       if (!response.headersSent) response.setHeader('x-gateway-error-id', errorId);
     } else if (httpError.status >= 500) {
-      log({ level: 'error', msg: 'request failed', path: request.path, error: httpError.message });
+      // The caller reads the message; the log also gets what caused it (a 503's gRPC error, say).
+      log({ level: 'error', msg: 'request failed', path: request.path, error: httpError.cause === undefined ? httpError.message : detailOf(httpError) });
     }
     if (response.headersSent) {
       response.end();
       return;
     }
     const body = request.path.startsWith('/v1/messages') ? anthropicErrorBody(httpError) : openAiErrorBody(httpError);
+    if (httpError.options.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(httpError.options.retryAfterSeconds));
     response.status(httpError.status).json(body);
   };
 }

@@ -13,6 +13,7 @@ import { FEATURE_ATTRIBUTE, TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../co
 import type { DeliveryOptions, llmRequestWorkflow } from '../workflows/llm-request-workflow';
 import type { StreamListener, StreamRelay } from '../activities/stream-relay';
 import { HttpError } from './http-error';
+import { boundedTemporalCall, cancelLateStart } from './temporal-unavailable';
 
 export interface RequestRunnerOptions {
   client: Client;
@@ -21,6 +22,8 @@ export interface RequestRunnerOptions {
   eagerStart: boolean;
   /** This process's streaming activity worker; without it `stream: true` is refused. */
   streaming?: StreamingOptions;
+  /** Where a start that landed after its 503 is reported. @default a JSON line on stderr */
+  log?: (line: Record<string, unknown>) => void;
 }
 
 /** Where streamed tokens travel: this process's own task queue and its in-memory relay. */
@@ -51,7 +54,9 @@ export type RequestHandle = WorkflowHandle<typeof llmRequestWorkflow>;
  * Starts `llmRequestWorkflow`. With an idempotency key, a retried call
  * attaches to the first run (running or closed) instead of starting a second
  * one, so the request is never billed twice; the same key with another body
- * is refused.
+ * is refused. When Temporal cannot be reached the start gives up within
+ * `TEMPORAL_CALL_BOUND_MS` with a 503: nothing was started (a start that
+ * lands later anyway is cancelled, unless a key lets the retry attach to it).
  */
 export async function startRequest(
   options: RequestRunnerOptions,
@@ -60,8 +65,9 @@ export async function startRequest(
   idempotency: IdempotencyCheck | undefined,
   delivery?: DeliveryOptions,
 ): Promise<RequestHandle> {
-  try {
-    return await options.client.workflow.start<typeof llmRequestWorkflow>('llmRequestWorkflow', {
+  const { client } = options;
+  const start = () =>
+    client.workflow.start<typeof llmRequestWorkflow>('llmRequestWorkflow', {
       taskQueue: options.taskQueue,
       workflowId,
       args: delivery ? [request, delivery] : [request],
@@ -76,10 +82,15 @@ export async function startRequest(
       staticSummary: `${request.model} for ${request.tenantId}${request.tags.taskClass ? ` (${request.tags.taskClass})` : ''}`,
       requestEagerStart: options.eagerStart,
     });
+  try {
+    return await boundedTemporalCall(client, start, {
+      what: 'the gateway cannot reach Temporal and did not start the request',
+      onLate: idempotency ? undefined : (pending) => cancelLateStart(client, workflowId, pending, options.log),
+    });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotency) throw error;
-    const handle = options.client.workflow.getHandle<typeof llmRequestWorkflow>(workflowId);
-    const { memo } = await handle.describe();
+    const handle = client.workflow.getHandle<typeof llmRequestWorkflow>(workflowId);
+    const { memo } = await boundedTemporalCall(client, () => handle.describe());
     if (memo?.bodySha256 !== idempotency.bodySha256) {
       throw new HttpError(422, 'invalid_request_error', 'Idempotency-Key was already used with a different request body or routing headers', {
         param: 'Idempotency-Key',

@@ -13,7 +13,7 @@ import { logRequest } from './request-log';
 import { recordAnswer, recordFailure, type LlmRoute } from './request-metrics';
 import { metrics } from '../worker/metrics';
 import { inSpan, SpanKind } from '../worker/tracing';
-import { requestStatusBody } from './routes/requests';
+import { acceptedStatusBody, requestStatusBody } from './routes/requests';
 import {
   awaitResponse,
   startRequest,
@@ -166,12 +166,12 @@ async function dispatch(context: DispatchContext): Promise<void> {
     logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, ...(result ? { result } : {}), status: 200, seconds: seconds() });
     return;
   }
+  // A 503 here means Temporal did not take the request; past this line it did, and no answer may invite a second one.
   const handle = await startRequest(options.runner, canonical, workflowId, idempotency);
   if (wantsAsyncAnswer) {
-    response
-      .status(202)
-      .set({ location: `/v1/requests/${workflowId}`, 'x-gateway-workflow-id': workflowId })
-      .json(await requestStatusBody(handle));
+    // Temporal took it: a status that cannot be read back just now still answers 202 with the id.
+    const body = await requestStatusBody(handle).catch(() => acceptedStatusBody(workflowId));
+    response.status(202).set({ location: `/v1/requests/${workflowId}`, 'x-gateway-workflow-id': workflowId }).json(body);
     return;
   }
   const result = await awaitResponse(handle);

@@ -14,6 +14,7 @@ import { jobView, listOwnedIds, ownedWorkflow } from '../owned-workflow';
 import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
 import { toCanonicalRequest } from '../openai/convert-chat-completion';
 import { parseBody } from '../parse-body';
+import { boundedTemporalCall, cancelLateStart } from '../temporal-unavailable';
 
 const StartRunSchema = z
   .object({
@@ -74,26 +75,45 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
     }
     const runId = `run_${randomUUID().replace(/-/g, '')}`;
     const messages = toCanonicalRequest(ChatCompletionRequestSchema.parse({ model: body.model, messages: body.messages }), { requestId: runId, tenantId }).messages;
-    await client.workflow.start(agentRunWorkflow, {
-      taskQueue,
-      workflowId: runId,
-      args: [
-        {
-          runId,
-          tenantId,
-          model: body.model,
-          messages,
-          tools,
-          maxSteps: body.max_steps ?? config.agents.maxSteps,
-          initialWaitMs: config.agents.initialWaitMs,
-          maxWaitMs: config.agents.maxWaitMs,
-          continueAsNewAfterEvents: config.agents.continueAsNewAfterEvents,
-        },
-      ],
-      typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
-      staticSummary: `agent run for ${tenantId} on ${body.model}`,
-    });
-    response.status(201).json(await describeRun(client, runId, tenantId));
+    const input = {
+      runId,
+      tenantId,
+      model: body.model,
+      messages,
+      tools,
+      maxSteps: body.max_steps ?? config.agents.maxSteps,
+      initialWaitMs: config.agents.initialWaitMs,
+      maxWaitMs: config.agents.maxWaitMs,
+      continueAsNewAfterEvents: config.agents.continueAsNewAfterEvents,
+    };
+    // Unreachable Temporal: a 503 and no run (one that starts after all is cancelled: the retry makes another).
+    await boundedTemporalCall(
+      client,
+      () =>
+        client.workflow.start(agentRunWorkflow, {
+          taskQueue,
+          workflowId: runId,
+          args: [input],
+          typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
+          staticSummary: `agent run for ${tenantId} on ${body.model}`,
+        }),
+      { what: 'the gateway cannot reach Temporal and did not start the run', onLate: (pending) => cancelLateStart(client, runId, pending) },
+    );
+    // Temporal took the run: the caller gets it even if Temporal cannot be read back just now.
+    const view = await describeRun(client, runId, tenantId).catch((): AgentRunView => ({
+      id: runId,
+      object: 'agent.run',
+      status: 'running',
+      model: input.model,
+      step: 0,
+      max_steps: input.maxSteps,
+      answer: null,
+      question: null,
+      error: null,
+      messages,
+      events: [],
+    }));
+    response.status(201).json(view);
   });
 
   router.get('/v1/agent/runs/:id', async (request, response) => {
@@ -112,7 +132,8 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
   router.post('/v1/agent/runs/:id/cancel', async (request, response) => {
     const run = await describeRun(client, request.params.id ?? '', response.locals.tenantId as string);
     if (TERMINAL.includes(run.status)) throw new HttpError(409, 'invalid_request_error', `run ${run.id} has ended (${run.status})`, { code: 'run_ended' });
-    await client.workflow.getHandle(run.id).cancel();
+    // Asking twice is harmless, so a cancel Temporal may not have received is a 503 to retry.
+    await boundedTemporalCall(client, () => client.workflow.getHandle(run.id).cancel());
     response.status(202).json({ id: run.id, status: 'cancelling' });
   });
 

@@ -4,10 +4,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../worker/config-store';
-import { batchQuery, batchWorkflow, cancelBatchUpdate, type BatchObject } from '../../workflows/batch/batch-workflow';
+import { batchQuery, batchWorkflow, cancelBatchUpdate, type BatchInput, type BatchObject } from '../../workflows/batch/batch-workflow';
 import { HttpError } from '../http-error';
 import { jobView, listOwnedIds, ownedWorkflow } from '../owned-workflow';
 import { parseBody } from '../parse-body';
+import { boundedTemporalCall, cancelLateStart } from '../temporal-unavailable';
 import { BATCH_ENDPOINTS, filesOf } from './files';
 
 const CreateBatchSchema = z
@@ -37,28 +38,34 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
     const batchId = `batch_${randomUUID().replace(/-/g, '')}`;
     const { batch } = store.config.config;
     const createdAt = Math.floor(Date.now() / 1000);
-    const handle = await client.workflow.start(batchWorkflow, {
-      taskQueue,
-      workflowId: batchId,
-      args: [
-        {
-          batchId,
-          tenantId,
-          inputFileId: file.id,
-          endpoint: body.endpoint,
-          completionWindow: body.completion_window,
-          metadata: body.metadata ?? null,
-          createdAt,
-          expiresAt: createdAt + batch.expireAfterSeconds,
-          concurrency: batch.concurrency,
-          pageSize: batch.pageSize,
-          ratePerProvider: batch.ratePerProvider,
-        },
-      ],
-      typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
-      staticSummary: `batch of ${file.filename} for ${tenantId}`,
-    });
-    response.json(await describeBatch(client, handle.workflowId, tenantId));
+    const input: BatchInput = {
+      batchId,
+      tenantId,
+      inputFileId: file.id,
+      endpoint: body.endpoint,
+      completionWindow: body.completion_window,
+      metadata: body.metadata ?? null,
+      createdAt,
+      expiresAt: createdAt + batch.expireAfterSeconds,
+      concurrency: batch.concurrency,
+      pageSize: batch.pageSize,
+      ratePerProvider: batch.ratePerProvider,
+    };
+    // Unreachable Temporal: a 503 and no batch (one that starts after all is cancelled: the retry makes another).
+    await boundedTemporalCall(
+      client,
+      () =>
+        client.workflow.start(batchWorkflow, {
+          taskQueue,
+          workflowId: batchId,
+          args: [input],
+          typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
+          staticSummary: `batch of ${file.filename} for ${tenantId}`,
+        }),
+      { what: 'the gateway cannot reach Temporal and did not create the batch', onLate: (pending) => cancelLateStart(client, batchId, pending) },
+    );
+    // Temporal took the batch: the caller gets it even if Temporal cannot be read back just now.
+    response.json(await describeBatch(client, batchId, tenantId).catch(() => acceptedBatch(input)));
   });
 
   router.get('/v1/batches', async (request, response) => {
@@ -81,6 +88,32 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
     response.json(await client.workflow.getHandle(batch.id).executeUpdate(cancelBatchUpdate));
   });
   return router;
+}
+
+/** A batch Temporal took but that cannot be read back now, as the workflow describes a new one. */
+function acceptedBatch(input: BatchInput): BatchObject {
+  return {
+    id: input.batchId,
+    object: 'batch',
+    endpoint: input.endpoint,
+    errors: null,
+    input_file_id: input.inputFileId,
+    completion_window: input.completionWindow,
+    status: 'validating',
+    output_file_id: null,
+    error_file_id: null,
+    created_at: input.createdAt,
+    in_progress_at: null,
+    expires_at: input.expiresAt ?? input.createdAt + 86_400,
+    finalizing_at: null,
+    completed_at: null,
+    failed_at: null,
+    expired_at: null,
+    cancelling_at: null,
+    cancelled_at: null,
+    request_counts: { total: 0, completed: 0, failed: 0 },
+    metadata: input.metadata,
+  };
 }
 
 /** A tenant's batch as it stands: the running workflow's query, or its result; 404 for anyone else's. */

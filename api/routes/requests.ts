@@ -6,6 +6,7 @@ import { toChatCompletion } from '../openai/convert-chat-completion';
 import { toHttpError, type RequestHandle } from '../run-request';
 import type { llmRequestWorkflow } from '../../workflows/llm-request-workflow';
 import { progressQuery } from '../../workflows/progress-query';
+import { boundedTemporalCall, withinBound } from '../temporal-unavailable';
 
 /** How long `GET /v1/requests/:id` waits for a worker to answer the progress query. */
 const PROGRESS_QUERY_DEADLINE_MS = 3_000;
@@ -22,7 +23,7 @@ const STATUSES: Record<string, string> = {
 
 /** Status (and, once finished, the result or error) of one request, as the API shows it. */
 export async function requestStatusBody(handle: RequestHandle) {
-  const description = await handle.describe();
+  const description = await boundedTemporalCall(handle.client, () => handle.describe());
   const status = STATUSES[description.status.name] ?? 'unknown';
   const body: Record<string, unknown> = {
     id: handle.workflowId,
@@ -32,10 +33,11 @@ export async function requestStatusBody(handle: RequestHandle) {
     completed_at: description.closeTime ? Math.floor(description.closeTime.getTime() / 1000) : null,
   };
   if (status === 'running') {
-    // Answered by a worker; with none up, the status still answers (progress null) within the deadline.
-    body.progress = await handle.client
-      .withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(progressQuery))
-      .catch(() => null);
+    // Answered by a worker; with none up (or Temporal gone), the status still answers (progress null) within the deadline.
+    body.progress = await withinBound(
+      handle.client.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(progressQuery)),
+      PROGRESS_QUERY_DEADLINE_MS,
+    ).catch(() => null);
   }
   if (status === 'completed') body.result = toChatCompletion(await handle.result());
   if (status === 'failed') {
@@ -49,8 +51,17 @@ export async function requestStatusBody(handle: RequestHandle) {
 }
 
 /**
+ * The status of a request Temporal took but that cannot be read back now
+ * (Temporal went away just after): it runs, and `GET /v1/requests/:id` tells more later.
+ */
+export function acceptedStatusBody(workflowId: string) {
+  return { id: workflowId, object: 'gateway.request', status: 'running', created_at: Math.floor(Date.now() / 1000), completed_at: null, progress: null };
+}
+
+/**
  * `GET /v1/requests/:id` (status and result) and `DELETE /v1/requests/:id`
  * (cancel). A tenant sees only its own requests: any other id is a 404.
+ * Either is a 503 within `TEMPORAL_CALL_BOUND_MS` while Temporal cannot be reached.
  */
 export function requestsRouter(client: Client): Router {
   const router = Router();
@@ -60,7 +71,7 @@ export function requestsRouter(client: Client): Router {
     if (!/^llm-[A-Za-z0-9_-]+$/.test(id) || id.length > 300) throw notFound;
     const handle = client.workflow.getHandle<typeof llmRequestWorkflow>(id);
     try {
-      const description = await handle.describe();
+      const description = await boundedTemporalCall(client, () => handle.describe());
       if (description.type !== 'llmRequestWorkflow' || description.typedSearchAttributes.get(TENANT_ATTRIBUTE) !== tenantId) {
         throw notFound;
       }
@@ -78,11 +89,12 @@ export function requestsRouter(client: Client): Router {
 
   router.delete('/v1/requests/:id', async (request, response) => {
     const handle = await ownHandle(request.params.id, response.locals.tenantId as string);
-    const { status } = await handle.describe();
+    const { status } = await boundedTemporalCall(client, () => handle.describe());
     if (status.name !== 'RUNNING') {
       throw new HttpError(409, 'invalid_request_error', `request ${handle.workflowId} has already finished`, { code: 'request_finished' });
     }
-    await handle.cancel();
+    // Asking twice is harmless, so a cancel Temporal may not have received is a 503 to retry.
+    await boundedTemporalCall(client, () => handle.cancel());
     response.status(202).json({ id: handle.workflowId, object: 'gateway.request', status: 'cancelling' });
   });
 

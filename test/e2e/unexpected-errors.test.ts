@@ -1,11 +1,13 @@
 // An unexpected failure through the real path (the API process loses its
-// Temporal server): the caller gets a generic 500 with an error id, never the
-// internal text; the API's log holds the detail under the same id.
+// Temporal server after Temporal took the request, while it waits for the
+// answer): the caller gets a generic 500 with an error id, never the internal
+// text; the API's log holds the detail under the same id. (Temporal down
+// before a request is taken is a 503: test/e2e/temporal-down.test.ts.)
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
-import { killAll, startEntryPoint } from '../support/processes';
+import { killAll, startEntryPoint, waitFor } from '../support/processes';
 
 let harness: Harness;
 let apiUrl: string;
@@ -25,12 +27,15 @@ after(async () => {
 });
 
 test('an unexpected error answers a generic 500 with an error id; the log holds the detail under that id', async () => {
-  await harness.devServer.stop();
-  const response = await fetch(`${apiUrl}/v1/chat/completions`, {
+  // No worker runs here: the request Temporal took waits for its answer until Temporal goes.
+  const answer = fetch(`${apiUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'hello' }] }),
   });
+  await waitFor(async () => (await harness.client.workflow.count(`WorkflowType = 'llmRequestWorkflow'`)).count > 0, 'Temporal to take the request');
+  await harness.devServer.stop();
+  const response = await answer;
   assert.equal(response.status, 500);
   const text = await response.text();
   const { error } = JSON.parse(text) as { error: { type: string; code: string | null; message: string } };
