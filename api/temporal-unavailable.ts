@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TemporalFailure } from '@temporalio/common';
 import { logLine } from '../worker/json-logger';
+import { temporalReachable } from '../worker/temporal-reachability';
 import { HttpError } from './http-error';
 
 /**
@@ -11,6 +12,13 @@ import { HttpError } from './http-error';
  * badly overloaded one takes this long.
  */
 export const TEMPORAL_CALL_BOUND_MS = 1_500;
+
+/**
+ * The gRPC deadline of a bounded call. A call still running at the bound
+ * while the frontend accepts connections is a busy server, not a down one: it
+ * is waited for up to this long rather than answered 503.
+ */
+const BUSY_SERVER_DEADLINE_MS = 10_000;
 
 /**
  * `Retry-After` of a 503 for Temporal being unreachable (seconds). The
@@ -90,10 +98,11 @@ export function temporalUnavailableError(what = 'the gateway cannot reach Tempor
 }
 
 /**
- * Runs one call to Temporal under a deadline, and answers by the same
- * deadline whatever the connection does (Core's client retries an
- * unreachable server for about ten seconds, deadline or not): past it, or on
- * an unavailability error, throws `temporalUnavailableError(what)`. Other
+ * Runs one call to Temporal and answers within `boundMs` whatever the
+ * connection does (Core's client retries an unreachable server for about ten
+ * seconds, deadline or not): past it, unless the frontend still accepts TCP
+ * connections (busy, not down: then the call is waited for, up to its 10 s
+ * deadline), or on an unavailability error, throws `temporalUnavailableError(what)`. Other
  * errors pass unchanged. `onLate` receives the call when it may yet take
  * effect (the bound ran out with it still running, or it timed out on the
  * wire), for a caller that must undo what it may have done (a start).
@@ -105,14 +114,23 @@ export async function boundedTemporalCall<T>(
   options: { what?: string; boundMs?: number; onLate?: (pending: Promise<T>) => void } = {},
 ): Promise<T> {
   const boundMs = options.boundMs ?? TEMPORAL_CALL_BOUND_MS;
-  const pending = client.withDeadline(Date.now() + boundMs, call);
-  try {
-    return await withinBound(pending, boundMs);
-  } catch (error) {
+  const pending = client.withDeadline(Date.now() + Math.max(boundMs, BUSY_SERVER_DEADLINE_MS), call);
+  const unavailable = (error: unknown): never => {
     const how = unavailability(error);
     if (how === undefined) throw error;
     if (how === 'timedOut') options.onLate?.(pending);
     throw temporalUnavailableError(options.what, error);
+  };
+  try {
+    return await withinBound(pending, boundMs);
+  } catch (error) {
+    // Past the bound, a frontend that accepts connections is busy, not down: its answer is worth the wait.
+    if (!(error instanceof TemporalCallTimeoutError) || (await temporalReachable(client)) !== true) return unavailable(error);
+  }
+  try {
+    return await pending;
+  } catch (error) {
+    return unavailable(error);
   }
 }
 

@@ -10,6 +10,7 @@ import type { ConfigStore } from './config-store';
 import { createAuditTrail, createBreakerBoard, createBudgetBoard } from './create-worker';
 import { logLine } from './json-logger';
 import type { Tracing } from './tracing';
+import { rememberTemporalAddress } from './temporal-reachability';
 
 /**
  * What every gateway process (API, worker, or both embedded) shares: one
@@ -56,6 +57,7 @@ export async function startProcessServices(options: {
   quality.start();
   const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
   const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
+  rememberTemporalAddress(connection, options.temporalAddress);
   let stopped: Promise<void> | undefined;
   return {
     connection,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import express from 'express';
@@ -12,6 +13,7 @@ import {
 import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { errorMiddleware, HttpError } from '../../api/http-error';
 import { listen } from '../../api/listen';
+import { rememberTemporalAddress } from '../../worker/temporal-reachability';
 import {
   TEMPORAL_RETRY_AFTER_SECONDS,
   TemporalCallTimeoutError,
@@ -95,12 +97,40 @@ function assertTemporal503(error: unknown): true {
   return true;
 }
 
-test('a bounded call answers what the call answers, under a deadline no later than the bound', async () => {
+test('a bounded call answers what the call answers, under a gRPC deadline of at most 10 s', async () => {
   const { client, deadlines } = fakeClient();
   const before = Date.now();
   assert.equal(await boundedTemporalCall(client, async () => 'started', { boundMs: 1_000 }), 'started');
   assert.equal(deadlines.length, 1);
-  assert.ok(deadlines[0]! >= before && deadlines[0]! <= Date.now() + 1_000, `deadline ${deadlines[0]}`);
+  assert.ok(deadlines[0]! >= before && deadlines[0]! <= Date.now() + 10_000, `deadline ${deadlines[0]}`);
+});
+
+test('past the bound, a frontend that still accepts connections is busy, not down: the call is waited for, no 503', async () => {
+  const { client } = fakeClient();
+  let answer: (value: string) => void = () => undefined;
+  const slow = new Promise<string>((resolve) => (answer = resolve));
+  // The start is answered only once the API probed the frontend: the bound has passed by then.
+  const frontend = createServer((socket) => {
+    socket.destroy();
+    answer('started late');
+  });
+  await new Promise<void>((resolve) => frontend.listen(0, '127.0.0.1', resolve));
+  try {
+    rememberTemporalAddress(client, `127.0.0.1:${(frontend.address() as AddressInfo).port}`);
+    assert.equal(await boundedTemporalCall(client, () => slow, { boundMs: 10 }), 'started late');
+  } finally {
+    frontend.close();
+  }
+});
+
+test('past the bound, a frontend that refuses connections is down: a 503', async () => {
+  const { client } = fakeClient();
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  rememberTemporalAddress(client, `127.0.0.1:${port}`);
+  await assert.rejects(boundedTemporalCall(client, () => new Promise<never>(() => undefined), { boundMs: 10 }), assertTemporal503);
 });
 
 test('a call that never settles becomes a 503 once the bound passes, and is handed on as late', async () => {

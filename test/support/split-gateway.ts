@@ -1,3 +1,4 @@
+import { rememberTemporalAddress } from '../../worker/temporal-reachability';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/create-app';
@@ -25,6 +26,8 @@ export interface SplitGateway {
 /** For a harness started with `embeddedGateway: false`: the API on a free port, and one worker process. */
 export async function startSplitGateway(harness: Harness): Promise<SplitGateway> {
   const connection = await Connection.connect({ address: harness.devServer.address });
+  // As every process's services do: a slow start on a reachable server is waited for, not a 503.
+  rememberTemporalAddress(connection, harness.devServer.address);
   const config = loadConfigFile(harness.configFile, harness.env);
   const api = await listen(
     createApp({ client: new Client({ connection, dataConverter: dataConverterFor(readSettings(harness.env)) }), store: new ConfigStore(config, harness.env), taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '', eagerStart: false }),
