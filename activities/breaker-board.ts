@@ -138,7 +138,8 @@ export class BreakerBoard {
   private async requestPermit(providerId: string, deadlineMs: number): Promise<PermitReply | undefined> {
     try {
       const handle = this.options.client.workflow.getHandle(breakerWorkflowId(providerId));
-      return await this.options.client.withDeadline(Date.now() + deadlineMs, () => handle.executeUpdate(acquireProbeUpdate));
+      const notAfter = Date.now() + deadlineMs;
+      return await this.options.client.withDeadline(notAfter, () => handle.executeUpdate(acquireProbeUpdate, { args: [{ notAfter }] }));
     } catch (error) {
       this.options.log?.({ level: 'info', msg: 'breaker probe permit not granted in time; not a probe', provider: providerId, error: String(error) });
       return undefined;

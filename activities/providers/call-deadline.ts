@@ -15,11 +15,35 @@ export interface CallDeadline {
 export function startCallDeadline(timeoutMs: number, callerSignal: AbortSignal | undefined): CallDeadline {
   const deadline = AbortSignal.timeout(timeoutMs);
   return {
-    signal: callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline,
+    signal: callerSignal ? firstAbortOf([callerSignal, deadline]).signal : deadline,
     get exceeded() {
       return deadline.aborted;
     },
   };
+}
+
+/**
+ * A signal that aborts with the first of `sources` to abort, with its reason.
+ * Not `AbortSignal.any`: on Node 20 a combined signal that an SDK adds an
+ * `abort` listener to (the OpenAI and Anthropic SDKs do, on every call) is
+ * kept alive until it aborts, and one whose timeout signal was collected
+ * never does: every finished call stayed in memory, listener, SDK controller
+ * and all (a few KB a call). Here each source holds only a listener, removed
+ * at the first abort or by `release()`, so nothing outlives its sources.
+ */
+function firstAbortOf(sources: readonly AbortSignal[]): { signal: AbortSignal; release(): void } {
+  const combined = new AbortController();
+  const release = (): void => {
+    for (const source of sources) source.removeEventListener('abort', onAbort);
+  };
+  function onAbort(this: AbortSignal): void {
+    release();
+    combined.abort(this.reason);
+  }
+  const already = sources.find((source) => source.aborted);
+  if (already) combined.abort(already.reason);
+  else for (const source of sources) source.addEventListener('abort', onAbort);
+  return { signal: combined.signal, release };
 }
 
 /** A streaming call's deadline: renewed by every chunk, capped for the whole stream. */
@@ -45,8 +69,9 @@ export function startStreamDeadline(idleMs: number, totalMs: number, callerSigna
   };
   renew();
   const deadlines = [idle.signal, total];
+  const combined = firstAbortOf(callerSignal ? [callerSignal, ...deadlines] : deadlines);
   return {
-    signal: AbortSignal.any(callerSignal ? [callerSignal, ...deadlines] : deadlines),
+    signal: combined.signal,
     get exceeded() {
       return idle.signal.aborted || total.aborted;
     },
@@ -58,6 +83,7 @@ export function startStreamDeadline(idleMs: number, totalMs: number, callerSigna
     },
     dispose() {
       clearTimeout(timer);
+      combined.release();
     },
   };
 }

@@ -88,7 +88,18 @@ export type BreakerRoutingView = Pick<BreakerView, 'key' | 'mode' | 'automaticMo
 
 export const breakerOutcomesSignal = defineSignal<[OutcomeBatch]>('outcomes');
 export const forceBreakerUpdate = defineUpdate<BreakerView, [ForceInput]>('force');
-export const acquireProbeUpdate = defineUpdate<{ probeId: string | null; mode: BreakerMode }, []>('acquireProbe');
+/**
+ * A probe-permit request. `notAfter` (epoch ms) is when the asker stops
+ * waiting: a permit granted later would hold the probe slot for a whole lease
+ * with nobody to probe (a busy breaker answered 1,000 requests of a burst
+ * half-open that way), so none is granted past it. Absent in histories
+ * recorded before it existed (`[]`): granted as before.
+ */
+export interface PermitRequest {
+  notAfter?: number;
+}
+
+export const acquireProbeUpdate = defineUpdate<{ probeId: string | null; mode: BreakerMode }, [PermitRequest]>('acquireProbe');
 export const breakerStateQuery = defineQuery<BreakerView>('state');
 
 /** Workflow id of the breaker of `key` (a provider id). */
@@ -136,7 +147,10 @@ export async function providerBreakerWorkflow(input: {
       },
     },
   );
-  setHandler(acquireProbeUpdate, () => {
+  setHandler(acquireProbeUpdate, (request: PermitRequest | undefined) => {
+    if (request?.notAfter !== undefined && Date.now() > request.notAfter) {
+      return { probeId: null, mode: effectiveMode(tick(state, Date.now(), settings)) };
+    }
     const granted = acquireProbe(state, Date.now(), settings);
     state = granted.state;
     changed = true;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { startStreamDeadline, streamTimeoutMs } from '../../../activities/providers/call-deadline';
+import { startCallDeadline, startStreamDeadline, streamTimeoutMs } from '../../../activities/providers/call-deadline';
 
 /** Yields `count` items, `gapMs` apart, stopping early when `signal` aborts. */
 async function* ticking(count: number, gapMs: number, signal: AbortSignal): AsyncIterable<number> {
@@ -45,6 +46,23 @@ test("the caller's abort is not a deadline", () => {
   deadline.dispose();
   assert.equal(deadline.signal.aborted, true);
   assert.equal(deadline.exceeded, false);
+});
+
+test("a finished stream leaves nothing hanging on the caller's signal", () => {
+  // The caller's signal outlives every call made under it; a listener left on it keeps each call's SDK state alive.
+  const caller = new AbortController();
+  for (let index = 0; index < 3; index += 1) startStreamDeadline(5_000, 5_000, caller.signal).dispose();
+  assert.equal(getEventListeners(caller.signal, 'abort').length, 0);
+});
+
+test("a call's deadline aborts with the caller's reason when the caller aborts first", () => {
+  const caller = new AbortController();
+  const deadline = startCallDeadline(5_000, caller.signal);
+  caller.abort(new Error('cancelled by the workflow'));
+  assert.equal(deadline.signal.aborted, true);
+  assert.equal((deadline.signal.reason as Error).message, 'cancelled by the workflow');
+  assert.equal(deadline.exceeded, false);
+  assert.equal(getEventListeners(caller.signal, 'abort').length, 0);
 });
 
 test('the stream cap defaults to ten call timeouts', () => {

@@ -51,18 +51,29 @@ test('opens on failures, waits out its cool-down, closes after a good probe', as
   assert.equal(opened.reason, '3 consecutive failures');
   assert.equal(opened.lastTransition?.to, 'open');
   // No probe during the cool-down.
-  assert.equal((await breaker.executeUpdate(acquireProbeUpdate)).probeId, null);
+  assert.equal((await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] })).probeId, null);
 
   await env.sleep(61_000);
   assert.equal((await breaker.query(breakerStateQuery)).mode, 'half_open');
-  const probe = await breaker.executeUpdate(acquireProbeUpdate);
+  const probe = await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] });
   assert.equal(probe.probeId, 'probe-1');
-  assert.equal((await breaker.executeUpdate(acquireProbeUpdate)).probeId, null, 'one probe at a time');
+  assert.equal((await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] })).probeId, null, 'one probe at a time');
   await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ modelId: 'm', ok: true, latencyMs: 80, probeId: 'probe-1' }] });
   const closed = await breaker.query(breakerStateQuery);
   assert.equal(closed.mode, 'closed');
   assert.equal(closed.lastTransition?.reason, 'probe succeeded');
   assert.equal(closed.transitions, 3);
+});
+
+test('a permit asked for by someone who stopped waiting is not granted, and keeps the probe slot free', async () => {
+  const breaker = await startBreaker('late-asker');
+  await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [fail, fail, fail] });
+  await env.sleep(61_000);
+  const now = await env.currentTimeMs();
+  const late = await breaker.executeUpdate(acquireProbeUpdate, { args: [{ notAfter: now - 1 }] });
+  assert.deepEqual(late, { probeId: null, mode: 'half_open' }, 'the asker gave up before the breaker answered');
+  const inTime = await breaker.executeUpdate(acquireProbeUpdate, { args: [{ notAfter: now + 10_000 }] });
+  assert.equal(inTime.probeId, 'probe-1', 'the slot was not taken by the late request');
 });
 
 test('each failed probe doubles the cool-down up to its cap', async () => {
@@ -74,7 +85,7 @@ test('each failed probe doubles the cool-down up to its cap', async () => {
     assert.equal(state.mode, 'open');
     coolDowns.push(state.openUntil! - state.lastTransition!.at);
     await env.sleep(state.openUntil! - (await env.currentTimeMs()) + 1_000);
-    const probe = await breaker.executeUpdate(acquireProbeUpdate);
+    const probe = await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] });
     assert.ok(probe.probeId, `a probe after cool-down ${round + 1}`);
     await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ ...fail, probeId: probe.probeId }] });
   }
