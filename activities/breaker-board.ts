@@ -48,8 +48,8 @@ export type Admission = { admitted: true; probeId?: string } | { admitted: false
  * This process's view of the shared breakers: it batches call outcomes into
  * one signal per breaker every 200 ms (starting the breaker workflow if need
  * be), keeps every breaker's state fresh (the routing view each breaker
- * publishes in its memo, read with one describe per breaker per second: no
- * query, so a busy breaker never refuses it), and admits calls: closed → go;
+ * publishes in its memo, read for all breakers with one visibility list call
+ * per second: no query or describe, so a busy breaker is never asked), and admits calls: closed → go;
  * open → fail fast; half-open → go only with a probe permit from the breaker.
  * Permits are asked one at a time per breaker per process, with a deadline:
  * requests arriving meanwhile share the answer, and no answer in time means
@@ -182,26 +182,34 @@ export class BreakerBoard {
     return views.filter((view): view is BreakerView | BreakerRoutingView => view !== undefined);
   }
 
-  /** Reads every configured provider's breaker now: its memo (describe), or its query while it has published none. */
+  /**
+   * Reads every configured provider's breaker now: the routing views the
+   * running breakers published in their memos, all in one visibility list
+   * call (which never takes a breaker's workflow lock: a describe per breaker
+   * per process per second made a busy breaker answer "Workflow is busy" to
+   * its own signals and permits), or a breaker's query while it has published
+   * none. A breaker not running (never started, or ended by hand) is closed.
+   */
   async refresh(): Promise<void> {
     const providers = Object.keys(this.options.providers());
+    let running: Map<string, BreakerRoutingView | undefined>;
+    try {
+      running = await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.listRunning());
+    } catch (error) {
+      this.options.log?.({ level: 'warn', msg: 'breaker state unreadable', error: String(error) });
+      return;
+    }
     await Promise.all(
       providers.map(async (providerId) => {
+        if (!running.has(providerId)) {
+          this.views.delete(providerId);
+          return;
+        }
         try {
-          const handle = this.options.client.workflow.getHandle(breakerWorkflowId(providerId));
-          const description = await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.describe());
-          const published = description.memo?.[BREAKER_MEMO_KEY] as BreakerRoutingView | undefined;
-          // A breaker that ended (terminated by hand) holds nothing: closed until it starts again.
-          if (description.status.name !== 'RUNNING') {
-            this.views.delete(providerId);
-            return;
-          }
-          const view = published ?? (await this.query(providerId));
+          const view = running.get(providerId) ?? (await this.query(providerId));
           if (view) this.views.set(providerId, view);
         } catch (error) {
-          // No breaker yet (nothing reported): closed.
-          if (error instanceof WorkflowNotFoundError) this.views.delete(providerId);
-          else this.options.log?.({ level: 'warn', msg: 'breaker state unreadable', provider: providerId, error: String(error) });
+          this.options.log?.({ level: 'warn', msg: 'breaker state unreadable', provider: providerId, error: String(error) });
         }
       }),
     );
@@ -210,6 +218,18 @@ export class BreakerBoard {
       const mode = this.views.get(providerId)?.mode ?? 'closed';
       for (const state of ['closed', 'open', 'half_open'] as const) metrics.breakerState.set({ provider: providerId, state }, state === mode ? 1 : 0);
     }
+  }
+
+  /** The running breakers (their ids are the namespace's: `breaker-<provider>`), by provider, with the routing view each published (if any). */
+  private async listRunning(): Promise<Map<string, BreakerRoutingView | undefined>> {
+    const query = `WorkflowType = '${providerBreakerWorkflow.name}' AND ExecutionStatus = 'Running'`;
+    const running = new Map<string, BreakerRoutingView | undefined>();
+    const prefix = breakerWorkflowId('');
+    for await (const execution of this.options.client.workflow.list({ query, pageSize: 1_000 })) {
+      if (!execution.workflowId.startsWith(prefix)) continue;
+      running.set(execution.workflowId.slice(prefix.length), execution.memo?.[BREAKER_MEMO_KEY] as BreakerRoutingView | undefined);
+    }
+    return running;
   }
 
   /** One breaker's full state by its query; undefined when it never started. */

@@ -18,6 +18,8 @@ import { runGovernanceBench } from './governance';
 import { runPromptCostBench } from './prompt-cost';
 import { runBatchBench } from './batch';
 import { runRecoveryBench } from './recovery';
+import { runBreakerBurstBench } from './breaker-burst';
+import { runMemoryBench } from './memory';
 
 const ROOT = resolve(__dirname, '..');
 const log = (line: string) => console.error(line);
@@ -37,6 +39,9 @@ interface Options {
   governance: boolean;
   batch: boolean;
   recovery: boolean;
+  breakerBurst: boolean;
+  memory: boolean;
+  workers: number;
   promptCost: boolean;
   maxTokens: number;
   slots: number | undefined;
@@ -58,6 +63,9 @@ function readOptions(): Options {
       governance: { type: 'boolean', default: false },
       batch: { type: 'boolean', default: false },
       recovery: { type: 'boolean', default: false },
+      'breaker-burst': { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
+      workers: { type: 'string', default: '4' },
       'prompt-cost': { type: 'boolean', default: false },
       'max-tokens': { type: 'string', default: '128' },
       slots: { type: 'string' },
@@ -72,6 +80,8 @@ function readOptions(): Options {
         '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]\n' +
         '       npm run bench -- --batch [--requests 2000] [--concurrency 16,64] [--out bench/results/batch.json]\n' +
         '       npm run bench -- --recovery [--requests 1000] [--out bench/results/recovery.json]\n' +
+        '       npm run bench -- --breaker-burst [--requests 1000] [--workers 4] [--concurrency 100] [--out bench/results/breaker-burst.json]\n' +
+        '       npm run bench -- --memory [--requests 10000] [--concurrency 16] [--out bench/results/memory.json]\n' +
         '       npm run bench -- --prompt-cost [--out bench/results/prompt-cost.json]',
     );
     process.exit(0);
@@ -95,6 +105,18 @@ function readOptions(): Options {
     if (!/--requests/.test(argv)) values.requests = '1000';
     if (!/--out/.test(argv)) values.out = 'bench/results/recovery.json';
   }
+  if (values['breaker-burst']) {
+    const argv = process.argv.slice(2).join(' ');
+    if (!/--requests/.test(argv)) values.requests = '1000';
+    if (!/--concurrency/.test(argv)) values.concurrency = '100';
+    if (!/--out/.test(argv)) values.out = 'bench/results/breaker-burst.json';
+  }
+  if (values.memory) {
+    const argv = process.argv.slice(2).join(' ');
+    if (!/--requests/.test(argv)) values.requests = '10000';
+    if (!/--concurrency/.test(argv)) values.concurrency = '16';
+    if (!/--out/.test(argv)) values.out = 'bench/results/memory.json';
+  }
   if (values['prompt-cost'] && !/--out/.test(process.argv.slice(2).join(' '))) values.out = 'bench/results/prompt-cost.json';
   if (governance) {
     const argv = process.argv.slice(2).join(' ');
@@ -114,6 +136,9 @@ function readOptions(): Options {
     governance,
     batch,
     recovery: values.recovery,
+    breakerBurst: values['breaker-burst'],
+    memory: values.memory,
+    workers: positive('workers', values.workers, 16),
     promptCost: values['prompt-cost'],
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
     slots: values.slots === undefined ? undefined : positive('slots', values.slots, 16),
@@ -183,6 +208,13 @@ async function main(): Promise<number> {
 
   if (options.recovery) {
     return runRecoveryBench({ items: options.requests, out: options.out, log, signal: interrupt.signal });
+  }
+  if (options.breakerBurst) {
+    const concurrency = options.concurrency[0] ?? 100;
+    return runBreakerBurstBench({ requests: options.requests, workers: options.workers, concurrency, out: options.out, log, signal: interrupt.signal });
+  }
+  if (options.memory) {
+    return runMemoryBench({ requests: options.requests, concurrency: options.concurrency[0] ?? 16, out: options.out, log, signal: interrupt.signal });
   }
   if (options.batch) {
     return runBatchBench({ items: options.requests, concurrency: options.concurrency, out: options.out, log, signal: interrupt.signal });

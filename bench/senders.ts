@@ -58,3 +58,30 @@ export function directSender(env: BenchEnvironment) {
     return checkCompletion(response);
   };
 }
+
+/**
+ * Posts a chat completion to the gateway, sent again after its Retry-After
+ * when the API turned it away (a 5xx before any model was tried: Temporal too
+ * busy to start it within the API's bound), at most `resends` times, as the
+ * official clients do. Answers the last response's status and body, and how
+ * many times it was turned away.
+ */
+export async function postChatWithResends(
+  apiUrl: string,
+  body: string,
+  signal: AbortSignal,
+  resends: number,
+): Promise<{ status: number; text: string; turnedAway: number }> {
+  for (let turnedAway = 0; ; turnedAway += 1) {
+    const response = await fetch(`${apiUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BENCH_TENANT_KEY}`, 'content-type': 'application/json' },
+      body,
+      signal,
+    });
+    const text = await response.text();
+    if (response.status < 500 || turnedAway >= resends) return { status: response.status, text, turnedAway };
+    const seconds = Number(response.headers.get('retry-after'));
+    await new Promise((wake) => setTimeout(wake, 1_000 * (Number.isFinite(seconds) && seconds > 0 ? seconds : 1)));
+  }
+}
