@@ -12,6 +12,9 @@ RUN NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=dev --no-audit --no-fund
 COPY common ./common
 COPY workflows ./workflows
 COPY activities ./activities
+COPY services ./services
+COPY runtime ./runtime
+COPY dialects ./dialects
 COPY worker ./worker
 COPY api ./api
 COPY local-model ./local-model

@@ -1,14 +1,14 @@
 import type { CanonicalRequest } from '../common/request-schema';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { BudgetRef, CallModelInput, RoutingSnapshot } from '../common/routing-snapshot-schema';
-import type { BudgetReservation } from './budget-board';
+import type { BudgetReservation } from '../services/budget-board';
 import type { CachedAnswer } from '../common/response-schema';
-import type { CacheLookup } from './response-cache/response-cache';
-import { assessRequest } from './assess-request';
+import type { CacheLookup } from '../services/response-cache/response-cache';
+import { assessRequest } from '../services/prompt/assess-request';
 import { createAgentToolActivities } from './agent/agent-tools';
 import { createBatchActivities } from './batch/batch-activities';
 import { createEvalActivities } from './evals/eval-activities';
-import { routingSnapshotOf } from './build-routing-snapshot';
+import { routingSnapshotOf } from '../services/build-routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 
 export type { ActivityDependencies, CallModelResult } from './call-provider';

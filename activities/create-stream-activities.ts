@@ -2,7 +2,7 @@ import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
-import type { StreamRelay } from './stream-relay';
+import type { StreamRelay } from '../services/stream-relay';
 
 /**
  * The streaming activity. It runs only in API processes, on each process's

@@ -1,7 +1,7 @@
 import { GatewayError } from '../common/failure-types';
 import type { OutputFormat } from '../common/request-schema';
 import type { ModelOutput } from '../common/response-schema';
-import { JsonSchemaValidators } from './json-schema-validators';
+import { JsonSchemaValidators } from '../services/json-schema-validators';
 
 /** Characters of the output a failure's details keep, for whoever debugs it (encrypted with history). */
 export const OUTPUT_EXCERPT_CHARS = 120;

@@ -1,5 +1,5 @@
 // Runs in a worker thread of the prompt pool (api/assess-prompt.ts): one large prompt's assessment.
-import { assessRequest } from '../activities/assess-request';
+import { assessRequest } from '../services/prompt/assess-request';
 import type { GatewayConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { RequestAssessment } from '../common/routing-snapshot-schema';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import { assessRequest } from '../activities/assess-request';
+import { assessRequest } from '../services/prompt/assess-request';
 import type { GatewayConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { RequestAssessment } from '../common/routing-snapshot-schema';

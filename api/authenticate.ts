@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { GatewayConfig } from '../common/config-schema';
-import { HttpError } from './http-error';
+import { HttpError } from '../dialects/http-error';
 
 /** sha256 hex of a tenant key, as stored in config. */
 export function hashKey(key: string): string {

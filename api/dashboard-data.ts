@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import type { BreakerBoard } from '../activities/breaker-board';
-import { readBudgets } from '../activities/budget-board';
-import { readEvalScores } from '../activities/quality-board';
+import type { BreakerBoard } from '../services/breaker-board';
+import { readBudgets } from '../services/budget-board';
+import { readEvalScores } from '../services/quality-board';
 import type { GatewayConfig } from '../common/config-schema';
 import { own } from '../common/own';
-import { metrics } from '../worker/metrics';
+import { metrics } from '../runtime/metrics';
 import { recentJobs } from './dashboard-jobs';
 
 /** One point of the traffic chart: what happened since the previous point. */

@@ -1,11 +1,11 @@
-import { routingSnapshotOf } from '../activities/build-routing-snapshot';
+import { routingSnapshotOf } from '../services/build-routing-snapshot';
 import { NO_ELIGIBLE_MODEL_MESSAGE } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { RoutePlan } from '../common/routing-snapshot-schema';
-import type { LoadedConfig } from '../worker/load-config';
+import type { LoadedConfig } from '../runtime/load-config';
 import { planRoute, type PlanOptions } from '../workflows/plan-route';
 import { assessPrompt } from './assess-prompt';
-import { HttpError } from './http-error';
+import { HttpError } from '../dialects/http-error';
 
 /**
  * The route the gateway would take for `request` under `loaded`, computed

@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from 'express';
-import { HttpError } from './http-error';
+import { HttpError } from '../dialects/http-error';
 
 /** Throws on the first byte sequence that is not UTF-8, where `TextDecoder`'s default would substitute U+FFFD. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

@@ -1,16 +1,16 @@
 // Production entry: an API process, talking to Temporal over gRPC. It runs no
 // workflows; its only worker streams answers to its own callers.
 import { Runtime } from '@temporalio/worker';
-import { ConfigStore } from '../worker/config-store';
+import { ConfigStore } from '../services/config-store';
 import { createStreamWorker } from '../worker/create-stream-worker';
-import { startProcessServices } from '../worker/process-services';
-import { jsonLogger } from '../worker/json-logger';
-import { loadConfigFile } from '../worker/load-config';
-import { readSettings } from '../worker/settings';
+import { startProcessServices } from '../services/process-services';
+import { jsonLogger } from '../runtime/json-logger';
+import { loadConfigFile } from '../runtime/load-config';
+import { readSettings } from '../runtime/settings';
 import { createApp } from './create-app';
-import { listen } from './listen';
-import { dataConverterFor } from '../worker/data-converter';
-import { startTracing } from '../worker/tracing';
+import { listen } from '../runtime/listen';
+import { dataConverterFor } from '../runtime/data-converter';
+import { startTracing } from '../runtime/tracing';
 
 async function main(): Promise<void> {
   // This process orders its own shutdown: stop taking requests, then let open streams finish.

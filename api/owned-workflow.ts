@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition, Workflow } from '@temporalio/common';
-import { HttpError } from './http-error';
-import { boundedTemporalCall } from './temporal-unavailable';
+import { HttpError } from '../dialects/http-error';
+import { boundedTemporalCall } from '../client/temporal-unavailable';
 
 /**
  * A tenant's workflow of one type (a batch, an agent run) by id, with its

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { CAPABILITIES, type Capability, type GatewayConfig } from '../common/config-schema';
 import { REQUEST_LIMITS, type PolicyTags } from '../common/request-schema';
-import { HttpError } from './http-error';
+import { HttpError } from '../dialects/http-error';
 import { own } from '../common/own';
 
 /** Each routing tag: its header, its key in the body's `metadata`, and how its text is read. */

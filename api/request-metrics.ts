@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../common/config-schema';
 import { own } from '../common/own';
 import { costOfUsage } from '../common/pricing';
 import type { CanonicalResponse } from '../common/response-schema';
-import { metrics } from '../worker/metrics';
+import { metrics } from '../runtime/metrics';
 
 /** The LLM routes, as metric labels. */
 export type LlmRoute = 'chat_completions' | 'messages';

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { GatewayConfig } from '../common/config-schema';
-import type { ConfigStore } from '../worker/config-store';
+import type { ConfigStore } from '../services/config-store';
 import { AUTO_ROUTE } from '../common/constants';
 import { REQUEST_LIMITS, type CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
 import { assertRoutable, explainRoute } from './explain-route';
-import { formatUsd, routeHeader } from './gateway-metadata';
-import { HttpError } from './http-error';
+import { formatUsd, routeHeader } from '../dialects/gateway-metadata';
+import { HttpError } from '../dialects/http-error';
 import { readPolicyTags } from './policy-tags';
 import { logRequest } from './request-log';
 import { recordAnswer, recordFailure, type LlmRoute } from './request-metrics';
-import { metrics } from '../worker/metrics';
-import { inSpan, SpanKind } from '../worker/tracing';
+import { metrics } from '../runtime/metrics';
+import { inSpan, SpanKind } from '../runtime/tracing';
 import { acceptedStatusBody, requestStatusBody } from './routes/requests';
 import {
   awaitResponse,
@@ -22,8 +22,8 @@ import {
   type IdempotencyCheck,
   type RequestRunnerOptions,
   type StreamingOptions,
-} from './run-request';
-import type { StreamRenderer } from './stream-renderer';
+} from '../client/run-request';
+import type { StreamRenderer } from '../dialects/stream-renderer';
 import { own } from '../common/own';
 
 /**

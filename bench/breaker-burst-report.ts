@@ -4,7 +4,7 @@
 import type { BurstPhase } from './breaker-burst';
 
 /**
- * Per process and breaker, as the code has them (activities/breaker-board.ts): a signal per 200 ms and a
+ * Per process and breaker, as the code has them (services/breaker-board.ts): a signal per 200 ms and a
  * permit ask per 200 ms; per process for all breakers, one visibility list per second (no call to the breaker).
  */
 const SIGNALS_PER_SECOND = 5;

@@ -27,7 +27,7 @@ const BREAKER = { consecutiveFailures: 5, coolDownMs: 10_000, maxCoolDownMs: 40_
 const TIMEOUTS = { requestMs: 30_000, totalMs: 90_000, heartbeatMs: 10_000 };
 /** How often the bench reads each breaker's published mode: as often as a process does, so the bench weighs on the breaker as one more process. */
 const MONITOR_INTERVAL_MS = 1_000;
-/** As activities/breaker-board.ts reads a breaker. */
+/** As services/breaker-board.ts reads a breaker. */
 const READ_DEADLINE_MS = 2_000;
 const REQUEST_TIMEOUT_MS = 180_000;
 /** Clients sending while the primary fails, until its breaker opens. */

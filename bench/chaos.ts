@@ -12,7 +12,7 @@ import { startEmbeddedGateway } from '../scripts/embedded-gateway';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import { TENANT_KEY, harnessConfig } from '../test/support/gateway-harness';
 import { HARNESS_PROVIDER_KEYS, mockApiKeysFor } from '../test/support/provider-keys';
-import { parseConfig } from '../worker/load-config';
+import { parseConfig } from '../runtime/load-config';
 import { summarize } from './load';
 
 const log = (line: string) => console.error(line);

@@ -12,10 +12,10 @@ import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { harnessConfig, TENANT_KEY } from '../test/support/gateway-harness';
 import { HARNESS_PROVIDER_KEYS, mockApiKeysFor } from '../test/support/provider-keys';
 import type { GatewayConfigInput } from '../common/config-schema';
-import { dataConverterFor } from '../worker/data-converter';
-import { parseConfig } from '../worker/load-config';
-import { readSettings } from '../worker/settings';
-import { startTracing, type Tracing } from '../worker/tracing';
+import { dataConverterFor } from '../runtime/data-converter';
+import { parseConfig } from '../runtime/load-config';
+import { readSettings } from '../runtime/settings';
+import { startTracing, type Tracing } from '../runtime/tracing';
 
 /** The model every benchmark request names: served by the mock's OpenAI route, no fallback expected. */
 export const BENCH_MODEL = 'model-a';

@@ -12,8 +12,8 @@ import { BENCH_TENANT_KEY, startBenchEnvironment } from './environment';
 import { summarize, type LatencySummary } from './load';
 import { sseData } from './sse';
 import { LOCAL_MODEL, withLocalModel } from '../test/support/gateway-harness';
-import { loadConfigFile } from '../worker/load-config';
-import { readSettings } from '../worker/settings';
+import { loadConfigFile } from '../runtime/load-config';
+import { readSettings } from '../runtime/settings';
 
 const ROOT = resolve(__dirname, '..');
 const PROMPTS = [

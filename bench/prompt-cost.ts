@@ -4,7 +4,7 @@
 // API runs to refuse early and explain a route). Nothing else runs: no
 // Temporal, no HTTP; this is the time every other request on the process
 // waits while one prompt is looked at.
-import { assessRequest } from '../activities/assess-request';
+import { assessRequest } from '../services/prompt/assess-request';
 import { MAX_BODY_BYTES } from '../api/create-app';
 import type { CanonicalRequest } from '../common/request-schema';
 import { summarize, type LatencySummary } from './load';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { ModelScore } from '../common/eval-schema';
-import { readEvalScores } from '../activities/quality-board';
+import { readEvalScores } from '../services/quality-board';
 import { progressBar } from './progress-bar';
 import { evalProgressQuery, evalRunWorkflow, type EvalRunProgress } from '../workflows/evals/eval-run-workflow';
 

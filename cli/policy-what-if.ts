@@ -1,14 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { DataConverter, Payload } from '@temporalio/common';
-import { assessRequest } from '../activities/assess-request';
-import { buildRoutingSnapshot } from '../activities/build-routing-snapshot';
+import { assessRequest } from '../services/prompt/assess-request';
+import { buildRoutingSnapshot } from '../services/build-routing-snapshot';
 import { own } from '../common/own';
 import { costOfUsage, roundUsd } from '../common/pricing';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
 import type { RoutingSnapshot } from '../common/routing-snapshot-schema';
-import { decodeHistoryPayload } from '../worker/data-converter';
-import type { LoadedConfig } from '../worker/load-config';
+import { decodeHistoryPayload } from '../runtime/data-converter';
+import type { LoadedConfig } from '../runtime/load-config';
 import type { DeliveryOptions } from '../workflows/llm-request-workflow';
 import { planRoute } from '../workflows/plan-route';
 

@@ -13,12 +13,12 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { AuditTrail } from '../activities/audit-trail';
-import { forceBreaker } from '../activities/breaker-board';
+import { AuditTrail } from '../services/audit-trail';
+import { forceBreaker } from '../services/breaker-board';
 import { own } from '../common/own';
-import { dataConverterFor } from '../worker/data-converter';
-import { loadConfigFile } from '../worker/load-config';
-import { readSettings } from '../worker/settings';
+import { dataConverterFor } from '../runtime/data-converter';
+import { loadConfigFile } from '../runtime/load-config';
+import { readSettings } from '../runtime/settings';
 import { breakerStateQuery, breakerWorkflowId } from '../workflows/breaker/provider-breaker-workflow';
 import { parseSinceText } from '../common/time-window';
 import { batchResults, batchStatus, gatewayClient, submitBatch } from './batch-commands';

@@ -4,8 +4,8 @@ import { DEFAULT_TASK_QUEUE } from '../common/constants';
 import { CanonicalRequestSchema, type CanonicalRequestInput } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
 import type { StreamDelta } from '../activities/providers/model-adapter';
-import { awaitResponse, startRequest, startStreamedRequest, workflowIdFor, type StreamingOptions } from '../api/run-request';
-import { answerAsDeltas } from '../api/stream-renderer';
+import { awaitResponse, startRequest, startStreamedRequest, workflowIdFor, type StreamingOptions } from './run-request';
+import { answerAsDeltas } from '../dialects/stream-renderer';
 
 export interface GatewayClientOptions {
   /** A Temporal client connected to the gateway's namespace. */

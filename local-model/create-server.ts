@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Response } from 'express';
-import { HttpError, errorMiddleware, openAiErrorBody } from '../api/http-error';
-import { ChatCompletionRequestSchema } from '../api/openai/chat-completion-request-schema';
-import { toCanonicalRequest } from '../api/openai/convert-chat-completion';
-import { parseBody } from '../api/parse-body';
-import { sseEvent } from '../api/stream-renderer';
+import { HttpError, errorMiddleware, openAiErrorBody } from '../dialects/http-error';
+import { ChatCompletionRequestSchema } from '../dialects/openai/chat-completion-request-schema';
+import { toCanonicalRequest } from '../dialects/openai/convert-chat-completion';
+import { parseBody } from '../dialects/parse-body';
+import { sseEvent } from '../dialects/stream-renderer';
 import { UnsupportedInputError, type GenerationInput, type GenerationResult, type LocalModelEngine } from './engine';
 import { ServerBusyError, type SlotQueue } from './slot-queue';
 

@@ -6,8 +6,8 @@
 // LOCAL_MODEL_HOST overrides the bind address (0.0.0.0 in a container).
 import { dirname } from 'node:path';
 import { own } from '../common/own';
-import { loadConfigFile } from '../worker/load-config';
-import { readSettings } from '../worker/settings';
+import { loadConfigFile } from '../runtime/load-config';
+import { readSettings } from '../runtime/settings';
 import { ModelUnavailableError } from './model-file';
 import { startLocalModelServer } from './start-local-model-server';
 

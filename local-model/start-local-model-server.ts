@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { listen } from '../api/listen';
+import { listen } from '../runtime/listen';
 import type { EmbeddedModelConfig } from '../common/config-schema';
 import { createLocalModelApp, type LocalServerCounters } from './create-server';
 import { LocalModelEngine } from './engine';

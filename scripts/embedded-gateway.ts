@@ -2,14 +2,14 @@ import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../api/create-app';
-import { listen } from '../api/listen';
+import { listen } from '../runtime/listen';
 import { createStreamWorker } from '../worker/create-stream-worker';
 import { createWorker } from '../worker/create-worker';
-import { startProcessServices } from '../worker/process-services';
-import type { BreakerBoard } from '../activities/breaker-board';
-import { ConfigStore } from '../worker/config-store';
-import type { Tracing } from '../worker/tracing';
-import type { LoadedConfig } from '../worker/load-config';
+import { startProcessServices } from '../services/process-services';
+import type { BreakerBoard } from '../services/breaker-board';
+import { ConfigStore } from '../services/config-store';
+import type { Tracing } from '../runtime/tracing';
+import type { LoadedConfig } from '../runtime/load-config';
 
 export interface EmbeddedGatewayOptions {
   temporalAddress: string;

@@ -4,12 +4,12 @@
 // process. Ctrl-C stops everything.
 import { resolve } from 'node:path';
 import { startMockProvider } from '../mock/mock-provider';
-import { loadConfigFile } from '../worker/load-config';
-import { readSettings, PROJECT_ROOT } from '../worker/settings';
-import { dataConverterFor } from '../worker/data-converter';
-import { logLine } from '../worker/json-logger';
-import { startLargePayloadSweep } from '../worker/payload-storage';
-import { startTracing } from '../worker/tracing';
+import { loadConfigFile } from '../runtime/load-config';
+import { readSettings, PROJECT_ROOT } from '../runtime/settings';
+import { dataConverterFor } from '../runtime/data-converter';
+import { logLine } from '../runtime/json-logger';
+import { startLargePayloadSweep } from '../runtime/payload-storage';
+import { startTracing } from '../runtime/tracing';
 import { startEmbeddedGateway } from './embedded-gateway';
 import { startDevServer } from './temporal-dev-server';
 import { startEntryPoint, stopChild } from './entry-point';

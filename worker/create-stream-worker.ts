@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import type { AuditTrail } from '../activities/audit-trail';
-import type { BudgetBoard } from '../activities/budget-board';
-import type { BreakerBoard } from '../activities/breaker-board';
+import type { AuditTrail } from '../services/audit-trail';
+import type { BudgetBoard } from '../services/budget-board';
+import type { BreakerBoard } from '../services/breaker-board';
 import { createStreamActivities } from '../activities/create-stream-activities';
-import { StreamRelay } from '../activities/stream-relay';
+import { StreamRelay } from '../services/stream-relay';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
-import type { ConfigStore } from './config-store';
-import type { Tracing } from './tracing';
-import type { LoadedConfig } from './load-config';
+import type { ConfigStore } from '../services/config-store';
+import type { Tracing } from '../runtime/tracing';
+import type { LoadedConfig } from '../runtime/load-config';
 
 export interface StreamWorker {
   worker: Worker;

@@ -1,19 +1,19 @@
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { AuditTrail } from '../activities/audit-trail';
-import { BreakerBoard } from '../activities/breaker-board';
-import { BudgetBoard } from '../activities/budget-board';
-import type { QualityBoard } from '../activities/quality-board';
-import type { ResponseCache } from '../activities/response-cache/response-cache';
+import type { AuditTrail } from '../services/audit-trail';
+import type { BreakerBoard } from '../services/breaker-board';
+import type { BudgetBoard } from '../services/budget-board';
+import type { QualityBoard } from '../services/quality-board';
+import type { ResponseCache } from '../services/response-cache/response-cache';
 import { createActivities } from '../activities/create-activities';
-import { ObservedStats } from '../activities/observed-stats';
+import { ObservedStats } from '../services/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
-import type { ConfigStore } from './config-store';
+import type { ConfigStore } from '../services/config-store';
 import { ensureEvalSchedule } from './eval-schedule';
-import { logLine } from './json-logger';
-import type { Tracing } from './tracing';
-import type { LoadedConfig } from './load-config';
+import { logLine } from '../runtime/json-logger';
+import type { Tracing } from '../runtime/tracing';
+import type { LoadedConfig } from '../runtime/load-config';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -111,65 +111,3 @@ const quietBundlerLogger = {
     console.error(message, meta ?? '');
   },
 };
-
-/**
- * This process's view of the shared breakers, started: outcomes batched into
- * the breaker workflows on `taskQueue`, states read every second. Stop it
- * (it sends what is pending) when the process shuts down.
- */
-export function createBreakerBoard(options: {
-  connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  store: ConfigStore;
-  dataConverter?: DataConverter;
-}): BreakerBoard {
-  const board = new BreakerBoard({
-    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
-    taskQueue: options.taskQueue,
-    providers: () => Object.fromEntries(Object.entries(options.store.config.config.providers).map(([id, provider]) => [id, provider.breaker])),
-    log: logLine,
-  });
-  board.start();
-  return board;
-}
-
-/** This process's side of the shared budgets, started: every budget's state read every second. Stop it on shutdown. */
-export function createBudgetBoard(options: {
-  connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  store: ConfigStore;
-  dataConverter?: DataConverter;
-}): BudgetBoard {
-  const board = new BudgetBoard({
-    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
-    taskQueue: options.taskQueue,
-    budgets: () => options.store.config.config.budgets,
-    log: logLine,
-  });
-  board.start();
-  return board;
-}
-
-/**
- * This process's side of the shared audit trail, started, with the config
- * store reporting to it. Logs `config_loaded` with the version in force.
- */
-export function createAuditTrail(options: {
-  connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  store: ConfigStore;
-  process: string;
-  dataConverter?: DataConverter;
-}): AuditTrail {
-  const trail = new AuditTrail(
-    new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
-    options.taskQueue,
-  );
-  trail.start();
-  options.store.audit = (event) => trail.record({ ...event, audit: String(event.audit), process: options.process });
-  trail.record({ audit: 'config_loaded', version: options.store.config.version, process: options.process });
-  return trail;
-}

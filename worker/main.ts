@@ -1,15 +1,15 @@
 // Production entry: a worker process (scale these horizontally).
 import { Runtime } from '@temporalio/worker';
-import { jsonLogger, logLine } from './json-logger';
-import { startLargePayloadSweep } from './payload-storage';
-import { serveMetrics } from './serve-metrics';
-import { loadConfigFile } from './load-config';
-import { ConfigStore } from './config-store';
+import { jsonLogger, logLine } from '../runtime/json-logger';
+import { startLargePayloadSweep } from '../runtime/payload-storage';
+import { serveMetrics } from '../runtime/serve-metrics';
+import { loadConfigFile } from '../runtime/load-config';
+import { ConfigStore } from '../services/config-store';
 import { createWorker } from './create-worker';
-import { startProcessServices } from './process-services';
-import { readSettings } from './settings';
-import { dataConverterFor } from './data-converter';
-import { startTracing } from './tracing';
+import { startProcessServices } from '../services/process-services';
+import { readSettings } from '../runtime/settings';
+import { dataConverterFor } from '../runtime/data-converter';
+import { startTracing } from '../runtime/tracing';
 
 async function main(): Promise<void> {
   const settings = readSettings();

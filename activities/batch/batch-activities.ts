@@ -2,18 +2,18 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { toCanonicalRequest, toChatCompletion } from '../../api/openai/convert-chat-completion';
-import { ChatCompletionRequestSchema } from '../../api/openai/chat-completion-request-schema';
+import { toCanonicalRequest, toChatCompletion } from '../../dialects/openai/convert-chat-completion';
+import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completion-request-schema';
 import { BATCH_EXPIRED_MESSAGE } from '../../common/constants';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CanonicalResponse } from '../../common/response-schema';
-import { atRestCipherFor } from '../../worker/at-rest-cipher';
-import { settingsOf } from '../../worker/settings';
+import { atRestCipherFor } from '../../runtime/at-rest-cipher';
+import { settingsOf } from '../../runtime/settings';
 import { planRoute } from '../../workflows/plan-route';
-import { assessRequest } from '../assess-request';
-import { routingSnapshotOf } from '../build-routing-snapshot';
+import { assessRequest } from '../../services/prompt/assess-request';
+import { routingSnapshotOf } from '../../services/build-routing-snapshot';
 import type { ActivityDependencies } from '../call-provider';
-import { fileStoreFor, type FileStore } from './file-store';
+import { fileStoreFor, type FileStore } from '../../services/file-store';
 
 /** One line of a batch's input, ready to run, or the reason it cannot. */
 export interface BatchItem {

@@ -1,14 +1,14 @@
 import { Router, type RequestHandler } from 'express';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import type { AuditTrail } from '../../activities/audit-trail';
-import { forceBreaker, type BreakerBoard } from '../../activities/breaker-board';
+import type { AuditTrail } from '../../services/audit-trail';
+import { forceBreaker, type BreakerBoard } from '../../services/breaker-board';
 import { own } from '../../common/own';
-import type { ConfigStore } from '../../worker/config-store';
+import type { ConfigStore } from '../../services/config-store';
 import { hashKey, keyFromRequest, matchDigest } from '../authenticate';
-import { HttpError } from '../http-error';
+import { HttpError } from '../../dialects/http-error';
 import { jsonBody } from '../json-body';
-import { parseBody } from '../parse-body';
+import { parseBody } from '../../dialects/parse-body';
 
 const ForceBodySchema = z
   .object({

@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { ASK_HUMAN_TOOL, BUILT_IN_TOOLS } from '../../activities/agent/agent-tools';
+import { ASK_HUMAN_TOOL, BUILT_IN_TOOLS } from '../../common/built-in-tools';
 import { toolServesTenant } from '../../common/agent-tool-scope';
 import { own } from '../../common/own';
 import type { Tool } from '../../common/request-schema';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
-import type { ConfigStore } from '../../worker/config-store';
+import type { ConfigStore } from '../../services/config-store';
 import { agentInputSignal, agentRunQuery, agentRunWorkflow, type AgentRunView } from '../../workflows/agent/agent-run-workflow';
-import { HttpError } from '../http-error';
+import { HttpError } from '../../dialects/http-error';
 import { jobView, listOwnedIds, ownedWorkflow } from '../owned-workflow';
-import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
-import { toCanonicalRequest } from '../openai/convert-chat-completion';
-import { parseBody } from '../parse-body';
-import { boundedTemporalCall, cancelLateStart } from '../temporal-unavailable';
+import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completion-request-schema';
+import { toCanonicalRequest } from '../../dialects/openai/convert-chat-completion';
+import { parseBody } from '../../dialects/parse-body';
+import { boundedTemporalCall, cancelLateStart } from '../../client/temporal-unavailable';
 
 const StartRunSchema = z
   .object({

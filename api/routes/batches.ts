@@ -3,12 +3,12 @@ import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
-import type { ConfigStore } from '../../worker/config-store';
+import type { ConfigStore } from '../../services/config-store';
 import { batchQuery, batchWorkflow, cancelBatchUpdate, type BatchInput, type BatchObject } from '../../workflows/batch/batch-workflow';
-import { HttpError } from '../http-error';
+import { HttpError } from '../../dialects/http-error';
 import { jobView, listOwnedIds, ownedWorkflow } from '../owned-workflow';
-import { parseBody } from '../parse-body';
-import { boundedTemporalCall, cancelLateStart } from '../temporal-unavailable';
+import { parseBody } from '../../dialects/parse-body';
+import { boundedTemporalCall, cancelLateStart } from '../../client/temporal-unavailable';
 import { BATCH_ENDPOINTS, filesOf } from './files';
 
 const CreateBatchSchema = z

@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { ResponseCache } from '../../activities/response-cache/response-cache';
+import { ResponseCache } from '../../services/response-cache/response-cache';
 import { own } from '../../common/own';
-import type { ConfigStore } from '../../worker/config-store';
-import { HttpError } from '../http-error';
+import type { ConfigStore } from '../../services/config-store';
+import { HttpError } from '../../dialects/http-error';
 import { requireAdmin } from './admin';
 
 /**

@@ -1,11 +1,11 @@
 import { Router } from 'express';
-import type { ConfigStore } from '../../worker/config-store';
-import { HttpError } from '../http-error';
-import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
-import { createChatCompletionStream } from '../openai/chat-completion-stream';
-import { toCanonicalRequest, toChatCompletion } from '../openai/convert-chat-completion';
-import { parseBody } from '../parse-body';
-import type { RequestRunnerOptions } from '../run-request';
+import type { ConfigStore } from '../../services/config-store';
+import { HttpError } from '../../dialects/http-error';
+import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completion-request-schema';
+import { createChatCompletionStream } from '../../dialects/openai/chat-completion-stream';
+import { toCanonicalRequest, toChatCompletion } from '../../dialects/openai/convert-chat-completion';
+import { parseBody } from '../../dialects/parse-body';
+import type { RequestRunnerOptions } from '../../client/run-request';
 import { serveRequest } from '../serve-request';
 
 /** `POST /v1/chat/completions`: OpenAI-compatible, answered by `llmRequestWorkflow`. */

@@ -1,11 +1,11 @@
 import { Router, type RequestHandler } from 'express';
 import { ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import type { ConfigStore } from '../../worker/config-store';
-import { isEncryptedPayload } from '../../worker/history-codec';
-import { HttpError } from '../http-error';
+import type { ConfigStore } from '../../services/config-store';
+import { isEncryptedPayload } from '../../runtime/history-codec';
+import { HttpError } from '../../dialects/http-error';
 import { jsonBody } from '../json-body';
-import { parseBody } from '../parse-body';
+import { parseBody } from '../../dialects/parse-body';
 import { requireAdmin } from './admin';
 
 const JsonPayloadsSchema = z.object({

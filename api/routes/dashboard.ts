@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import type { BreakerBoard } from '../../activities/breaker-board';
-import type { ConfigStore } from '../../worker/config-store';
+import type { BreakerBoard } from '../../services/breaker-board';
+import type { ConfigStore } from '../../services/config-store';
 import { dashboardData, type TrafficSampler } from '../dashboard-data';
 import { requireAdmin } from './admin';
 

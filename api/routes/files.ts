@@ -1,11 +1,11 @@
 import { createReadStream, rmSync } from 'node:fs';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import { fileStoreFor, FILE_PURPOSES, type FileStore } from '../../activities/batch/file-store';
-import type { ConfigStore } from '../../worker/config-store';
-import { atRestCipherFor } from '../../worker/at-rest-cipher';
-import { settingsOf } from '../../worker/settings';
-import { HttpError } from '../http-error';
+import { fileStoreFor, FILE_PURPOSES, type FileStore } from '../../services/file-store';
+import type { ConfigStore } from '../../services/config-store';
+import { atRestCipherFor } from '../../runtime/at-rest-cipher';
+import { settingsOf } from '../../runtime/settings';
+import { HttpError } from '../../dialects/http-error';
 
 /** The batch endpoints the gateway serves (`url` of every input line). */
 export const BATCH_ENDPOINTS = ['/v1/chat/completions'] as const;

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { withinBound } from '../temporal-unavailable';
+import { withinBound } from '../../client/temporal-unavailable';
 
 /** How long `/healthz` waits for Temporal before it says Temporal is unreachable. */
 const HEALTH_DEADLINE_MS = 2_000;

@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import type { ConfigStore } from '../../worker/config-store';
-import { MessagesRequestSchema } from '../anthropic/messages-request-schema';
-import { toAnthropicMessage, toCanonicalRequest } from '../anthropic/convert-messages';
-import { createMessagesStream } from '../anthropic/messages-stream';
-import { parseBody } from '../parse-body';
-import type { RequestRunnerOptions } from '../run-request';
+import type { ConfigStore } from '../../services/config-store';
+import { MessagesRequestSchema } from '../../dialects/anthropic/messages-request-schema';
+import { toAnthropicMessage, toCanonicalRequest } from '../../dialects/anthropic/convert-messages';
+import { createMessagesStream } from '../../dialects/anthropic/messages-stream';
+import { parseBody } from '../../dialects/parse-body';
+import type { RequestRunnerOptions } from '../../client/run-request';
 import { serveRequest } from '../serve-request';
 
 /** `POST /v1/messages`: Anthropic-compatible, answered by the same `llmRequestWorkflow`. */

@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { metrics, registry } from '../../worker/metrics';
+import { metrics, registry } from '../../runtime/metrics';
 
 /**
  * `GET /metrics`: Prometheus text exposition of this process (the API's, and

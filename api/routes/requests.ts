@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
-import { HttpError } from '../http-error';
-import { toChatCompletion } from '../openai/convert-chat-completion';
-import { toHttpError, type RequestHandle } from '../run-request';
+import { HttpError } from '../../dialects/http-error';
+import { toChatCompletion } from '../../dialects/openai/convert-chat-completion';
+import { toHttpError, type RequestHandle } from '../../client/run-request';
 import type { llmRequestWorkflow } from '../../workflows/llm-request-workflow';
 import { progressQuery } from '../../workflows/progress-query';
-import { boundedTemporalCall, withinBound } from '../temporal-unavailable';
+import { boundedTemporalCall, withinBound } from '../../client/temporal-unavailable';
 
 /** How long `GET /v1/requests/:id` waits for a worker to answer the progress query. */
 const PROGRESS_QUERY_DEADLINE_MS = 3_000;

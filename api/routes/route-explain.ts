@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import type { ConfigStore } from '../../worker/config-store';
+import type { ConfigStore } from '../../services/config-store';
 import { explainRoute } from '../explain-route';
-import { HttpError } from '../http-error';
-import { ChatCompletionRequestSchema } from '../openai/chat-completion-request-schema';
-import { toCanonicalRequest } from '../openai/convert-chat-completion';
-import { parseBody } from '../parse-body';
+import { HttpError } from '../../dialects/http-error';
+import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completion-request-schema';
+import { toCanonicalRequest } from '../../dialects/openai/convert-chat-completion';
+import { parseBody } from '../../dialects/parse-body';
 import { readPolicyTags } from '../policy-tags';
 import { own } from '../../common/own';
 

@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { readBudgets } from '../../activities/budget-board';
-import { readEvalScores } from '../../activities/quality-board';
+import { readBudgets } from '../../services/budget-board';
+import { readEvalScores } from '../../services/quality-board';
 import { roundUsd } from '../../common/pricing';
 import { parseSinceText } from '../../common/time-window';
-import type { ConfigStore } from '../../worker/config-store';
-import { HttpError } from '../http-error';
+import type { ConfigStore } from '../../services/config-store';
+import { HttpError } from '../../dialects/http-error';
 import { requireAdmin } from './admin';
 
 /** Most workflows one report reads from visibility. */

@@ -3,11 +3,11 @@
 // context, reaching the HTTP call would throw.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AuditTrail } from '../../activities/audit-trail';
+import type { AuditTrail } from '../../services/audit-trail';
 import { createAgentToolActivities } from '../../activities/agent/agent-tools';
 import { GatewayConfigSchema } from '../../common/config-schema';
-import { ConfigStore } from '../../worker/config-store';
-import { parseConfig } from '../../worker/load-config';
+import { ConfigStore } from '../../services/config-store';
+import { parseConfig } from '../../runtime/load-config';
 import { harnessConfig } from '../support/gateway-harness';
 
 const config = {

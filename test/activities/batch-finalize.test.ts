@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createBatchActivities } from '../../activities/batch/batch-activities';
-import { fileStoreFor } from '../../activities/batch/file-store';
-import { AtRestCipher } from '../../worker/at-rest-cipher';
+import { fileStoreFor } from '../../services/file-store';
+import { AtRestCipher } from '../../runtime/at-rest-cipher';
 import { harnessConfig } from '../support/gateway-harness';
-import { ConfigStore } from '../../worker/config-store';
-import { parseConfig } from '../../worker/load-config';
+import { ConfigStore } from '../../services/config-store';
+import { parseConfig } from '../../runtime/load-config';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-finalize-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RE2JS } from 're2js';
-import { JsonSchemaValidators, linearTimeRegExp } from '../../activities/json-schema-validators';
+import { JsonSchemaValidators, linearTimeRegExp } from '../../services/json-schema-validators';
 import { outputSchemaValidators, validateOutput } from '../../activities/validate-output';
 import { toApplicationFailure } from '../../activities/to-application-failure';
 import { GatewayError } from '../../common/failure-types';

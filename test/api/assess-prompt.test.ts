@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { assessRequest } from '../../activities/assess-request';
+import { assessRequest } from '../../services/prompt/assess-request';
 import { assessPrompt, closePromptPool, INLINE_PROMPT_CHARS } from '../../api/assess-prompt';
 
 after(closePromptPool);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import express from 'express';
 import type { Client } from '@temporalio/client';
-import { listen } from '../../api/listen';
+import { listen } from '../../runtime/listen';
 import { healthRouter } from '../../api/routes/health';
 
 /** A client whose `getSystemInfo` answers as `answer` does; `withDeadline` just runs the call, as Core's connection, which retries past it. */

@@ -7,8 +7,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { ZodError } from 'zod';
 import { GatewayClient } from '../../client/gateway-client';
 import { createStreamWorker } from '../../worker/create-stream-worker';
-import { ConfigStore } from '../../worker/config-store';
-import { loadConfigFile } from '../../worker/load-config';
+import { ConfigStore } from '../../services/config-store';
+import { loadConfigFile } from '../../runtime/load-config';
 import { startHarness, type Harness } from '../support/gateway-harness';
 
 let harness: Harness;

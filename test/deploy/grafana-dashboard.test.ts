@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { registry } from '../../worker/metrics';
+import { registry } from '../../runtime/metrics';
 
 test('every switchyard_* metric the Grafana dashboard queries is registered', () => {
   const dashboard = JSON.parse(readFileSync(resolve(__dirname, '../../deploy/grafana/dashboards/switchyard.json'), 'utf8')) as {

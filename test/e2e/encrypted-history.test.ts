@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { workflowIdFor } from '../../api/run-request';
+import { workflowIdFor } from '../../client/run-request';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../../scripts/embedded-gateway';
 import { resolveTemporalCli } from '../../scripts/temporal-dev-server';
-import { dataConverterFor } from '../../worker/data-converter';
-import type { HistoryKey } from '../../worker/history-codec';
-import { loadConfigFile } from '../../worker/load-config';
+import { dataConverterFor } from '../../runtime/data-converter';
+import type { HistoryKey } from '../../runtime/history-codec';
+import { loadConfigFile } from '../../runtime/load-config';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 
 let harness: Harness;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
-import { readEvalScores } from '../../activities/quality-board';
+import { readEvalScores } from '../../services/quality-board';
 import { EVAL_SCHEDULE_ID, ensureEvalSchedule } from '../../worker/eval-schedule';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 

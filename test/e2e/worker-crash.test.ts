@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
 import { createApp } from '../../api/create-app';
-import { listen, type RunningServer } from '../../api/listen';
-import { ConfigStore } from '../../worker/config-store';
-import { loadConfigFile } from '../../worker/load-config';
+import { listen, type RunningServer } from '../../runtime/listen';
+import { ConfigStore } from '../../services/config-store';
+import { loadConfigFile } from '../../runtime/load-config';
 import { TEST_RETRY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { spawnWorkerProcess, waitFor } from '../support/processes';
 

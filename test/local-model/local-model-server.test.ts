@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { EmbeddedModelSchema } from '../../common/config-schema';
 import { startLocalModelServer, type LocalModelServer } from '../../local-model/start-local-model-server';
-import { readSettings } from '../../worker/settings';
+import { readSettings } from '../../runtime/settings';
 
 // The real default model (SmolLM2-135M-Instruct), fetched into .data/models on first use.
 const DATA_DIR = readSettings().dataDir;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ensureModelFile, ModelUnavailableError } from '../../local-model/model-file';
 import { MODEL_CATALOG } from '../../local-model/model-catalog';
-import { readSettings } from '../../worker/settings';
+import { readSettings } from '../../runtime/settings';
 
 test('the default model is the catalog file: right size and SHA-256, fetched on first use', async () => {
   const file = await ensureModelFile('smollm2-135m-instruct', { dataDir: readSettings().dataDir });

@@ -10,9 +10,9 @@ import { startMockProvider } from '../../mock/mock-provider';
 import { startEmbeddedGateway, type EmbeddedGateway } from '../../scripts/embedded-gateway';
 import { HARNESS_PROVIDER_KEYS, mockApiKeysFor } from './provider-keys';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
-import { dataConverterFor } from '../../worker/data-converter';
-import { parseConfig } from '../../worker/load-config';
-import { readSettings } from '../../worker/settings';
+import { dataConverterFor } from '../../runtime/data-converter';
+import { parseConfig } from '../../runtime/load-config';
+import { readSettings } from '../../runtime/settings';
 
 /** Tenant keys the harness config accepts. */
 export const TENANT_KEY = 'test-tenant-key-alpha';

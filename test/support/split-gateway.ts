@@ -1,12 +1,12 @@
-import { rememberTemporalAddress } from '../../worker/temporal-reachability';
+import { rememberTemporalAddress } from '../../runtime/temporal-reachability';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/create-app';
-import { listen } from '../../api/listen';
-import { ConfigStore } from '../../worker/config-store';
-import { dataConverterFor } from '../../worker/data-converter';
-import { loadConfigFile } from '../../worker/load-config';
-import { readSettings } from '../../worker/settings';
+import { listen } from '../../runtime/listen';
+import { ConfigStore } from '../../services/config-store';
+import { dataConverterFor } from '../../runtime/data-converter';
+import { loadConfigFile } from '../../runtime/load-config';
+import { readSettings } from '../../runtime/settings';
 import type { Harness } from './gateway-harness';
 import { spawnWorkerProcess } from './processes';
 

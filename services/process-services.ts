@@ -1,0 +1,149 @@
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
+import { AuditTrail } from './audit-trail';
+import { BreakerBoard } from './breaker-board';
+import { BudgetBoard } from './budget-board';
+import { QualityBoard } from './quality-board';
+import { ResponseCache } from './response-cache/response-cache';
+import type { ConfigStore } from './config-store';
+import { logLine } from '../runtime/json-logger';
+import type { Tracing } from '../runtime/tracing';
+import { rememberTemporalAddress } from '../runtime/temporal-reachability';
+
+/**
+ * What every gateway process (API, worker, or both embedded) shares: one
+ * Temporal connection, the config in force, the data converter (history
+ * encryption) and tracing, the breaker and budget boards and the audit trail. Pass it
+ * whole to `createWorker` / `createStreamWorker`.
+ */
+export interface ProcessServices {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  dataConverter: DataConverter | undefined;
+  tracing: Tracing | undefined;
+  breakers: BreakerBoard | undefined;
+  budgets: BudgetBoard;
+  cache: ResponseCache;
+  quality: QualityBoard;
+  audit: AuditTrail;
+  /** A client on the shared connection, with the same converter and tracing. */
+  client: Client;
+  /** Stops the board and the trail (sending what is pending), tracing, and closes the connection. */
+  stop(): Promise<void>;
+}
+
+export async function startProcessServices(options: {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  /** Names the process in audit events. */
+  process: string;
+  dataConverter?: DataConverter;
+  tracing?: Tracing;
+  /** Share circuit breakers with every other process. @default true */
+  breakers?: boolean;
+}): Promise<ProcessServices> {
+  const { namespace, taskQueue, store, dataConverter, tracing } = options;
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const breakers = options.breakers === false ? undefined : createBreakerBoard({ connection, namespace, taskQueue, store, dataConverter });
+  const budgets = createBudgetBoard({ connection, namespace, taskQueue, store, dataConverter });
+  const cache = new ResponseCache(store, logLine);
+  const quality = new QualityBoard(new Client({ connection, namespace, dataConverter }), taskQueue, logLine);
+  quality.start();
+  const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
+  const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
+  rememberTemporalAddress(connection, options.temporalAddress);
+  let stopped: Promise<void> | undefined;
+  return {
+    connection,
+    namespace,
+    taskQueue,
+    store,
+    dataConverter,
+    tracing,
+    breakers,
+    budgets,
+    cache,
+    quality,
+    audit,
+    client,
+    stop() {
+      stopped ??= (async () => {
+        await breakers?.stop();
+        budgets.stop();
+        quality.stop();
+        await cache.close();
+        await audit.stop();
+        await tracing?.shutdown();
+        await connection.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * This process's view of the shared breakers, started: outcomes batched into
+ * the breaker workflows on `taskQueue`, states read every second. Stop it
+ * (it sends what is pending) when the process shuts down.
+ */
+export function createBreakerBoard(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  dataConverter?: DataConverter;
+}): BreakerBoard {
+  const board = new BreakerBoard({
+    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    taskQueue: options.taskQueue,
+    providers: () => Object.fromEntries(Object.entries(options.store.config.config.providers).map(([id, provider]) => [id, provider.breaker])),
+    log: logLine,
+  });
+  board.start();
+  return board;
+}
+
+/** This process's side of the shared budgets, started: every budget's state read every second. Stop it on shutdown. */
+export function createBudgetBoard(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  dataConverter?: DataConverter;
+}): BudgetBoard {
+  const board = new BudgetBoard({
+    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    taskQueue: options.taskQueue,
+    budgets: () => options.store.config.config.budgets,
+    log: logLine,
+  });
+  board.start();
+  return board;
+}
+
+/**
+ * This process's side of the shared audit trail, started, with the config
+ * store reporting to it. Logs `config_loaded` with the version in force.
+ */
+export function createAuditTrail(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: ConfigStore;
+  process: string;
+  dataConverter?: DataConverter;
+}): AuditTrail {
+  const trail = new AuditTrail(
+    new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    options.taskQueue,
+  );
+  trail.start();
+  options.store.audit = (event) => trail.record({ ...event, audit: String(event.audit), process: options.process });
+  trail.record({ audit: 'config_loaded', version: options.store.config.version, process: options.process });
+  return trail;
+}

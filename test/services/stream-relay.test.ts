@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StreamDelta } from '../../activities/providers/model-adapter';
+import { StreamRelay } from '../../services/stream-relay';
+
+const TARGET = { modelId: 'm', providerId: 'p', upstreamModel: 'u' };
+
+test('pieces reach the listener of their workflow only, and are counted', () => {
+  const relay = new StreamRelay();
+  const received: StreamDelta[] = [];
+  const listener = relay.listen('wf-1', { onDelta: (delta) => received.push(delta) });
+  assert.ok(listener);
+  const channel = relay.channel('wf-1');
+  channel.send({ type: 'text', text: 'a' }, TARGET);
+  relay.channel('wf-2').send({ type: 'text', text: 'other' }, TARGET);
+  channel.send({ type: 'text', text: 'b' }, TARGET);
+  assert.deepEqual(received, [
+    { type: 'text', text: 'a' },
+    { type: 'text', text: 'b' },
+  ]);
+  assert.equal(channel.deltasSent, 2);
+  assert.equal(relay.channel('wf-2').deltasSent, 0);
+});
+
+test('a second listener for the same request is refused', () => {
+  const relay = new StreamRelay();
+  assert.ok(relay.listen('wf-1', { onDelta: () => undefined }));
+  assert.equal(relay.listen('wf-1', { onDelta: () => undefined }), undefined);
+});
+
+test('after the listener leaves, pieces are dropped and the request is forgotten', () => {
+  const relay = new StreamRelay();
+  const received: StreamDelta[] = [];
+  const listener = relay.listen('wf-1', { onDelta: (delta) => received.push(delta) });
+  listener?.close();
+  relay.channel('wf-1').send({ type: 'text', text: 'late' }, TARGET);
+  assert.deepEqual(received, []);
+  assert.equal(relay.size, 0);
+  // A closed handle never removes a newer listener.
+  const newer = relay.listen('wf-1', { onDelta: () => undefined });
+  listener?.close();
+  assert.ok(newer);
+  assert.equal(relay.size, 1);
+});
