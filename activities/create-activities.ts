@@ -4,11 +4,10 @@ import type { BudgetRef, CallModelInput, RoutingSnapshot } from '../common/routi
 import type { BudgetReservation } from '../services/budget-board';
 import type { CachedAnswer } from '../common/response-schema';
 import type { CacheLookup } from '../services/response-cache/response-cache';
-import { assessRequest } from '../services/prompt/assess-request';
 import { createAgentToolActivities } from './agent/agent-tools';
 import { createBatchActivities } from './batch/batch-activities';
 import { createEvalActivities } from './evals/eval-activities';
-import { routingSnapshotOf } from '../services/build-routing-snapshot';
+import { takeRoutingSnapshot } from '../services/routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 
 export type { ActivityDependencies, CallModelResult } from './call-provider';
@@ -26,20 +25,7 @@ export function createActivities(dependencies: ActivityDependencies) {
      * history: replay routes exactly as the first run did.
      */
     async getRoutingSnapshot(request?: CanonicalRequest): Promise<RoutingSnapshot> {
-      const { loaded } = dependencies.store.current;
-      const { breakers, stats } = dependencies;
-      const assessment = request === undefined ? undefined : assessRequest(request, loaded.config);
-      const budgets = request === undefined ? [] : (dependencies.budgets?.forRequest(request.tenantId, assessment?.tags.feature, Date.now()) ?? []);
-      const measuredQuality = dependencies.quality?.measured();
-      return {
-        ...routingSnapshotOf(loaded),
-        // Health the breakers saw across every worker; this worker's own figures when there are none.
-        observed: breakers ? { ...stats?.snapshot(), ...breakers.health() } : (stats?.snapshot() ?? {}),
-        breakers: breakers?.snapshot() ?? {},
-        ...(assessment === undefined ? {} : { assessment }),
-        ...(budgets.length === 0 ? {} : { budgets }),
-        ...(measuredQuality === undefined ? {} : { measuredQuality }),
-      };
+      return takeRoutingSnapshot(dependencies.store.current.loaded, dependencies, request);
     },
 
     /** Reserves an attempt's worst case in every budget it counts against (all or none). */

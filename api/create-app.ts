@@ -5,6 +5,9 @@ import type { ConfigStore } from '../services/config-store';
 import type { StreamingOptions } from '../client/run-request';
 import type { AuditTrail } from '../services/audit-trail';
 import type { BreakerBoard } from '../services/breaker-board';
+import type { BudgetBoard } from '../services/budget-board';
+import type { QualityBoard } from '../services/quality-board';
+import type { LiveRouting } from '../services/routing-snapshot';
 import { authenticate } from './authenticate';
 import { TrafficSampler } from './dashboard-data';
 import { adminRouter } from './routes/admin';
@@ -38,8 +41,11 @@ export interface AppDependencies {
   eagerStart: boolean;
   /** This process's streaming worker; without it `stream: true` is refused with a 400. */
   streaming?: StreamingOptions;
-  /** This process's view of the shared breakers, for `/admin/breakers`. */
+  /** This process's view of the shared breakers, for `/admin/breakers` and routing. */
   breakers?: BreakerBoard;
+  /** This process's side of the shared budgets and eval scores: routing's pre-check and `/v1/route/explain` read them as the workflow does. */
+  budgets?: BudgetBoard;
+  quality?: QualityBoard;
   /** The shared audit trail, for admin actions and `/admin/audit`. */
   audit?: AuditTrail;
   /** The history codec, served at `/codec` for the Temporal UI and CLI. */
@@ -57,6 +63,8 @@ export function createApp({
   eagerStart,
   streaming,
   breakers,
+  budgets,
+  quality,
   audit,
   codec,
   temporalUiUrl = 'http://127.0.0.1:8233',
@@ -79,10 +87,11 @@ export function createApp({
   app.use(spendRouter(client, store));
   app.use('/v1', authenticate(() => currentConfig().tenants), jsonBody(MAX_BODY_BYTES));
   app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
-  app.use(chatCompletionsRouter(store, runner));
-  app.use(messagesRouter(store, runner));
+  const live: LiveRouting = { breakers, budgets, quality };
+  app.use(chatCompletionsRouter(store, runner, live));
+  app.use(messagesRouter(store, runner, live));
   app.use(requestsRouter(client));
-  app.use(routeExplainRouter(store));
+  app.use(routeExplainRouter(store, live));
   app.use(filesRouter(store));
   app.use(cacheRouter(store));
   app.use(batchesRouter(store, client, taskQueue));

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     dataConverter,
     tracing: startTracing(settings.env),
   });
-  const { client, breakers, audit } = services;
+  const { client, breakers, budgets, quality, audit } = services;
   const stream = await createStreamWorker(services);
   const streaming = stream.worker.run();
   const app = createApp({
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
     eagerStart: false,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
     breakers,
+    budgets,
+    quality,
     audit,
     codec: dataConverter?.payloadCodecs?.[0],
   });

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { GatewayConfig } from '../common/config-schema';
 import type { ConfigStore } from '../services/config-store';
-import { AUTO_ROUTE } from '../common/constants';
 import { REQUEST_LIMITS, type CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
-import { assertRoutable, explainRoute } from './explain-route';
+import { assertRequestableModel, assertRoutable, explainRoute } from './explain-route';
 import { formatUsd, routeHeader } from '../dialects/gateway-metadata';
 import { HttpError } from '../dialects/http-error';
 import { readPolicyTags } from './policy-tags';
@@ -24,7 +23,7 @@ import {
   type StreamingOptions,
 } from '../client/run-request';
 import type { StreamRenderer } from '../dialects/stream-renderer';
-import { own } from '../common/own';
+import type { LiveRouting } from '../services/routing-snapshot';
 
 /**
  * What every dialect's route does once its body is validated: check the
@@ -37,6 +36,8 @@ export async function serveRequest(
   options: {
     store: ConfigStore;
     runner: RequestRunnerOptions;
+    /** The shared boards routing reads: the pre-check plans as the workflow will. */
+    live: LiveRouting;
     model: string;
     /** The body's `metadata`, where routing tags may be given instead of headers. */
     metadata?: Readonly<Record<string, string>>;
@@ -51,9 +52,7 @@ export async function serveRequest(
   const { model } = options;
   const loaded = options.store.config;
   const { config } = loaded;
-  if (model !== AUTO_ROUTE && !own(config.models, model) && !own(config.routes, model) && !own(config.taskClasses, model)) {
-    throw new HttpError(404, 'not_found_error', `The model \`${model}\` does not exist`, { param: 'model', code: 'model_not_found' });
-  }
+  assertRequestableModel(config, model);
   const tenantId = response.locals.tenantId as string;
   const tags = readPolicyTags(request, options.metadata, config, tenantId);
   const idempotencyKey = request.header('idempotency-key') ?? undefined;
@@ -69,7 +68,7 @@ export async function serveRequest(
   // Policy refusals and requests no model may serve are answered before anything starts. A latency
   // budget is the workflow's to apply: it depends on the latency the workers observed, unknown here.
   const { latencyBudgetMs: _observedByWorkers, ...staticTags } = canonical.tags;
-  assertRoutable(await explainRoute({ ...canonical, tags: staticTags }, loaded, { streaming: options.stream !== undefined }));
+  assertRoutable(await explainRoute({ ...canonical, tags: staticTags }, loaded, options.live, { streaming: options.stream !== undefined }));
   const idempotency =
     idempotencyKey === undefined
       ? undefined

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DataConverter, Payload } from '@temporalio/common';
 import { assessRequest } from '../services/prompt/assess-request';
-import { buildRoutingSnapshot } from '../services/build-routing-snapshot';
+import { buildRoutingSnapshot } from '../services/routing-snapshot';
 import { own } from '../common/own';
 import { costOfUsage, roundUsd } from '../common/pricing';
 import type { CanonicalRequest } from '../common/request-schema';

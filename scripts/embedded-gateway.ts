@@ -59,7 +59,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     tracing: options.tracing,
     breakers: options.breakers,
   });
-  const { client, breakers, audit } = services;
+  const { client, breakers, budgets, quality, audit } = services;
   const worker = await createWorker(services);
   const stream = await createStreamWorker(services);
   const running = Promise.all([worker.run(), stream.worker.run()]);
@@ -70,6 +70,8 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     eagerStart: true,
     streaming: { taskQueue: stream.taskQueue, relay: stream.relay },
     breakers,
+    budgets,
+    quality,
     audit,
     codec: options.dataConverter?.payloadCodecs?.[0],
   });

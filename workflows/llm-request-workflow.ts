@@ -18,7 +18,6 @@ import type { CallModelResult, GatewayActivities } from '../activities/create-ac
 import type { StreamActivities } from '../activities/create-stream-activities';
 import {
   ACTIVITY_TIMEOUT_MARGIN_MS,
-  AUTO_ROUTE,
   BUDGET_UPDATE_TIMEOUT_MS,
   CACHE_TIMEOUT_MS,
   FALLBACK_MODEL_ID,
@@ -27,6 +26,7 @@ import {
 } from '../common/constants';
 import { NO_ELIGIBLE_MODEL_MESSAGE, NON_RETRYABLE_FAILURE_TYPES, STOP_CHAIN_FAILURE_TYPES } from '../common/failure-types';
 import { own } from '../common/own';
+import { isRequestableModel } from '../common/requestable-model';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
 import type { AttemptBudget, BudgetRef, CallModelInput, RouteCandidate, RoutePlan, RoutingSnapshot } from '../common/routing-snapshot-schema';
@@ -142,10 +142,9 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       });
     }
   } else if (plan.candidates.length === 0) {
-    const known = own(snapshot.models, request.model) ?? own(snapshot.routes, request.model) ?? own(snapshot.taskClasses, request.model);
     const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
     throw ApplicationFailure.nonRetryable(
-      known || request.model === AUTO_ROUTE
+      isRequestableModel(snapshot, request.model)
         ? `${NO_ELIGIBLE_MODEL_MESSAGE}${reasons ? ` (${reasons})` : ''}`
         : `model "${request.model}" is not configured`,
       'InvalidRequest',

@@ -10,8 +10,7 @@ import type { CanonicalResponse } from '../../common/response-schema';
 import { atRestCipherFor } from '../../runtime/at-rest-cipher';
 import { settingsOf } from '../../runtime/settings';
 import { planRoute } from '../../workflows/plan-route';
-import { assessRequest } from '../../services/prompt/assess-request';
-import { routingSnapshotOf } from '../../services/build-routing-snapshot';
+import { takeRoutingSnapshot } from '../../services/routing-snapshot';
 import type { ActivityDependencies } from '../call-provider';
 import { fileStoreFor, type FileStore } from '../../services/file-store';
 
@@ -43,12 +42,11 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
     return content.toString('utf8');
   };
 
-  /** The provider the route would try first, as `POST /v1/route/explain` plans it (config only). */
+  /** The provider the route would try first, as `POST /v1/route/explain` plans it. */
   const withProvider = (item: BatchItem): BatchItem => {
     if (item.request === undefined) return item;
     const { loaded } = dependencies.store.current;
-    const snapshot = { ...routingSnapshotOf(loaded), assessment: assessRequest(item.request, loaded.config) };
-    const provider = planRoute(item.request, snapshot).candidates[0]?.providerId;
+    const provider = planRoute(item.request, takeRoutingSnapshot(loaded, dependencies, item.request)).candidates[0]?.providerId;
     return provider === undefined ? item : { ...item, provider };
   };
 

@@ -10,6 +10,7 @@ import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import type { ConfigStore } from '../../services/config-store';
 import { agentInputSignal, agentRunQuery, agentRunWorkflow, type AgentRunView } from '../../workflows/agent/agent-run-workflow';
 import { HttpError } from '../../dialects/http-error';
+import { assertRequestableModel } from '../explain-route';
 import { jobView, listOwnedIds, ownedWorkflow } from '../owned-workflow';
 import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completion-request-schema';
 import { toCanonicalRequest } from '../../dialects/openai/convert-chat-completion';
@@ -70,9 +71,7 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
     if (body.max_steps !== undefined && body.max_steps > config.agents.maxSteps) {
       throw new HttpError(400, 'invalid_request_error', `max_steps ${body.max_steps} is above this gateway's limit of ${config.agents.maxSteps} (agents.maxSteps)`, { param: 'max_steps', code: 'max_steps_above_limit' });
     }
-    if (!own(config.models, body.model) && !own(config.routes, body.model) && !own(config.taskClasses, body.model) && body.model !== 'auto') {
-      throw new HttpError(404, 'not_found_error', `The model \`${body.model}\` does not exist`, { param: 'model', code: 'model_not_found' });
-    }
+    assertRequestableModel(config, body.model);
     const runId = `run_${randomUUID().replace(/-/g, '')}`;
     const messages = toCanonicalRequest(ChatCompletionRequestSchema.parse({ model: body.model, messages: body.messages }), { requestId: runId, tenantId }).messages;
     const input = {

@@ -7,9 +7,10 @@ import { toCanonicalRequest, toChatCompletion } from '../../dialects/openai/conv
 import { parseBody } from '../../dialects/parse-body';
 import type { RequestRunnerOptions } from '../../client/run-request';
 import { serveRequest } from '../serve-request';
+import type { LiveRouting } from '../../services/routing-snapshot';
 
 /** `POST /v1/chat/completions`: OpenAI-compatible, answered by `llmRequestWorkflow`. */
-export function chatCompletionsRouter(store: ConfigStore, runner: RequestRunnerOptions): Router {
+export function chatCompletionsRouter(store: ConfigStore, runner: RequestRunnerOptions, live: LiveRouting): Router {
   const router = Router();
   router.post('/v1/chat/completions', async (request, response) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
@@ -24,6 +25,7 @@ export function chatCompletionsRouter(store: ConfigStore, runner: RequestRunnerO
       route: 'chat_completions',
       store,
       runner,
+      live,
       model: body.model,
       metadata: body.metadata ?? undefined,
       toCanonical: (ids) => toCanonicalRequest(body, ids),

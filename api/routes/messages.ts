@@ -6,9 +6,10 @@ import { createMessagesStream } from '../../dialects/anthropic/messages-stream';
 import { parseBody } from '../../dialects/parse-body';
 import type { RequestRunnerOptions } from '../../client/run-request';
 import { serveRequest } from '../serve-request';
+import type { LiveRouting } from '../../services/routing-snapshot';
 
 /** `POST /v1/messages`: Anthropic-compatible, answered by the same `llmRequestWorkflow`. */
-export function messagesRouter(store: ConfigStore, runner: RequestRunnerOptions): Router {
+export function messagesRouter(store: ConfigStore, runner: RequestRunnerOptions, live: LiveRouting): Router {
   const router = Router();
   router.post('/v1/messages', async (request, response) => {
     const body = parseBody(MessagesRequestSchema, request.body);
@@ -16,6 +17,7 @@ export function messagesRouter(store: ConfigStore, runner: RequestRunnerOptions)
       route: 'messages',
       store,
       runner,
+      live,
       model: body.model,
       toCanonical: (ids) => toCanonicalRequest(body, ids),
       render: toAnthropicMessage,

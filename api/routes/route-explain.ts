@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import type { ConfigStore } from '../../services/config-store';
-import { explainRoute } from '../explain-route';
-import { HttpError } from '../../dialects/http-error';
+import { assertRequestableModel, explainRoute } from '../explain-route';
+import type { LiveRouting } from '../../services/routing-snapshot';
 import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completion-request-schema';
 import { toCanonicalRequest } from '../../dialects/openai/convert-chat-completion';
 import { parseBody } from '../../dialects/parse-body';
 import { readPolicyTags } from '../policy-tags';
-import { own } from '../../common/own';
 
 /**
  * `POST /v1/route/explain`: the route a chat completion body (with the same
@@ -14,22 +13,20 @@ import { own } from '../../common/own';
  * starting nothing: the assessment, the candidates with their scores, the
  * rejected models with their reasons, and the config version.
  */
-export function routeExplainRouter(store: ConfigStore): Router {
+export function routeExplainRouter(store: ConfigStore, live: LiveRouting): Router {
   const router = Router();
   router.post('/v1/route/explain', async (request, response) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
     const loaded = store.config;
     const { config } = loaded;
     const model = body.model;
-    if (model !== 'auto' && !own(config.models, model) && !own(config.routes, model) && !own(config.taskClasses, model)) {
-      throw new HttpError(404, 'not_found_error', `The model \`${model}\` does not exist`, { param: 'model', code: 'model_not_found' });
-    }
+    assertRequestableModel(config, model);
     const tenantId = response.locals.tenantId as string;
     const canonical = {
       ...toCanonicalRequest(body, { requestId: 'route-explain', tenantId }),
       tags: readPolicyTags(request, body.metadata ?? undefined, config, tenantId),
     };
-    const plan = await explainRoute(canonical, loaded, { streaming: body.stream === true });
+    const plan = await explainRoute(canonical, loaded, live, { streaming: body.stream === true });
     response.json({
       object: 'gateway.route_explanation',
       config_version: plan.configVersion,

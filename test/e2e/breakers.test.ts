@@ -154,6 +154,21 @@ test('operators force a breaker open (drain) and back through the admin API; rou
   const skippedByRouting = /^breaker open/.test(drained?.gateway.route.rejected.find((model) => model.model === 'model-b')?.reason ?? '');
   const skippedAtCall = drained?.gateway.attempts.some((attempt) => attempt.model === 'model-b' && attempt.failureType === 'BreakerOpen') ?? false;
   assert.ok(skippedByRouting || skippedAtCall, JSON.stringify(drained?.gateway));
+  // The API's explanation plans from the same snapshot as the workflow: the drained provider's model is rejected there too.
+  let explained: { candidates: { model: string }[]; rejected: { model: string; reason: string }[] } | undefined;
+  for (let round = 0; round < 50; round += 1) {
+    const response = await fetch(`${apiUrl}/v1/route/explain`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'model-b', messages: [{ role: 'user', content: 'steady traffic' }] }),
+    });
+    assert.equal(response.status, 200);
+    explained = (await response.json()) as typeof explained;
+    if (explained?.rejected.some((model) => model.model === 'model-b')) break;
+    await sleep(100);
+  }
+  assert.match(explained?.rejected.find((model) => model.model === 'model-b')?.reason ?? '', /^breaker open/, JSON.stringify(explained));
+  assert.equal(explained?.candidates[0]?.model, 'model-c', 'the explanation sends it where the workflow does');
 
   const released = await admin('POST', '/admin/breakers/mock-anthropic', { mode: 'auto', reason: 'incident over' });
   assert.equal(released.body.mode, 'closed');

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import { assessRequest } from '../services/prompt/assess-request';
-import type { GatewayConfig } from '../common/config-schema';
-import type { CanonicalRequest } from '../common/request-schema';
-import type { RequestAssessment } from '../common/routing-snapshot-schema';
+import { assessRequest } from './assess-request';
+import type { GatewayConfig } from '../../common/config-schema';
+import type { CanonicalRequest } from '../../common/request-schema';
+import type { RequestAssessment } from '../../common/routing-snapshot-schema';
 import type { AssessPromptTask } from './assess-prompt-task';
 
 /**

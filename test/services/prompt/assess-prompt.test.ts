@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { assessRequest } from '../../services/prompt/assess-request';
-import { assessPrompt, closePromptPool, INLINE_PROMPT_CHARS } from '../../api/assess-prompt';
+import { assessRequest } from '../../../services/prompt/assess-request';
+import { assessPrompt, closePromptPool, INLINE_PROMPT_CHARS } from '../../../services/prompt/assess-prompt';
 
 after(closePromptPool);
 

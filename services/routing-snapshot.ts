@@ -1,14 +1,59 @@
+// The one place a routing snapshot is taken: the config in force, what the
+// shared boards know now, and the request's assessment. The workflow (through
+// its getRoutingSnapshot activity), the API's pre-check, /v1/route/explain and
+// the batch planner all take it here, so an explanation is what the workflow
+// would decide.
 import { imageUrlMode } from '../common/config-schema';
-import type { RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { CanonicalRequest } from '../common/request-schema';
+import type { RequestAssessment, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { LoadedConfig } from '../runtime/load-config';
+import type { BreakerBoard } from './breaker-board';
+import type { BudgetBoard } from './budget-board';
+import type { ObservedStats } from './observed-stats';
+import { assessRequest } from './prompt/assess-request';
+import type { QualityBoard } from './quality-board';
 
 /** Sensitivity classes cached when the config names none: confidential data is kept only where the policy says so. */
 const DEFAULT_CACHED_SENSITIVITY = ['public', 'internal'];
-import type { LoadedConfig } from '../runtime/load-config';
+
+/** What routing reads live besides the config, each absent where a process has none (the API has no call stats). */
+export interface LiveRouting {
+  breakers?: Pick<BreakerBoard, 'snapshot' | 'health'>;
+  stats?: Pick<ObservedStats, 'snapshot'>;
+  budgets?: Pick<BudgetBoard, 'forRequest'>;
+  quality?: Pick<QualityBoard, 'measured'>;
+}
+
+/**
+ * The routing snapshot of `request` (or of none: the config's and the
+ * boards' part only): `assessment` when the caller already assessed the
+ * prompt (the API, off its event loop), else assessed here.
+ */
+export function takeRoutingSnapshot(
+  loaded: LoadedConfig,
+  live: LiveRouting,
+  request?: CanonicalRequest,
+  assessment: RequestAssessment | undefined = request === undefined ? undefined : assessRequest(request, loaded.config),
+  now = Date.now(),
+): RoutingSnapshot {
+  const { breakers, stats, budgets, quality } = live;
+  const budgetsOfRequest = request === undefined ? [] : (budgets?.forRequest(request.tenantId, assessment?.tags.feature, now) ?? []);
+  const measuredQuality = quality?.measured();
+  return {
+    ...routingSnapshotOf(loaded),
+    // Health the breakers saw across every worker; this process's own figures when there are none.
+    observed: breakers ? { ...stats?.snapshot(), ...breakers.health() } : (stats?.snapshot() ?? {}),
+    breakers: breakers?.snapshot() ?? {},
+    ...(assessment === undefined ? {} : { assessment }),
+    ...(budgetsOfRequest.length === 0 ? {} : { budgets: budgetsOfRequest }),
+    ...(measuredQuality === undefined ? {} : { measuredQuality }),
+  };
+}
 
 const built = new WeakMap<LoadedConfig, RoutingSnapshot>();
 
-/** `buildRoutingSnapshot`, built once per loaded config. */
-export function routingSnapshotOf(loaded: LoadedConfig): RoutingSnapshot {
+/** The config's part of every snapshot (`buildRoutingSnapshot`), built once per loaded config. */
+function routingSnapshotOf(loaded: LoadedConfig): RoutingSnapshot {
   let snapshot = built.get(loaded);
   if (!snapshot) {
     snapshot = buildRoutingSnapshot(loaded);
