@@ -1,0 +1,102 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+// How a request ends: the canonical response, and what it leaves for
+// operators (search attributes, the cost memo, the UI's details).
+import { patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { own } from '../../common/own';
+import { roundUsd } from '../../common/pricing';
+import type { CanonicalRequest } from '../../common/request-schema';
+import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../../common/response-schema';
+import type { RoutePlan, RoutingSnapshot } from '../../common/routing-snapshot-schema';
+import { COST_ATTRIBUTE, FALLBACK_COUNT_ATTRIBUTE, MODEL_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROVIDER_ATTRIBUTE } from '../../common/search-attributes';
+import { attemptTable, routeSummary } from '../describe-attempts';
+
+/** Workflows recorded before the cost memo existed complete without it. */
+const COST_MEMO_PATCH = 'cost-by-model-memo';
+
+/** How a request ended, as its search attribute says. */
+export type RecordedOutcome = Outcome | 'invalid_request' | 'stream_interrupted' | 'budget_exceeded';
+
+/** The deterministic answer: the route's fallback message, nothing billed. */
+export function fallbackOutput(snapshot: RoutingSnapshot): ModelOutput {
+  return {
+    text: snapshot.fallbackMessage,
+    toolCalls: [],
+    finishReason: { unified: 'stop', raw: 'fallback' },
+    refusal: null,
+    usage: { inputTokens: 0, outputTokens: 0 },
+    warnings: [],
+  };
+}
+
+/** The canonical response: the answer and the story of how it came about. */
+export function respond(
+  request: CanonicalRequest,
+  snapshot: RoutingSnapshot,
+  plan: RoutePlan,
+  answer: {
+    output: ModelOutput;
+    model: string;
+    provider: string;
+    outcome: Outcome;
+    fallbacks: number;
+    attempts: Attempt[];
+    cache: CacheState | undefined;
+  },
+): CanonicalResponse {
+  const { output, attempts } = answer;
+  return {
+    requestId: request.requestId,
+    workflowId: workflowInfo().workflowId,
+    model: answer.model,
+    provider: answer.provider,
+    outcome: answer.outcome,
+    text: output.text,
+    toolCalls: output.toolCalls,
+    finishReason: output.finishReason,
+    refusal: output.refusal,
+    usage: output.usage,
+    costUsd: totalCost(attempts),
+    ...(answer.cache === undefined ? {} : { cache: answer.cache }),
+    fallbacks: answer.fallbacks,
+    attempts,
+    configVersion: snapshot.configVersion,
+    route: routeSummary(plan),
+    warnings: output.warnings,
+    createdAt: new Date(Date.now()).toISOString(),
+  };
+}
+
+/** Search attributes and UI details, set in the workflow's last task (no extra round trip). */
+export function record(plan: RoutePlan, attempts: Attempt[], snapshot: RoutingSnapshot, provider: string, model: string, outcome: RecordedOutcome): void {
+  const failed = attempts.filter((attempt) => attempt.outcome === 'failed').length;
+  // Spend by model, failed attempts included, readable from visibility lists (GET /v1/spend).
+  if (patched(COST_MEMO_PATCH)) upsertMemo({ costByModel: costByModel(attempts) });
+  upsertSearchAttributes([
+    { key: PROVIDER_ATTRIBUTE, value: provider },
+    { key: MODEL_ATTRIBUTE, value: model },
+    { key: FALLBACK_COUNT_ATTRIBUTE, value: failed },
+    { key: OUTCOME_ATTRIBUTE, value: outcome },
+    { key: COST_ATTRIBUTE, value: totalCost(attempts) },
+  ]);
+  const headline =
+    outcome === 'success'
+      ? `**Answered by** \`${provider}/${model}\` after ${failed} fallback${failed === 1 ? '' : 's'} · ${outcome}`
+      : outcome === 'fallback_answer'
+        ? `**No model answered** (${failed} failed): the deterministic fallback answered`
+        : `**Stopped**: ${outcome.replace('_', ' ')}`;
+  setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion, headline));
+}
+
+function costByModel(attempts: readonly Attempt[]): Record<string, number> {
+  const costs: Record<string, number> = {};
+  for (const attempt of attempts) {
+    if (attempt.costUsd === undefined || attempt.costUsd === 0) continue;
+    costs[attempt.model] = roundUsd((own(costs, attempt.model) ?? 0) + attempt.costUsd);
+  }
+  return costs;
+}
+
+/** Every attempt's cost, failed ones included (USD). */
+function totalCost(attempts: readonly Attempt[]): number {
+  return roundUsd(attempts.reduce((sum, attempt) => sum + (attempt.costUsd ?? 0), 0));
+}

@@ -1,0 +1,122 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+// One candidate of the chain, tried: its budget reserved, its call made
+// (streamed to the caller when it asked for a stream), its attempt recorded
+// and settled.
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import type { CallModelResult } from '../../activities/create-activities';
+import { STOP_CHAIN_FAILURE_TYPES } from '../../common/failure-types';
+import { own } from '../../common/own';
+import { costOfUsage } from '../../common/pricing';
+import type { CanonicalRequest } from '../../common/request-schema';
+import type { Attempt, ModelOutput } from '../../common/response-schema';
+import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../../common/routing-snapshot-schema';
+import { classifyActivityFailure, type ClassifiedFailure } from '../classify-activity-failure';
+import type { RequestProgress } from '../progress-query';
+import type { BudgetHolds } from './budget-holds';
+import { callModel, callOptions, isPickupTimeout, streamOn } from './call-options';
+
+/** What a request's chain shares while it is tried. */
+export interface ChainContext {
+  request: CanonicalRequest;
+  snapshot: RoutingSnapshot;
+  attempts: Attempt[];
+  progress: RequestProgress;
+  holds: BudgetHolds;
+  /** Where the answer streams to; cleared when the caller's API process is gone. */
+  delivery: { streamTaskQueue?: string };
+}
+
+/** How one candidate ended: its answer, skipped (over budget; `refuse` ends the chain), failed, or a failure that stops the chain. */
+export type CandidateResult =
+  | { kind: 'answered'; output: ModelOutput }
+  | { kind: 'skipped'; refuse: boolean }
+  | { kind: 'failed' }
+  | { kind: 'stopped'; failure: ClassifiedFailure };
+
+export async function tryCandidate(
+  chain: ChainContext,
+  candidate: RouteCandidate,
+  position: number,
+  chainLength: number,
+  remainingMs: number | undefined,
+): Promise<CandidateResult> {
+  const { request, snapshot, attempts, progress, holds, delivery } = chain;
+  const startedAt = Date.now();
+  const options = callOptions(snapshot, candidate, position, chainLength, remainingMs);
+  const target: CallModelInput = {
+    modelId: candidate.modelId,
+    providerId: candidate.providerId,
+    upstreamModel: candidate.upstreamModel,
+    ...(candidate.redact ? { redact: true } : {}),
+  };
+  progress.position = position;
+  progress.current = { model: candidate.modelId, provider: candidate.providerId, streaming: delivery.streamTaskQueue !== undefined };
+  // A priced attempt goes out only once every budget it counts against has reserved its worst case.
+  const reservation = await holds.reserve(candidate, position, options.scheduleToCloseTimeout);
+  if (reservation?.granted === false) {
+    attempts.push({
+      position,
+      provider: candidate.providerId,
+      model: candidate.modelId,
+      outcome: 'skipped',
+      failureType: 'BudgetExceeded',
+      message: reservation.message,
+      tries: 0,
+      durationMs: Date.now() - startedAt,
+    });
+    return { kind: 'skipped', refuse: reservation.refuse };
+  }
+  // A retry after a lost try reserves again (the activity does, under this reservation's id).
+  const attemptTarget: CallModelInput = reservation
+    ? { ...target, budget: { budgets: reservation.budgets, reservationId: reservation.reservationId, worstCaseUsd: reservation.worstCaseUsd, leaseMs: reservation.leaseMs } }
+    : target;
+  const pricing = own(snapshot.models, candidate.modelId)?.pricing;
+  try {
+    let result: CallModelResult | undefined;
+    if (delivery.streamTaskQueue !== undefined) {
+      try {
+        result = await streamOn(delivery.streamTaskQueue, snapshot, candidate, options, remainingMs).streamModel(request, attemptTarget);
+      } catch (error) {
+        if (!isPickupTimeout(error)) throw error;
+        // Nobody picked the stream up: the caller's API process is gone. Finish without streaming.
+        delivery.streamTaskQueue = undefined;
+        progress.current = { ...progress.current, streaming: false };
+      }
+    }
+    result ??= await callModel(snapshot, options, request, attemptTarget);
+    const usage = result.billedUsage ?? result.output.usage;
+    attempts.push({
+      position,
+      provider: candidate.providerId,
+      model: candidate.modelId,
+      outcome: 'success',
+      tries: result.tries,
+      durationMs: Date.now() - startedAt,
+      usage,
+      costUsd: costOfUsage(usage, pricing),
+    });
+    await holds.settle(reservation, attempts.at(-1)?.costUsd, result.lostTries ?? 0, true);
+    return { kind: 'answered', output: result.output };
+  } catch (error) {
+    if (isCancellation(error)) {
+      // The call in flight may have been billed, unseen: its worst case is charged, never freed.
+      await CancellationScope.nonCancellable(() => holds.settle(reservation, 0, 1));
+      await holds.releaseHeld();
+      throw error;
+    }
+    const failure = classifyActivityFailure(error);
+    attempts.push({
+      position,
+      provider: candidate.providerId,
+      model: candidate.modelId,
+      outcome: 'failed',
+      failureType: failure.type,
+      message: failure.message,
+      tries: failure.tries,
+      durationMs: Date.now() - startedAt,
+      ...(failure.billedUsage ? { usage: failure.billedUsage, costUsd: costOfUsage(failure.billedUsage, pricing) } : {}),
+    });
+    await holds.settle(reservation, attempts.at(-1)?.costUsd, failure.lostTries ?? 0);
+    return STOP_CHAIN_FAILURE_TYPES.includes(failure.type) ? { kind: 'stopped', failure } : { kind: 'failed' };
+  }
+}
