@@ -1,6 +1,7 @@
 import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { own } from '../common/own';
-import { addUsage, NO_USAGE, usageOf, type TokenUsage } from '../common/pricing';
+import { addUsage, NO_USAGE, usageOf } from '../common/pricing';
+import type { Usage } from '../common/response-schema';
 import { GatewayError, PROVIDER_HEALTH_FAILURE_TYPES } from '../common/failure-types';
 import { imageUrlMode, type ProviderConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
@@ -27,7 +28,7 @@ export interface CallModelResult {
   output: ModelOutput;
   tries: number;
   /** Tokens the provider reported over every try (a refused output is billed too). */
-  billedUsage?: TokenUsage;
+  billedUsage?: Usage;
   /** Earlier tries lost with their worker or cut off by a timeout: each may have been billed, unseen. */
   lostTries?: number;
 }
@@ -73,7 +74,7 @@ export async function callProvider(
   const context = Context.current();
   const { attempt, isLocal, heartbeatDetails } = activityInfo();
   // Usage billed by earlier tries of this model (a refused output), carried in the heartbeat.
-  let billed: TokenUsage = usageOf((heartbeatDetails as { billedUsage?: unknown } | undefined)?.billedUsage) ?? NO_USAGE;
+  let billed: Usage = usageOf((heartbeatDetails as { billedUsage?: unknown } | undefined)?.billedUsage) ?? NO_USAGE;
   // Earlier tries that may have been billed unseen; every way this try ends reports them.
   let lost = assumedLostTries();
   const facts = () => ({ attempt, ...(lost.lostTries > 0 ? { lostTries: lost.lostTries } : {}) });
@@ -191,7 +192,7 @@ export async function callProvider(
       // The workflow prices failed attempts too: what the provider billed, and the tries lost unseen, travel with the failure.
       const details = final.details?.[0];
       if (typeof details === 'object' && details !== null) {
-        if (billed.inputTokens + billed.outputTokens > 0) (details as { billedUsage?: TokenUsage }).billedUsage = billed;
+        if (billed.inputTokens + billed.outputTokens > 0) (details as { billedUsage?: Usage }).billedUsage = billed;
         if (lost.lostTries > 0) (details as { lostTries?: number }).lostTries = lost.lostTries;
       }
       throw final;

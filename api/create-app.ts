@@ -72,12 +72,12 @@ export function createApp({
 }: AppDependencies): Express {
   const sampler = new TrafficSampler();
   sampler.start();
-  const currentConfig = () => store.config.config;
+  const currentConfig = () => store.loaded.config;
   const runner = { client, taskQueue, eagerStart, streaming, log };
   const app = express();
   app.disable('x-powered-by');
   app.use(countHttpRequests());
-  app.use(healthRouter(client, () => store.config.version));
+  app.use(healthRouter(client, () => store.loaded.version));
   app.use(metricsRouter());
   // Both check the admin key before they read a body: an anonymous caller cannot make the API buffer megabytes.
   if (codec) app.use(codecRouter({ codec, store, maxBodyBytes: 16 * MAX_BODY_BYTES }));

@@ -50,7 +50,7 @@ export async function serveRequest(
   },
 ): Promise<void> {
   const { model } = options;
-  const loaded = options.store.config;
+  const loaded = options.store.loaded;
   const { config } = loaded;
   assertRequestableModel(config, model);
   const tenantId = response.locals.tenantId as string;

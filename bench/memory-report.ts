@@ -19,8 +19,10 @@ export interface MemorySample {
 export interface ProcessFigures {
   process: string;
   phase: Phase;
+  /** The single readings right after warm-up and at the end. */
   rssAfterWarmupMiB: number;
   rssEndMiB: number;
+  /** Median RSS of the phase's last tenth minus that of the tenth after warm-up: what the goal weighs. */
   growthAfterWarmupMiB: number;
   steadyStateMiB: number;
   peakMiB: number;
@@ -49,7 +51,16 @@ export function figuresOf(samples: readonly MemorySample[], phase: Phase, name: 
   const tenth = Math.max(1, Math.floor(afterWarmupHeaps.length / 10));
   const floor = (part: readonly MemorySample[]) => (part.length === 0 ? null : Math.min(...part.map(heapOf)));
   const lastQuarter = own.filter((sample) => sample.at >= own[0]!.at + 0.75 * (last.at - own[0]!.at)).map(rss).sort((left, right) => left - right);
-  const growth = rss(last) - rss(afterWarmup);
+  // Growth compares medians, not two single readings: RSS swings by a hundred MiB with V8's
+  // collections (one run's last reading caught the worker at 720 MiB with 300 MiB of heap in use
+  // and a 130 MiB heap floor). Medians of the tenth after warm-up and of the last tenth.
+  const afterWarmupRss = own.filter((sample) => sample.answered >= warmup);
+  const rssTenth = Math.max(1, Math.floor(afterWarmupRss.length / 10));
+  const median = (part: readonly MemorySample[]) => {
+    const sorted = part.map(rss).sort((left, right) => left - right);
+    return sorted[Math.floor(sorted.length / 2)] ?? rss(last);
+  };
+  const growth = median(afterWarmupRss.slice(-rssTenth)) - median(afterWarmupRss.slice(0, rssTenth));
   return {
     process: name,
     phase,

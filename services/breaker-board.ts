@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BreakerSettings } from '../common/config-schema';
 import { metrics } from '../runtime/metrics';
 import type { BreakerSnapshot } from '../common/routing-snapshot-schema';
@@ -291,12 +291,16 @@ export async function forceBreaker(
   client: Client,
   options: { taskQueue: string; providerId: string; settings: BreakerSettings; input: ForceInput },
 ): Promise<BreakerView> {
-  const handle = await client.workflow.start(providerBreakerWorkflow, {
-    workflowId: breakerWorkflowId(options.providerId),
-    taskQueue: options.taskQueue,
-    args: [{ key: options.providerId, settings: options.settings }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: `circuit breaker of provider ${options.providerId}`,
+  // One update-with-start, as the budgets do: a start's handle would name the running run as its
+  // chain's first, and once the breaker has continued as new the server answers it "workflow not found".
+  return client.workflow.executeUpdateWithStart(forceBreakerUpdate, {
+    args: [options.input],
+    startWorkflowOperation: new WithStartWorkflowOperation(providerBreakerWorkflow, {
+      workflowId: breakerWorkflowId(options.providerId),
+      taskQueue: options.taskQueue,
+      args: [{ key: options.providerId, settings: options.settings }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `circuit breaker of provider ${options.providerId}`,
+    }),
   });
-  return handle.executeUpdate(forceBreakerUpdate, { args: [options.input] });
 }

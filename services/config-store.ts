@@ -37,7 +37,8 @@ export class ConfigStore {
     return this.state;
   }
 
-  get config(): LoadedConfig {
+  /** The config in force: `loaded.config`, its `version`. */
+  get loaded(): LoadedConfig {
     return this.state.loaded;
   }
 

@@ -101,7 +101,7 @@ export function createBreakerBoard(options: {
   const board = new BreakerBoard({
     client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
     taskQueue: options.taskQueue,
-    providers: () => Object.fromEntries(Object.entries(options.store.config.config.providers).map(([id, provider]) => [id, provider.breaker])),
+    providers: () => Object.fromEntries(Object.entries(options.store.loaded.config.providers).map(([id, provider]) => [id, provider.breaker])),
     log: logLine,
   });
   board.start();
@@ -119,7 +119,7 @@ export function createBudgetBoard(options: {
   const board = new BudgetBoard({
     client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
     taskQueue: options.taskQueue,
-    budgets: () => options.store.config.config.budgets,
+    budgets: () => options.store.loaded.config.budgets,
     log: logLine,
   });
   board.start();
@@ -144,6 +144,6 @@ export function createAuditTrail(options: {
   );
   trail.start();
   options.store.audit = (event) => trail.record({ ...event, audit: String(event.audit), process: options.process });
-  trail.record({ audit: 'config_loaded', version: options.store.config.version, process: options.process });
+  trail.record({ audit: 'config_loaded', version: options.store.loaded.version, process: options.process });
   return trail;
 }

@@ -51,7 +51,7 @@ export async function createStreamWorker(options: {
     taskQueue,
     activities: createStreamActivities({ store: options.store, relay, breakers: options.breakers, budgets: options.budgets, audit: options.audit }),
     // Open streams get time to finish on a deploy.
-    shutdownGraceTime: maxStreamTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
+    shutdownGraceTime: maxStreamTimeout(options.store.loaded) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });
   return { worker, taskQueue, relay };
 }

@@ -85,11 +85,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     workflowBundle,
     activities,
     // In-flight LLM calls get time to finish on a deploy instead of being cut.
-    shutdownGraceTime: maxRequestTimeout(options.store.config) + ACTIVITY_TIMEOUT_MARGIN_MS,
+    shutdownGraceTime: maxRequestTimeout(options.store.loaded) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });
   // The eval Schedule follows the config; a failure here must not stop the worker.
   const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter });
-  ensureEvalSchedule(client, options.taskQueue, options.store.config.config.evals).catch((error: unknown) =>
+  ensureEvalSchedule(client, options.taskQueue, options.store.loaded.config.evals).catch((error: unknown) =>
     logLine({ level: 'warn', msg: 'eval schedule not set', error: String(error) }),
   );
   return worker;

@@ -1,7 +1,8 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import { isFailureType, type FailureType } from '../common/failure-types';
-import { usageOf, type TokenUsage } from '../common/pricing';
+import { usageOf } from '../common/pricing';
+import type { Usage } from '../common/response-schema';
 
 export interface ClassifiedFailure {
   type: FailureType;
@@ -9,7 +10,7 @@ export interface ClassifiedFailure {
   /** Tries Temporal made before giving up on this model (0 when unknown). */
   tries: number;
   /** Tokens the provider billed over those tries, when it reported any. */
-  billedUsage?: TokenUsage;
+  billedUsage?: Usage;
   /**
    * Tries that ended without reporting (lost with their worker, or cut off
    * by a timeout): each may have been billed, unseen. Absent when none.

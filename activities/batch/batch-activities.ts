@@ -34,7 +34,7 @@ export type BatchItemResult =
 /** The batch activities: read its input a page at a time, write each page's results, assemble the output files. */
 export function createBatchActivities(dependencies: ActivityDependencies) {
   const files = (): FileStore =>
-    fileStoreFor(settingsOf(dependencies.store.env).dataDir, dependencies.store.config.config.batch, atRestCipherFor(dependencies.store.env));
+    fileStoreFor(settingsOf(dependencies.store.env).dataDir, dependencies.store.loaded.config.batch, atRestCipherFor(dependencies.store.env));
   const workFolder = (tenantId: string, batchId: string) => join(files().root, '.batches', tenantId, batchId);
   const inputText = (tenantId: string, inputFileId: string): string => {
     const content = files().readContent(tenantId, inputFileId);

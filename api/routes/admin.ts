@@ -38,7 +38,7 @@ export function adminRouter(options: {
   router.get('/admin/breakers', async (_request, response) => {
     const breakers = requireBoard(options.breakers);
     const known = new Map((await breakers.readAll()).map((view) => [view.key, view]));
-    const data = Object.keys(options.store.config.config.providers).map(
+    const data = Object.keys(options.store.loaded.config.providers).map(
       (providerId) => known.get(providerId) ?? { key: providerId, mode: 'closed', automaticMode: 'closed', forced: null, reason: null, started: false },
     );
     response.json({ object: 'list', data });
@@ -47,7 +47,7 @@ export function adminRouter(options: {
   router.post('/admin/breakers/:provider', async (request, response) => {
     const breakers = requireBoard(options.breakers);
     const providerId = request.params.provider;
-    const provider = own(options.store.config.config.providers, providerId);
+    const provider = own(options.store.loaded.config.providers, providerId);
     if (!provider) throw new HttpError(404, 'not_found_error', `no provider "${providerId}"`, { code: 'provider_not_found' });
     const body = parseBody(ForceBodySchema, request.body);
     const actor = String(response.locals.adminActor);
@@ -97,7 +97,7 @@ function requireBoard(breakers: BreakerBoard | undefined): BreakerBoard {
 export function requireAdmin(store: ConfigStore): RequestHandler {
   return (request, response, next) => {
     const key = keyFromRequest(request);
-    const { config } = store.config;
+    const { config } = store.loaded;
     const digests = config.admin?.keySha256 ?? [];
     if (key && digests.length > 0 && matchDigest(digests, hashKey(key))) {
       // Audit trails name the key by its hash prefix, never the key.

@@ -57,7 +57,7 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
   router.post('/v1/agent/runs', async (request, response) => {
     const tenantId = response.locals.tenantId as string;
     const body = parseBody(StartRunSchema, request.body);
-    const { config } = store.config;
+    const { config } = store.loaded;
     // Another tenant's tool is as unknown as a missing one: its name is not revealed either.
     const tenantTools = Object.entries(config.agents.tools).filter(([, tool]) => toolServesTenant(tool, tenantId));
     const tools: Tool[] = body.tools.map((name) => {
@@ -141,7 +141,7 @@ export function agentRunsRouter(store: ConfigStore, client: Client, taskQueue: s
   router.get('/v1/agent/runs/:id/events', async (request, response) => {
     const tenantId = response.locals.tenantId as string;
     const id = request.params.id ?? '';
-    const limits = store.config.config.agents.eventStreams;
+    const limits = store.loaded.config.agents.eventStreams;
     const open = openStreams.get(tenantId) ?? 0;
     if (open >= limits.maxPerTenant) {
       throw new HttpError(429, 'rate_limit_error', `at most ${limits.maxPerTenant} event streams open at once per tenant (agents.eventStreams.maxPerTenant); close one first`, { code: 'too_many_event_streams' });

@@ -36,7 +36,7 @@ export function batchesRouter(store: ConfigStore, client: Client, taskQueue: str
       throw new HttpError(404, 'not_found_error', `No such File object: ${body.input_file_id}`, { param: 'input_file_id', code: 'file_not_found' });
     }
     const batchId = `batch_${randomUUID().replace(/-/g, '')}`;
-    const { batch } = store.config.config;
+    const { batch } = store.loaded.config;
     const createdAt = Math.floor(Date.now() / 1000);
     const input: BatchInput = {
       batchId,

@@ -28,7 +28,7 @@ export function cacheRouter(store: ConfigStore): Router {
 
   router.delete('/admin/cache/:tenant', requireAdmin(store), async (request, response) => {
     const tenantId = String(request.params.tenant ?? '');
-    if (!own(store.config.config.tenants, tenantId)) throw new HttpError(404, 'not_found_error', `no tenant "${tenantId}"`, { code: 'tenant_not_found' });
+    if (!own(store.loaded.config.tenants, tenantId)) throw new HttpError(404, 'not_found_error', `no tenant "${tenantId}"`, { code: 'tenant_not_found' });
     response.json(await purge(tenantId));
   });
   return router;

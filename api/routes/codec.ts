@@ -28,7 +28,7 @@ const JsonPayloadsSchema = z.object({
  */
 export function codecRouter(options: { codec: PayloadCodec; store: ConfigStore; maxBodyBytes: number }): Router {
   const router = Router();
-  router.use('/codec', cors(() => options.store.config.config.codec.corsOrigins));
+  router.use('/codec', cors(() => options.store.loaded.config.codec.corsOrigins));
   router.options('/codec/{*path}', (_request, response) => {
     response.status(204).end();
   });

@@ -31,7 +31,7 @@ export function dashboardRouter(options: {
     response.json(
       await dashboardData({
         client: options.client,
-        config: options.store.config.config,
+        config: options.store.loaded.config,
         sampler: options.sampler,
         breakers: options.breakers,
         temporalUiUrl: options.temporalUiUrl,

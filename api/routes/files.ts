@@ -12,7 +12,7 @@ export const BATCH_ENDPOINTS = ['/v1/chat/completions'] as const;
 
 /** The process's file store, from the config in force. */
 export function filesOf(store: ConfigStore): FileStore {
-  return fileStoreFor(settingsOf(store.env).dataDir, store.config.config.batch, atRestCipherFor(store.env));
+  return fileStoreFor(settingsOf(store.env).dataDir, store.loaded.config.batch, atRestCipherFor(store.env));
 }
 
 /**
@@ -29,13 +29,13 @@ export function filesRouter(store: ConfigStore): Router {
   const upload = (request: Request, response: Response, next: NextFunction): void => {
     const files = filesOf(store);
     // Straight to disk (the files folder's upload area), never whole in memory: a batch file may be hundreds of megabytes.
-    multer({ storage: multer.diskStorage({ destination: files.uploadsFolder() }), limits: { fileSize: store.config.config.batch.maxFileBytes, files: 1, fields: 8 } }).single('file')(
+    multer({ storage: multer.diskStorage({ destination: files.uploadsFolder() }), limits: { fileSize: store.loaded.config.batch.maxFileBytes, files: 1, fields: 8 } }).single('file')(
       request,
       response,
       (error: unknown) => {
         if (error instanceof multer.MulterError) {
           const tooLarge = error.code === 'LIMIT_FILE_SIZE';
-          next(new HttpError(tooLarge ? 413 : 400, tooLarge ? 'request_too_large' : 'invalid_request_error', tooLarge ? `the file is larger than ${store.config.config.batch.maxFileBytes} bytes` : error.message, { param: 'file' }));
+          next(new HttpError(tooLarge ? 413 : 400, tooLarge ? 'request_too_large' : 'invalid_request_error', tooLarge ? `the file is larger than ${store.loaded.config.batch.maxFileBytes} bytes` : error.message, { param: 'file' }));
           return;
         }
         next(error);
@@ -54,7 +54,7 @@ export function filesRouter(store: ConfigStore): Router {
       if (!uploaded) throw new HttpError(400, 'invalid_request_error', 'a multipart field "file" with the JSONL content is required', { param: 'file' });
       const description = { filename: uploaded.originalname.slice(0, 255), purpose: 'batch' } as const;
       const files = filesOf(store);
-      await checkBatchFile(uploaded.path, store.config.config.batch.maxItems);
+      await checkBatchFile(uploaded.path, store.loaded.config.batch.maxItems);
       // Adopting seals it when history keys are set, and deletes the plaintext temporary file.
       const file = files.adopt(tenantId, uploaded.path, description);
       files.sweepExpired();

@@ -17,7 +17,7 @@ export function routeExplainRouter(store: ConfigStore, live: LiveRouting): Route
   const router = Router();
   router.post('/v1/route/explain', async (request, response) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
-    const loaded = store.config;
+    const loaded = store.loaded;
     const { config } = loaded;
     const model = body.model;
     assertRequestableModel(config, model);

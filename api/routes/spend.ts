@@ -59,7 +59,7 @@ export function spendRouter(client: Client, store: ConfigStore): Router {
    * reserved by attempts in flight, available, and whether it is low.
    */
   router.get('/v1/budgets', requireAdmin(store), async (_request, response) => {
-    const budgets = store.config.config.budgets;
+    const budgets = store.loaded.config.budgets;
     const views = await readBudgets(client, budgets, Date.now());
     response.json({
       object: 'list',

@@ -29,7 +29,7 @@ export class ResponseCache {
   private opened: { id: string; store: CacheStore } | undefined;
 
   constructor(
-    private readonly config: ConfigStore,
+    private readonly configStore: ConfigStore,
     private readonly log: (line: Record<string, unknown>) => void = () => undefined,
   ) {}
 
@@ -48,7 +48,7 @@ export class ResponseCache {
   async save(key: string, answer: CachedAnswer): Promise<void> {
     try {
       const value = this.cipher().sealText(JSON.stringify(answer), key);
-      await this.store().set(key, value, answer.storedAt, this.config.config.config.cache.retentionSeconds * 1000);
+      await this.store().set(key, value, answer.storedAt, this.configStore.loaded.config.cache.retentionSeconds * 1000);
     } catch (error) {
       this.log({ level: 'warn', msg: 'cache store failed', error: String(error) });
     }
@@ -65,11 +65,11 @@ export class ResponseCache {
   }
 
   private cipher(): AtRestCipher {
-    return atRestCipherFor(this.config.env);
+    return atRestCipherFor(this.configStore.env);
   }
 
   private store(): CacheStore {
-    const settings = this.config.config.config.cache;
+    const settings = this.configStore.loaded.config.cache;
     const target = this.target(settings);
     if (this.opened?.id !== target.id) {
       const previous = this.opened?.store;
@@ -81,11 +81,11 @@ export class ResponseCache {
 
   private target(settings: CacheConfig): { id: string; open(): CacheStore } {
     if (settings.store === 'redis') {
-      const url = this.config.env[settings.redisUrlEnv];
+      const url = this.configStore.env[settings.redisUrlEnv];
       if (!url) throw new Error(`cache.store is redis but ${settings.redisUrlEnv} is not set`);
       return { id: `redis:${url}`, open: () => new RedisCacheStore(url, this.log) };
     }
-    const file = resolve(settingsOf(this.config.env).dataDir, settings.sqliteFile ?? 'cache.sqlite');
+    const file = resolve(settingsOf(this.configStore.env).dataDir, settings.sqliteFile ?? 'cache.sqlite');
     return { id: `sqlite:${file}`, open: () => new SqliteCacheStore(file) };
   }
 }

@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { killAll, startEntryPoint, waitFor } from '../support/processes';
 import { DEFAULT_BREAKER_SETTINGS } from '../../common/config-schema';
-import { BREAKER_MEMO_KEY, breakerWorkflowId, providerBreakerWorkflow, type BreakerRoutingView } from '../../workflows/breaker/provider-breaker-workflow';
+import { BREAKER_MEMO_KEY, breakerOutcomesSignal, breakerWorkflowId, providerBreakerWorkflow, type BreakerRoutingView } from '../../workflows/breaker/provider-breaker-workflow';
 
 const COOL_DOWN_MS = 3_000;
 const THRESHOLD = 3;
@@ -292,5 +292,32 @@ test('a half-open breaker too busy to grant a probe permit in time skips its pro
     assert.match(first.message ?? '', /half-open, (no probe permit in time|probe in flight)/);
   } finally {
     await harness.client.workflow.getHandle(workflowId).terminate('drill over');
+  }
+});
+
+test('operators force a breaker that has continued as new since it first started (the admin API answered 500 WorkflowNotFound)', async () => {
+  const workflowId = breakerWorkflowId('mock-local');
+  await harness.client.workflow.getHandle(workflowId).terminate('replaced by a short-lived breaker').catch(() => undefined);
+  // The same breaker as the gateway's, continuing as new after 40 events instead of 2,000.
+  const started = await harness.client.workflow.start(providerBreakerWorkflow, {
+    workflowId,
+    taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
+    args: [{ key: 'mock-local', settings: DEFAULT_BREAKER_SETTINGS, historyEventsLimit: 40 }],
+  });
+  const firstRun = (await started.describe()).runId;
+  for (let index = 0; index < 30; index += 1) {
+    await started.signal(breakerOutcomesSignal, { settings: DEFAULT_BREAKER_SETTINGS, outcomes: [{ modelId: 'model-c', ok: true, latencyMs: 10 }] });
+  }
+  const latest = harness.client.workflow.getHandle(workflowId);
+  for (let round = 0; round < 100 && (await latest.describe()).runId === firstRun; round += 1) await sleep(100);
+  assert.notEqual((await latest.describe()).runId, firstRun, 'a new run took over');
+  try {
+    const forced = await admin('POST', '/admin/breakers/mock-local', { mode: 'open', reason: 'drain after continue-as-new' });
+    assert.equal(forced.status, 200, JSON.stringify(forced.body));
+    assert.equal(forced.body.forced, 'open');
+    const released = await admin('POST', '/admin/breakers/mock-local', { mode: 'auto', reason: 'drill over' });
+    assert.equal(released.status, 200, JSON.stringify(released.body));
+  } finally {
+    await latest.terminate('drill over').catch(() => undefined);
   }
 });

@@ -64,7 +64,7 @@ async function chat(headers: Record<string, string> = {}): Promise<number> {
 test('a config file truncated after the tenants block is refused and the config in force stays; a complete change then applies', async () => {
   const store = harness.gateway?.store;
   assert.ok(store, 'the harness runs the embedded gateway, which watches the config file');
-  const inForce = store.config.version;
+  const inForce = store.loaded.version;
 
   // The whole config as YAML first: the same config, so nothing changes.
   const whole = asYaml(original);
@@ -78,7 +78,7 @@ test('a config file truncated after the tenants block is refused and the config 
   assert.match(String(rejection.error), /\/admin would answer 401/);
   assert.match(String(rejection.error), /confirmRemoval: \[admin, budgets, sensitivity\]/);
   assert.equal(rejection.version, inForce, 'the event names the version that stays in force');
-  assert.equal(store.config.version, inForce);
+  assert.equal(store.loaded.version, inForce);
 
   // The old config is in force: /admin still takes the admin key, the refuse rule still holds.
   assert.equal((await auditEvents('config_rejected')).status, 200);
@@ -90,7 +90,7 @@ test('a config file truncated after the tenants block is refused and the config 
   const change = await awaitAudit('config_changed', (event) => event.previousVersion === inForce);
   assert.deepEqual(change.sections, ['routes']);
   assert.deepEqual(change.added, ['routes.reloaded']);
-  assert.equal(store.config.version, change.version);
+  assert.equal(store.loaded.version, change.version);
   const models = (await (await fetch(`${harness.apiUrl}/v1/models`, { headers: { authorization: `Bearer ${TENANT_KEY}` } })).json()) as { data: { id: string }[] };
   assert.ok(models.data.some((model) => model.id === 'reloaded'), 'the API lists the new route');
   assert.equal((await auditEvents('config_changed')).status, 200, 'the admin key still opens /admin');

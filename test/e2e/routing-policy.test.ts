@@ -260,7 +260,7 @@ test('bad routing tags are refused with a 400 naming them, and nothing starts', 
 test('a reloaded config applies to new requests; a running request keeps the snapshot it took', async () => {
   const gateway = harness.gateway;
   assert.ok(gateway);
-  const before = gateway.store.config.version;
+  const before = gateway.store.loaded.version;
   await harness.setFault('model-a', { holdStreamAfterChunks: 2, times: 1 });
   const running = openai.chat.completions
     .create({ model: 'model-a', stream: true, messages: [{ role: 'user', content: 'long answer' }] })
@@ -280,7 +280,7 @@ test('a reloaded config applies to new requests; a running request keeps the sna
     changed.fallback.message = 'changed fallback';
     writeFileSync(harness.configFile, JSON.stringify(changed, null, 2));
     assert.equal(gateway.store.reload(harness.configFile, 'test'), true);
-    const after = gateway.store.config.version;
+    const after = gateway.store.loaded.version;
     assert.notEqual(after, before);
 
     const { completion } = await ask({ model: 'model-a', content: 'after the change' });

@@ -187,7 +187,7 @@ describe('a reload takes a file only once it has settled', () => {
       assert.equal(events.length, 1);
       assert.equal(events[0]?.audit, 'config_changed');
       assert.deepEqual(events[0]?.added, ['routes.extra']);
-      assert.ok(Object.hasOwn(store.config.config.routes, 'extra'));
+      assert.ok(Object.hasOwn(store.loaded.config.routes, 'extra'));
     } finally {
       stop();
     }
@@ -211,7 +211,7 @@ describe('a reload takes a file only once it has settled', () => {
       assert.deepEqual(waited, [5], 'the signal waited (once) for the file to settle');
       assert.equal(events[0]?.audit, 'config_changed', `events: ${JSON.stringify(events)}`);
       assert.equal(events[0]?.trigger, 'SIGHUP');
-      assert.equal(store.config.config.fallback.message, 'after the signal');
+      assert.equal(store.loaded.config.fallback.message, 'after the signal');
     } finally {
       stop();
     }
@@ -262,7 +262,7 @@ describe('a reload that removes what the file does not confirm is refused', () =
 
   test('a marker that names only part of what is removed still refuses, naming the rest', () => {
     const { path, events, store, rewrite } = storeOver(baseConfig());
-    const inForce = store.config.version;
+    const inForce = store.loaded.version;
     rewrite(
       edited((config) => {
         delete config.admin;
@@ -271,7 +271,7 @@ describe('a reload that removes what the file does not confirm is refused', () =
       }),
     );
     assert.equal(store.reload(path, 'test'), false);
-    assert.equal(store.config.version, inForce);
+    assert.equal(store.loaded.version, inForce);
     assert.deepEqual(events[0]?.unconfirmedRemovals, ['admin']);
     assert.match(String(events[0]?.error), /confirmRemoval names budgets but not admin/);
     assert.match(String(events[0]?.error), /confirmRemoval: \[admin, budgets\]/);
@@ -322,8 +322,8 @@ describe('a reload that removes what the file does not confirm is refused', () =
   test('a marker is harmless at startup and the first load is never refused', () => {
     const loaded = parseConfig({ ...edited((config) => delete config.admin), confirmRemoval: ['admin', 'tenantKeys'] });
     const store = new ConfigStore(loaded, {}, () => assert.fail('nothing to audit'));
-    assert.equal(store.config.config.admin, undefined);
-    assert.deepEqual(store.config.config.confirmRemoval, ['admin', 'tenantKeys']);
+    assert.equal(store.loaded.config.admin, undefined);
+    assert.deepEqual(store.loaded.config.confirmRemoval, ['admin', 'tenantKeys']);
   });
 
   test('a marker naming something that is not a section is a config error naming the field', () => {

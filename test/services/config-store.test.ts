@@ -22,8 +22,8 @@ test('a changed file replaces the config for what comes next, and the change is 
   const first = store.current;
   writeFileSync(path, readFileSync(path, 'utf8').replace('temporarily unavailable', 'briefly unavailable'));
   assert.equal(store.reload(path, 'test'), true);
-  assert.notEqual(store.config.version, first.loaded.version);
-  assert.match(store.config.config.fallback.message, /briefly unavailable/);
+  assert.notEqual(store.loaded.version, first.loaded.version);
+  assert.match(store.loaded.config.fallback.message, /briefly unavailable/);
   // What a running request already holds is untouched.
   assert.match(first.loaded.config.fallback.message, /temporarily unavailable/);
   assert.notEqual(store.current.adapters, first.adapters);
@@ -32,7 +32,7 @@ test('a changed file replaces the config for what comes next, and the change is 
       audit: 'config_changed',
       path,
       trigger: 'test',
-      version: store.config.version,
+      version: store.loaded.version,
       previousVersion: first.loaded.version,
       sections: ['fallback'],
       added: [],
@@ -56,10 +56,10 @@ test('a broken file is rejected, audited, and the config in force stays', () => 
   const path = configFile('broken.yaml');
   const events: Record<string, unknown>[] = [];
   const store = new ConfigStore(loadConfigFile(path, {}), {}, (event) => events.push(event));
-  const version = store.config.version;
+  const version = store.loaded.version;
   writeFileSync(path, 'providers: {}\nmodels: { x: { provider: nowhere } }\n');
   assert.equal(store.reload(path, 'test'), false);
-  assert.equal(store.config.version, version);
+  assert.equal(store.loaded.version, version);
   assert.equal(events.length, 1);
   assert.equal(events[0]?.audit, 'config_rejected');
   assert.equal(events[0]?.version, version);
