@@ -1,6 +1,16 @@
-import { StorageDriverClaim, defaultPayloadConverter, type DataConverter, type Payload } from '@temporalio/common';
-// The SDK's reader of External Storage references (internal API: no public one decodes a raw history's payload).
-import { decodeReferencePayload, isReferencePayload } from '@temporalio/common/lib/internal-non-workflow';
+import {
+  METADATA_ENCODING_KEY,
+  METADATA_MESSAGE_TYPE_KEY,
+  StorageDriverClaim,
+  defaultPayloadConverter,
+  encodingTypes,
+  type DataConverter,
+  type Payload,
+} from '@temporalio/common';
+// The SDK's documented entry point for protobuf payloads; its reader of External Storage
+// references is internal (docs/decisions.md: a public decoder is asked for upstream).
+import { ProtobufJsonPayloadConverter } from '@temporalio/common/lib/protobufs';
+import * as proto from '@temporalio/proto';
 import { HistoryCodec } from './history-codec';
 import { externalStorageFor } from './payload-storage';
 import type { Settings } from './settings';
@@ -34,12 +44,31 @@ export function dataConverterFor(settings: Pick<Settings, 'historyKeys' | 'large
 export async function decodeHistoryPayload<T>(payload: Payload | undefined, converter: DataConverter | undefined): Promise<T | undefined> {
   if (payload === undefined) return undefined;
   let decoded = [payload];
-  if (isReferencePayload(payload)) {
-    const reference = decodeReferencePayload(payload);
+  const reference = storageReferenceOf(payload);
+  if (reference) {
     const driver = converter?.externalStorage?.getDriver(reference.driverName);
     if (!driver) throw new Error(`the history refers to large-payload storage "${reference.driverName}", which this process does not have`);
     decoded = await driver.retrieve({}, [new StorageDriverClaim(reference.claimData)]);
   }
   for (const codec of [...(converter?.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
   return decoded[0] === undefined ? undefined : defaultPayloadConverter.fromPayload<T>(decoded[0]);
+}
+
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+const STORAGE_REFERENCE_TYPE = 'temporal.api.sdk.v1.ExternalStorageReference';
+const storageReferences = new ProtobufJsonPayloadConverter(proto);
+
+/**
+ * The External Storage reference a history holds in place of a large payload
+ * (the `temporal.api.sdk.v1.ExternalStorageReference` message, protobuf JSON),
+ * or undefined for any other payload.
+ */
+function storageReferenceOf(payload: Payload): { driverName: string; claimData: Record<string, string> } | undefined {
+  const metadata = payload.metadata ?? {};
+  const encoding = metadata[METADATA_ENCODING_KEY];
+  const messageType = metadata[METADATA_MESSAGE_TYPE_KEY];
+  if (!encoding || !messageType || text(encoding) !== encodingTypes.METADATA_ENCODING_PROTOBUF_JSON || text(messageType) !== STORAGE_REFERENCE_TYPE) return undefined;
+  const reference = storageReferences.fromPayload<proto.temporal.api.sdk.v1.IExternalStorageReference>(payload);
+  if (!reference.driverName) throw new Error('a large-payload reference in the history names no storage driver');
+  return { driverName: reference.driverName, claimData: { ...(reference.claimData ?? {}) } };
 }
