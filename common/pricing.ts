@@ -32,3 +32,12 @@ export function usageOf(value: unknown): Usage | undefined {
     ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }
     : undefined;
 }
+
+/**
+ * A USD amount as a plain decimal (no exponent, no trailing zeros) to
+ * `decimals` places: the nano-dollar by default, as costs are rounded
+ * (`0.0000425`, `0.01`, `2`, `0`).
+ */
+export function formatUsd(usd: number, decimals = 9): string {
+  return usd.toFixed(decimals).replace(/\.?0+$/, '') || '0';
+}

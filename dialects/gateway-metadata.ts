@@ -28,8 +28,3 @@ export function routeHeader(response: CanonicalResponse): string | undefined {
   return line.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
 }
 
-/** A USD amount as a plain decimal (no exponent), to the nano-dollar: `0.0000425`. */
-export function formatUsd(usd: number): string {
-  const fixed = usd.toFixed(9).replace(/0+$/, '');
-  return fixed.endsWith('.') ? `${fixed}0` : fixed;
-}

@@ -74,7 +74,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
     record(plan, attempts, snapshot, entry.provider, entry.model, 'success');
     // Nothing was billed for this answer.
     const output = { ...entry.output, usage: { inputTokens: 0, outputTokens: 0 } };
-    return respond(request, snapshot, plan, { output, model: entry.model, provider: entry.provider, outcome: 'success', fallbacks: 0, attempts, cache: 'hit' });
+    return respond(request, snapshot, plan, { output, model: entry.model, provider: entry.provider, outcome: 'success', attempts, cache: 'hit' });
   }
 
   // Each candidate in turn, until one answers; the caller's deadline bounds the whole chain.
@@ -131,14 +131,13 @@ async function finish(
   if (answer && caching.use && caching.cached !== undefined) {
     await orMiss(storeCache(caching.cached.key, { output: answer.output, model: answer.candidate.modelId, provider: answer.candidate.providerId, storedAt: Date.now() }));
   }
-  const fallbacks = answer ? attempts.length - 1 : attempts.length;
   const outcome: Outcome = answer ? 'success' : 'fallback_answer';
   const provider = answer?.candidate.providerId ?? stale?.provider ?? FALLBACK_MODEL_ID;
   const model = answer?.candidate.modelId ?? stale?.model ?? FALLBACK_MODEL_ID;
   record(plan, attempts, snapshot, provider, model, outcome);
   const output = answer?.output ?? (stale ? { ...stale.output, usage: { inputTokens: 0, outputTokens: 0 } } : fallbackOutput(snapshot));
   const cacheState: CacheState | undefined = caching.use ? (stale ? 'stale' : 'miss') : snapshot.cache ? 'bypass' : undefined;
-  return respond(request, snapshot, plan, { output, model, provider, outcome, fallbacks, attempts, cache: cacheState });
+  return respond(request, snapshot, plan, { output, model, provider, outcome, attempts, cache: cacheState });
 }
 
 /**

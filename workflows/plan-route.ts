@@ -3,6 +3,7 @@ import { CAPABILITIES, type Capability } from '../common/capabilities';
 import type { ScoreWeights } from '../common/config-schema';
 import { AUTO_ROUTE } from '../common/constants';
 import { own } from '../common/own';
+import { formatUsd } from '../common/pricing';
 import type { CanonicalRequest } from '../common/request-schema';
 import type {
   BudgetSnapshot,
@@ -196,7 +197,7 @@ function applyBudgets<T extends { candidate: RouteCandidate }>(
   }));
   const refusing = plan.budgets.find((budget) => budget.action === 'refuse');
   if (refusing) {
-    plan.budgetExceeded = `budget "${refusing.name}" is low (${formatUsd(Math.max(0, refusing.availableUsd))} of ${formatUsd(refusing.limitUsd)} USD left) and refuses requests`;
+    plan.budgetExceeded = `budget "${refusing.name}" is low (${usdInReason(Math.max(0, refusing.availableUsd))} of ${usdInReason(refusing.limitUsd)} USD left) and refuses requests`;
     return [];
   }
   const tightest = budgets.reduce((least, budget) => (budget.availableUsd < least.availableUsd ? budget : least));
@@ -205,12 +206,12 @@ function applyBudgets<T extends { candidate: RouteCandidate }>(
     if (worstCase === 0 || worstCase <= tightest.availableUsd) return true;
     plan.rejected.push({
       modelId: candidate.modelId,
-      reason: `worst-case cost ${formatUsd(worstCase)} USD is more than budget "${tightest.name}" has left (${formatUsd(Math.max(0, tightest.availableUsd))} USD)`,
+      reason: `worst-case cost ${usdInReason(worstCase)} USD is more than budget "${tightest.name}" has left (${usdInReason(Math.max(0, tightest.availableUsd))} USD)`,
     });
     return false;
   });
   if (affordable.length === 0 && eligible.length > 0) {
-    plan.budgetExceeded = `budget "${tightest.name}" has ${formatUsd(Math.max(0, tightest.availableUsd))} of ${formatUsd(tightest.limitUsd)} USD left, less than any candidate's worst case`;
+    plan.budgetExceeded = `budget "${tightest.name}" has ${usdInReason(Math.max(0, tightest.availableUsd))} of ${usdInReason(tightest.limitUsd)} USD left, less than any candidate's worst case`;
   }
   return affordable;
 }
@@ -338,7 +339,7 @@ function rejection(
   if (tags.costCeilingUsd !== undefined) {
     if (context.estimatedCostUsd === undefined) return 'no prices configured, so the cost ceiling cannot be checked';
     if (context.estimatedCostUsd > tags.costCeilingUsd) {
-      return `worst-case cost ${formatUsd(context.estimatedCostUsd)} USD is over the ${formatUsd(tags.costCeilingUsd)} USD ceiling`;
+      return `worst-case cost ${usdInReason(context.estimatedCostUsd)} USD is over the ${usdInReason(tags.costCeilingUsd)} USD ceiling`;
     }
   }
   if (tags.latencyBudgetMs !== undefined) {
@@ -410,7 +411,6 @@ function roundTo(value: number, digits: number): number {
   return Math.round(value * factor) / factor;
 }
 
-/** USD with up to six decimals and no trailing zeros: `0.01`, `0.061536`. */
-function formatUsd(value: number): string {
-  return value.toFixed(6).replace(/\.?0+$/, '');
-}
+/** Reasons are read by people: USD to the micro-dollar (`0.01`, `0.061536`). */
+const REASON_USD_DECIMALS = 6;
+const usdInReason = (value: number): string => formatUsd(value, REASON_USD_DECIMALS);

@@ -32,7 +32,7 @@ interface BreakerRow {
 }
 
 type Completion = OpenAI.Chat.ChatCompletion & {
-  gateway: { attempts: { model: string; failureType?: string }[]; route: { rejected: { model: string; reason: string }[] } };
+  gateway: { attempts: { model: string; failureType?: string }[]; route: { rejected: { model: string; reason: string }[] }; fallbacks: number; workflow_id: string };
 };
 
 before(async () => {
@@ -238,6 +238,11 @@ test('with every breaker open the request gets the deterministic fallback answer
       ],
     );
     assert.deepEqual(await harness.calls(), {}, 'no provider was called for that request');
+    // One definition of fallbacks: the response's and the search attribute ops query (FallbackCount > 0) agree.
+    assert.equal(answered?.body.gateway.fallbacks, 3);
+    const description = await harness.client.workflow.getHandle(answered?.body.gateway.workflow_id ?? '').describe();
+    const fallbackCount = description.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'FallbackCount')?.value;
+    assert.equal(fallbackCount, 3, 'skipped models are fallbacks in visibility too');
   } finally {
     for (const provider of providers) await admin('POST', `/admin/breakers/${provider}`, { mode: 'auto', reason: 'drill over' });
   }

@@ -12,6 +12,17 @@ import { attemptTable, routeSummary } from '../describe-attempts';
 
 /** Workflows recorded before the cost memo existed complete without it. */
 const COST_MEMO_PATCH = 'cost-by-model-memo';
+/** Workflows recorded before `fallbackCount` counted skipped attempts in `FallbackCount` too. */
+const FALLBACK_COUNT_PATCH = 'fallbacks-defined-once';
+
+/**
+ * The request's fallbacks: every attempt that moved it on to the next model,
+ * failed or skipped (breaker open, over budget). The one definition of the
+ * response's `fallbacks`, the `FallbackCount` search attribute and the UI's headline.
+ */
+export function fallbackCount(attempts: readonly Attempt[]): number {
+  return attempts.filter((attempt) => attempt.outcome !== 'success').length;
+}
 
 /** How a request ended, as its search attribute says. */
 export type RecordedOutcome = Outcome | 'invalid_request' | 'stream_interrupted' | 'budget_exceeded';
@@ -38,7 +49,6 @@ export function respond(
     model: string;
     provider: string;
     outcome: Outcome;
-    fallbacks: number;
     attempts: Attempt[];
     cache: CacheState | undefined;
   },
@@ -57,7 +67,7 @@ export function respond(
     usage: output.usage,
     costUsd: totalCost(attempts),
     ...(answer.cache === undefined ? {} : { cache: answer.cache }),
-    fallbacks: answer.fallbacks,
+    fallbacks: fallbackCount(attempts),
     attempts,
     configVersion: snapshot.configVersion,
     route: routeSummary(plan),
@@ -69,18 +79,19 @@ export function respond(
 /** Search attributes and UI details, set in the workflow's last task (no extra round trip). */
 export function record(plan: RoutePlan, attempts: Attempt[], snapshot: RoutingSnapshot, provider: string, model: string, outcome: RecordedOutcome): void {
   const failed = attempts.filter((attempt) => attempt.outcome === 'failed').length;
+  const fallbacks = patched(FALLBACK_COUNT_PATCH) ? fallbackCount(attempts) : failed;
   // Spend by model, failed attempts included, readable from visibility lists (GET /v1/spend).
   if (patched(COST_MEMO_PATCH)) upsertMemo({ costByModel: costByModel(attempts) });
   upsertSearchAttributes([
     { key: PROVIDER_ATTRIBUTE, value: provider },
     { key: MODEL_ATTRIBUTE, value: model },
-    { key: FALLBACK_COUNT_ATTRIBUTE, value: failed },
+    { key: FALLBACK_COUNT_ATTRIBUTE, value: fallbacks },
     { key: OUTCOME_ATTRIBUTE, value: outcome },
     { key: COST_ATTRIBUTE, value: totalCost(attempts) },
   ]);
   const headline =
     outcome === 'success'
-      ? `**Answered by** \`${provider}/${model}\` after ${failed} fallback${failed === 1 ? '' : 's'} · ${outcome}`
+      ? `**Answered by** \`${provider}/${model}\` after ${fallbacks} fallback${fallbacks === 1 ? '' : 's'} · ${outcome}`
       : outcome === 'fallback_answer'
         ? `**No model answered** (${failed} failed): the deterministic fallback answered`
         : `**Stopped**: ${outcome.replace('_', ' ')}`;
