@@ -1,6 +1,6 @@
 import type { CanonicalRequest } from '../common/request-schema';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { BudgetRef, CallModelInput, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { BudgetRef, CallModelInput, PromptAssessment, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import type { BudgetReservation } from '../services/budget-board';
 import type { CachedAnswer } from '../common/response-schema';
 import type { CacheLookup } from '../services/response-cache/response-cache';
@@ -8,6 +8,7 @@ import { createAgentToolActivities } from './agent/agent-tools';
 import { createBatchActivities } from './batch/batch-activities';
 import { createEvalActivities } from './evals/eval-activities';
 import { takeRoutingSnapshot } from '../services/routing-snapshot';
+import { assessTags } from '../services/prompt/assess-request';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 
 export type { ActivityDependencies, CallModelResult } from './call-provider';
@@ -24,8 +25,11 @@ export function createActivities(dependencies: ActivityDependencies) {
      * data, tags with tenant defaults). A local activity, so recorded in
      * history: replay routes exactly as the first run did.
      */
-    async getRoutingSnapshot(request?: CanonicalRequest): Promise<RoutingSnapshot> {
-      return takeRoutingSnapshot(dependencies.store.current.loaded, dependencies, request);
+    async getRoutingSnapshot(request?: CanonicalRequest, prompt?: PromptAssessment): Promise<RoutingSnapshot> {
+      const { loaded } = dependencies.store.current;
+      // The API already tokenised and scanned the prompt: only the tags are assessed here (the workflow's own, latency budget included).
+      const assessment = request !== undefined && prompt !== undefined ? { ...prompt, tags: assessTags(request, loaded.config) } : undefined;
+      return takeRoutingSnapshot(loaded, dependencies, request, assessment);
     },
 
     /** Reserves an attempt's worst case in every budget it counts against (all or none). */

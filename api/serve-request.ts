@@ -25,6 +25,8 @@ import {
 } from '../client/run-request';
 import type { StreamRenderer } from '../dialects/stream-renderer';
 import type { LiveRouting } from '../services/routing-snapshot';
+import type { PromptAssessment } from '../common/routing-snapshot-schema';
+import type { DeliveryOptions } from '../workflows/llm-request-workflow';
 
 /**
  * What every dialect's route does once its body is validated: check the
@@ -69,7 +71,10 @@ export async function serveRequest(
   // Policy refusals and requests no model may serve are answered before anything starts. A latency
   // budget is the workflow's to apply: it depends on the latency the workers observed, unknown here.
   const { latencyBudgetMs: _observedByWorkers, ...staticTags } = canonical.tags;
-  assertRoutable(await explainRoute({ ...canonical, tags: staticTags }, loaded, options.live, { streaming: options.stream !== undefined }));
+  const plan = await explainRoute({ ...canonical, tags: staticTags }, loaded, options.live, { streaming: options.stream !== undefined });
+  assertRoutable(plan);
+  // The workflow's snapshot takes the prompt's tokens and findings from here: a prompt is tokenised and scanned once.
+  const prompt: PromptAssessment | undefined = plan.promptTokens === undefined ? undefined : { promptTokens: plan.promptTokens, findings: plan.findings ?? {} };
   const idempotency =
     idempotencyKey === undefined
       ? undefined
@@ -84,7 +89,7 @@ export async function serveRequest(
       `${request.method} ${request.path}`,
       SpanKind.SERVER,
       { 'http.request.method': request.method, 'http.route': request.path, 'gen_ai.request.model': canonical.model, 'switchyard.workflow_id': workflowId },
-      () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds }),
+      () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds, delivery: { prompt } }),
     );
   } catch (error) {
     recordFailure(options.route, seconds());
@@ -137,11 +142,13 @@ interface DispatchContext {
   config: GatewayConfig;
   /** Seconds since the request was received. */
   seconds: () => number;
+  /** What the workflow gets besides the request: the prompt's assessment. */
+  delivery: Omit<DeliveryOptions, 'streamTaskQueue'>;
 }
 
 /** Starts the workflow and answers: as a stream, with 202 (async), or with the whole answer. */
 async function dispatch(context: DispatchContext): Promise<void> {
-  const { request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds } = context;
+  const { request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds, delivery } = context;
   if (options.stream) {
     const streaming = options.runner.streaming;
     if (!streaming) {
@@ -158,6 +165,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
       canonical,
       workflowId,
       idempotency,
+      delivery,
       renderer: options.stream({ requestId }),
       onFirstPiece: (model) => metrics.timeToFirstToken.observe({ model }, seconds()),
     });
@@ -167,7 +175,7 @@ async function dispatch(context: DispatchContext): Promise<void> {
     return;
   }
   // A 503 here means Temporal did not take the request; past this line it did, and no answer may invite a second one.
-  const handle = await startRequest(options.runner, canonical, workflowId, idempotency);
+  const handle = await startRequest(options.runner, canonical, workflowId, idempotency, delivery);
   if (wantsAsyncAnswer) {
     // Temporal took it: a status that cannot be read back just now still answers 202 with the id.
     const body = await requestStatusBody(handle).catch(() => acceptedStatusBody(workflowId));
@@ -228,6 +236,7 @@ async function streamRequest(
     canonical: CanonicalRequest;
     workflowId: string;
     idempotency: IdempotencyCheck | undefined;
+    delivery: Omit<DeliveryOptions, 'streamTaskQueue'>;
     renderer: StreamRenderer;
     /** Called once, when the first piece of the answer goes out. */
     onFirstPiece: (model: string) => void;
@@ -257,7 +266,7 @@ async function streamRequest(
       streamed = true;
       write(renderer.delta(delta, target));
     },
-  });
+  }, options.delivery);
   try {
     // A caller that leaves mid-stream stops the spending, unless it sent an
     // Idempotency-Key: then it means to retry, and the retry gets the whole answer.

@@ -115,11 +115,12 @@ export async function startStreamedRequest(
   workflowId: string,
   idempotency: IdempotencyCheck | undefined,
   listener: StreamListener,
+  delivery: Omit<DeliveryOptions, 'streamTaskQueue'> = {},
 ): Promise<{ handle: RequestHandle; detach(): void }> {
   const registration = streaming.relay.listen(workflowId, listener);
   const detach = (): void => registration?.close();
   try {
-    const handle = await startRequest(options, request, workflowId, idempotency, { streamTaskQueue: streaming.taskQueue });
+    const handle = await startRequest(options, request, workflowId, idempotency, { ...delivery, streamTaskQueue: streaming.taskQueue });
     return { handle, detach };
   } catch (error) {
     detach();

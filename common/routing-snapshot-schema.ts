@@ -13,6 +13,9 @@ import {
 } from './config-schema';
 import { SENSITIVE_DATA_KINDS, type SensitiveDataCounts } from './sensitive-data-kinds';
 
+/** The costly part of an assessment (tokenising and scanning the prompt), which the API passes on so the worker does not repeat it. */
+export type PromptAssessment = Pick<RequestAssessment, 'promptTokens' | 'findings'>;
+
 /** What the routing assessment learnt about one request (never its text). */
 export const RequestAssessmentSchema = z.object({
   /** Estimated prompt tokens (o200k tokenizer, all messages and tools). */

@@ -37,6 +37,12 @@ export const metrics = {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   }),
+  promptAssessments: new Counter({
+    name: 'switchyard_prompt_assessments_total',
+    help: 'Prompts tokenised and scanned for personal data, by where (api: before the start; worker: a routing snapshot without the API\'s assessment, from the typed client or a batch).',
+    labelNames: ['by'] as const,
+    registers: [registry],
+  }),
   fallbacks: new Counter({
     name: 'switchyard_fallbacks_total',
     help: 'Models that failed within a request before another answered (or the fallback answer), by provider, model and failure type.',

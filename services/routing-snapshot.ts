@@ -11,6 +11,7 @@ import type { BreakerBoard } from './breaker-board';
 import type { BudgetBoard } from './budget-board';
 import type { ObservedStats } from './observed-stats';
 import { assessRequest } from './prompt/assess-request';
+import { metrics } from '../runtime/metrics';
 import type { QualityBoard } from './quality-board';
 
 /** Sensitivity classes cached when the config names none: confidential data is kept only where the policy says so. */
@@ -33,7 +34,7 @@ export function takeRoutingSnapshot(
   loaded: LoadedConfig,
   live: LiveRouting,
   request?: CanonicalRequest,
-  assessment: RequestAssessment | undefined = request === undefined ? undefined : assessRequest(request, loaded.config),
+  assessment: RequestAssessment | undefined = request === undefined ? undefined : assessedHere(request, loaded),
   now = Date.now(),
 ): RoutingSnapshot {
   const { breakers, stats, budgets, quality } = live;
@@ -51,6 +52,11 @@ export function takeRoutingSnapshot(
 }
 
 const built = new WeakMap<LoadedConfig, RoutingSnapshot>();
+
+function assessedHere(request: CanonicalRequest, loaded: LoadedConfig): RequestAssessment {
+  metrics.promptAssessments.inc({ by: 'worker' });
+  return assessRequest(request, loaded.config);
+}
 
 /** The config's part of every snapshot (`buildRoutingSnapshot`), built once per loaded config. */
 function routingSnapshotOf(loaded: LoadedConfig): RoutingSnapshot {

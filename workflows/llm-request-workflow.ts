@@ -7,7 +7,7 @@ import { own } from '../common/own';
 import { isRequestableModel } from '../common/requestable-model';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
-import type { RouteCandidate, RoutePlan, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { PromptAssessment, RouteCandidate, RoutePlan, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import { cacheUse } from './cache-policy';
 import { attemptTable } from './describe-attempts';
 import { planRoute } from './plan-route';
@@ -30,13 +30,15 @@ const { lookupCache, storeCache } = proxyLocalActivities<GatewayActivities>({
 /** A plan left with only unavailable models (open breakers) answers the deterministic fallback instead of failing as a bad request. */
 const UNAVAILABLE_FALLBACK_PATCH = 'unavailable-models-fallback';
 
-/** How the answer travels besides the workflow result. */
+/** How the answer travels besides the workflow result, and what the API already learnt of the request. */
 export interface DeliveryOptions {
   /**
    * Stream the answer: the task queue of the API process holding the
    * caller's connection; its `streamModel` activity relays the tokens.
    */
   streamTaskQueue?: string;
+  /** The API's tokens and findings of the prompt: the routing snapshot takes them instead of assessing it again. */
+  prompt?: PromptAssessment;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
   const progress: RequestProgress = { phase: 'routing', position: 0, chainLength: 0, current: null, attempts };
   setHandler(progressQuery, () => progress);
 
-  const snapshot = await getRoutingSnapshot(request);
+  const snapshot = await (delivery.prompt ? getRoutingSnapshot(request, delivery.prompt) : getRoutingSnapshot(request));
   const plan = planRoute(request, snapshot, { streaming: delivery.streamTaskQueue !== undefined });
   const holds = new BudgetHolds(snapshot);
   // The decision is on the workflow's page from the start, and again with the attempts at the end.

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { assessRequest } from './assess-request';
+import { metrics } from '../../runtime/metrics';
 import type { GatewayConfig } from '../../common/config-schema';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { RequestAssessment } from '../../common/routing-snapshot-schema';
@@ -28,6 +29,7 @@ export async function assessPrompt(
   request: Pick<CanonicalRequest, 'tenantId' | 'messages' | 'tools' | 'tags'>,
   config: Pick<GatewayConfig, 'tenants'>,
 ): Promise<RequestAssessment & { offloaded: boolean }> {
+  metrics.promptAssessments.inc({ by: 'api' });
   if (promptChars(request) < INLINE_PROMPT_CHARS) return { ...assessRequest(request, config), offloaded: false };
   // Worker threads inherit this process's --import hooks (tsx), so the task loads as TypeScript.
   pool ??= new Piscina({ filename: resolve(__dirname, 'assess-prompt-task.ts'), minThreads: 0, maxThreads: POOL_THREADS, idleTimeout: POOL_IDLE_MS, atomics: 'disabled' });

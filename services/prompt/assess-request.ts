@@ -16,10 +16,15 @@ export function assessRequest(
   request: Pick<CanonicalRequest, 'tenantId' | 'messages' | 'tools' | 'tags'>,
   config: Pick<GatewayConfig, 'tenants'>,
 ): RequestAssessment {
+  return { promptTokens: countPromptTokens(request), findings: scanRequest(request), tags: assessTags(request, config) };
+}
+
+/** The request's tags with the tenant's defaults filled in: the cheap part of an assessment. */
+export function assessTags(request: Pick<CanonicalRequest, 'tenantId' | 'tags'>, config: Pick<GatewayConfig, 'tenants'>): RequestAssessment['tags'] {
   const defaults = own(config.tenants, request.tenantId)?.defaults ?? {};
   const tags: RequestAssessment['tags'] = { ...defaults };
   for (const [key, value] of Object.entries(request.tags)) {
     if (value !== undefined) Object.assign(tags, { [key]: value });
   }
-  return { promptTokens: countPromptTokens(request), findings: scanRequest(request), tags };
+  return tags;
 }

@@ -89,6 +89,9 @@ test('a request that fell over once shows its failed attempt, the fallback with 
   assert.equal(value(samples, 'switchyard_time_to_first_token_seconds_count', { model: 'model-c' }), 1);
   assert.ok((value(samples, 'switchyard_http_requests_total', { route: '/v1/chat/completions', method: 'POST', status: '200' }) ?? 0) >= 2);
   assert.equal(value(samples, 'switchyard_requests_in_flight', { route: 'chat_completions' }), 0);
+  // Each prompt tokenised and scanned once, by the API; the workflow's snapshot takes the API's assessment.
+  assert.equal(value(samples, 'switchyard_prompt_assessments_total', { by: 'api' }), 2);
+  assert.equal(value(samples, 'switchyard_prompt_assessments_total', { by: 'worker' }) ?? 0, 0);
 
   // Bounded labels: no prompt, no workflow id, no key.
   const workflowId = response.headers.get('x-gateway-workflow-id') ?? '';
