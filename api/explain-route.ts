@@ -41,7 +41,7 @@ export function assertRoutable(plan: RoutePlan): void {
   }
   // Models that are only unavailable (open breakers) leave the request to the workflow's deterministic fallback.
   if (plan.candidates.length === 0 && !plan.rejected.some((model) => model.unavailable)) {
-    const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
+    const reasons = plan.rejected.map((model) => `${model.model}: ${model.reason}`).join('; ');
     throw new HttpError(400, 'invalid_request_error', `${NO_ELIGIBLE_MODEL_MESSAGE}${reasons ? ` (${reasons})` : ''}`, {
       code: 'no_eligible_model',
     });

@@ -88,7 +88,7 @@ export function whatIf(records: readonly RecordedRequest[], draft: LoadedConfig,
     };
     const plan = planRoute(request, snapshotUnderDraft, { streaming: record.delivery.streamTaskQueue !== undefined });
     const before = response?.model ?? 'none';
-    const after = plan.refused !== undefined ? 'refused' : (plan.candidates[0]?.modelId ?? 'none');
+    const after = plan.refused !== undefined ? 'refused' : (plan.candidates[0]?.model ?? 'none');
     const usage = response?.outcome === 'success' ? response.usage : undefined;
     const before$ = response?.costUsd ?? 0;
     const after$ =
@@ -98,8 +98,8 @@ export function whatIf(records: readonly RecordedRequest[], draft: LoadedConfig,
     if (after === 'refused') refused += 1;
     if (after === 'none') unserved += 1;
     if (after === before) continue;
-    const rejection = plan.rejected.find((model) => model.modelId === before);
-    const stillTried = plan.candidates.some((candidate) => candidate.modelId === before);
+    const rejection = plan.rejected.find((model) => model.model === before);
+    const stillTried = plan.candidates.some((candidate) => candidate.model === before);
     changes.push({
       workflowId: record.workflowId,
       tenant: request.tenantId,
@@ -111,7 +111,7 @@ export function whatIf(records: readonly RecordedRequest[], draft: LoadedConfig,
         plan.refused ??
         (rejection ? `${before}: ${rejection.reason}` : !stillTried && own(draft.config.models, before) === undefined && before !== 'fallback' && before !== 'none' ? `${before} is not in the draft` : `${after} now ranks first`),
       moved: !stillTried,
-      rejected: plan.rejected.map((model) => ({ model: model.modelId, reason: model.reason })),
+      rejected: plan.rejected.map((model) => ({ model: model.model, reason: model.reason })),
       sensitivityViolationPrevented: rejection?.reason.startsWith('not approved for') === true,
     });
   }

@@ -158,8 +158,8 @@ export interface ScoreParts {
 
 /** One model the chain will try, with why it is there. */
 export interface RouteCandidate {
-  modelId: string;
-  providerId: string;
+  model: string;
+  provider: string;
   upstreamModel: string;
   reason: string;
   /** Weighted score (scored routes only), rounded for display. */
@@ -182,7 +182,7 @@ export interface PlanBudget {
 }
 
 export interface RejectedModel {
-  modelId: string;
+  model: string;
   reason: string;
   /**
    * The request may go to this model, but the model cannot take it now (its

@@ -14,7 +14,7 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
     (attempt) =>
       `| ${attempt.position} | ${attempt.provider} | ${attempt.model} | ${attempt.outcome} | ${attempt.failureType ?? ''} | ${attempt.tries} | ${Math.round(attempt.durationMs)} | ${escapeCell(attempt.message ?? '')} |`,
   );
-  const rejected = plan.rejected.map((model) => `- ${model.modelId}: ${model.reason}`);
+  const rejected = plan.rejected.map((model) => `- ${model.model}: ${model.reason}`);
   const facts = [
     plan.taskClass === undefined ? undefined : `task class \`${plan.taskClass}\``,
     plan.criticality === undefined ? undefined : `criticality \`${plan.criticality}\``,
@@ -32,7 +32,7 @@ export function attemptTable(plan: RoutePlan, attempts: readonly Attempt[], conf
   const scored = plan.strategy === 'scored';
   const candidates = plan.candidates.map(
     (candidate, index) =>
-      `| ${index + 1} | ${candidate.providerId}/${candidate.modelId} | ${scored ? (candidate.score ?? '') : ''} | ${
+      `| ${index + 1} | ${candidate.provider}/${candidate.model} | ${scored ? (candidate.score ?? '') : ''} | ${
         candidate.parts ? `quality ${candidate.parts.quality}${candidate.qualityFrom === 'eval' ? ' (eval)' : ''} · cost ${candidate.parts.cost} · latency ${candidate.parts.latency} · success ${candidate.parts.success} · fit ${candidate.parts.fit}` : ''
       } | ${candidate.estimatedCostUsd ?? ''} | ${candidate.redact ? 'yes' : ''} |`,
   );
@@ -65,13 +65,13 @@ export function routeSummary(plan: RoutePlan): RouteSummary {
     ...(plan.findings && Object.keys(plan.findings).length > 0 ? { findings: plan.findings } : {}),
     ...(plan.budgets ? { budgets: plan.budgets } : {}),
     candidates: plan.candidates.map((candidate) => ({
-      model: candidate.modelId,
-      provider: candidate.providerId,
+      model: candidate.model,
+      provider: candidate.provider,
       ...(candidate.score === undefined ? {} : { score: candidate.score }),
       ...(candidate.estimatedCostUsd === undefined ? {} : { estimatedCostUsd: candidate.estimatedCostUsd }),
       ...(candidate.redact ? { redacted: true } : {}),
     })),
-    rejected: plan.rejected.map((model) => ({ model: model.modelId, reason: model.reason })),
+    rejected: plan.rejected.map((model) => ({ model: model.model, reason: model.reason })),
   };
 }
 

@@ -95,7 +95,7 @@ export async function llmRequestWorkflow(request: CanonicalRequest, delivery: De
       const { failure } = result;
       await holds.releaseHeld();
       Object.assign(progress, { phase: 'finished', current: null });
-      record(plan, attempts, snapshot, candidate.providerId, candidate.modelId, failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request');
+      record(plan, attempts, snapshot, candidate.provider, candidate.model, failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request');
       throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: true, details: [{ attempts }] });
     }
   }
@@ -131,11 +131,11 @@ async function finish(
   // Every model failed: a fresh-enough cached answer to the same request stands in before the deterministic one.
   const stale = !answer && caching.use && caching.cached?.entry !== undefined && Date.now() - caching.cached.entry.storedAt < caching.staleMs ? caching.cached.entry : undefined;
   if (answer && caching.use && caching.cached !== undefined) {
-    await orMiss(storeCache(caching.cached.key, { output: answer.output, model: answer.candidate.modelId, provider: answer.candidate.providerId, storedAt: Date.now() }));
+    await orMiss(storeCache(caching.cached.key, { output: answer.output, model: answer.candidate.model, provider: answer.candidate.provider, storedAt: Date.now() }));
   }
   const outcome: Outcome = answer ? 'success' : 'fallback_answer';
-  const provider = answer?.candidate.providerId ?? stale?.provider ?? FALLBACK_MODEL_ID;
-  const model = answer?.candidate.modelId ?? stale?.model ?? FALLBACK_MODEL_ID;
+  const provider = answer?.candidate.provider ?? stale?.provider ?? FALLBACK_MODEL_ID;
+  const model = answer?.candidate.model ?? stale?.model ?? FALLBACK_MODEL_ID;
   record(plan, attempts, snapshot, provider, model, outcome);
   const output = answer?.output ?? (stale ? { ...stale.output, usage: { inputTokens: 0, outputTokens: 0 } } : fallbackOutput(snapshot));
   const cacheState: CacheState | undefined = caching.use ? (stale ? 'stale' : 'miss') : snapshot.cache ? 'bypass' : undefined;
@@ -154,8 +154,8 @@ function noCandidates(request: CanonicalRequest, snapshot: RoutingSnapshot, plan
     for (const model of unavailable) {
       attempts.push({
         position: attempts.length + 1,
-        provider: own(snapshot.models, model.modelId)?.provider ?? FALLBACK_MODEL_ID,
-        model: model.modelId,
+        provider: own(snapshot.models, model.model)?.provider ?? FALLBACK_MODEL_ID,
+        model: model.model,
         outcome: 'skipped',
         failureType: 'BreakerOpen',
         message: model.reason,
@@ -165,7 +165,7 @@ function noCandidates(request: CanonicalRequest, snapshot: RoutingSnapshot, plan
     }
     return;
   }
-  const reasons = plan.rejected.map((model) => `${model.modelId}: ${model.reason}`).join('; ');
+  const reasons = plan.rejected.map((model) => `${model.model}: ${model.reason}`).join('; ');
   throw ApplicationFailure.nonRetryable(
     isRequestableModel(snapshot, request.model) ? `${NO_ELIGIBLE_MODEL_MESSAGE}${reasons ? ` (${reasons})` : ''}` : `model "${request.model}" is not configured`,
     'InvalidRequest',

@@ -101,12 +101,12 @@ export function planRoute(
   for (const [index, { modelId, reason }] of source.chain.entries()) {
     const model = own(snapshot.models, modelId);
     if (seen.has(modelId)) {
-      rejected.push({ modelId, reason: 'already in the chain' });
+      rejected.push({ model: modelId, reason: 'already in the chain' });
       continue;
     }
     seen.add(modelId);
     if (!model || !own(snapshot.providers, model.provider)) {
-      rejected.push({ modelId, reason: 'not configured' });
+      rejected.push({ model: modelId, reason: 'not configured' });
       continue;
     }
     const estimatedCostUsd = model.pricing
@@ -124,16 +124,16 @@ export function planRoute(
       imageUrls,
     });
     if (why !== undefined) {
-      rejected.push({ modelId, reason: why });
+      rejected.push({ model: modelId, reason: why });
       continue;
     }
     // Checked after the request's own constraints: a model skipped only for its breaker is unavailable, not ineligible.
     const breaker = own(snapshot.breakers, model.provider);
     if (breaker?.mode === 'open') {
-      rejected.push({ modelId, reason: `breaker open${breaker.reason ? ` (${breaker.reason})` : ''}`, unavailable: true });
+      rejected.push({ model: modelId, reason: `breaker open${breaker.reason ? ` (${breaker.reason})` : ''}`, unavailable: true });
       continue;
     }
-    const candidate: RouteCandidate = { modelId, providerId: model.provider, upstreamModel: model.upstreamModel, reason };
+    const candidate: RouteCandidate = { model: modelId, provider: model.provider, upstreamModel: model.upstreamModel, reason };
     if (estimatedCostUsd !== undefined) candidate.estimatedCostUsd = roundTo(estimatedCostUsd, 8);
     if (sensitivity?.action === 'redact' && hasFindings && model.selfHosted !== true) candidate.redact = true;
     eligible.push({ candidate, model, index });
@@ -145,10 +145,10 @@ export function planRoute(
     const weights = tier?.weights ?? FALLBACK_WEIGHTS;
     const scored = affordable.map((entry) => {
       // A pass rate measured by the evals of this task class replaces the configured prior.
-      const measured = source.taskClass === undefined ? undefined : own(own(snapshot.measuredQuality, entry.candidate.modelId), source.taskClass);
+      const measured = source.taskClass === undefined ? undefined : own(own(snapshot.measuredQuality, entry.candidate.model), source.taskClass);
       const parts = scoreParts(entry.model, entry.candidate, entry.index, source.chain.length, {
         taskClass: source.taskClass,
-        observed: own(snapshot.observed, entry.candidate.modelId),
+        observed: own(snapshot.observed, entry.candidate.model),
         measured,
       });
       if (snapshot.measuredQuality !== undefined) entry.candidate.qualityFrom = measured === undefined ? 'config' : 'eval';
@@ -205,7 +205,7 @@ function applyBudgets<T extends { candidate: RouteCandidate }>(
     const worstCase = candidate.estimatedCostUsd ?? 0;
     if (worstCase === 0 || worstCase <= tightest.availableUsd) return true;
     plan.rejected.push({
-      modelId: candidate.modelId,
+      model: candidate.model,
       reason: `worst-case cost ${usdInReason(worstCase)} USD is more than budget "${tightest.name}" has left (${usdInReason(Math.max(0, tightest.availableUsd))} USD)`,
     });
     return false;

@@ -46,7 +46,7 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
   const withProvider = (item: BatchItem): BatchItem => {
     if (item.request === undefined) return item;
     const { loaded } = dependencies.store.current;
-    const provider = planRoute(item.request, takeRoutingSnapshot(loaded, dependencies, item.request)).candidates[0]?.providerId;
+    const provider = planRoute(item.request, takeRoutingSnapshot(loaded, dependencies, item.request)).candidates[0]?.provider;
     return provider === undefined ? item : { ...item, provider };
   };
 

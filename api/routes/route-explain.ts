@@ -41,15 +41,15 @@ export function routeExplainRouter(store: ConfigStore, live: LiveRouting): Route
       required_capabilities: plan.required ?? [],
       refused: plan.refused ?? null,
       candidates: plan.candidates.map((candidate) => ({
-        model: candidate.modelId,
-        provider: candidate.providerId,
+        model: candidate.model,
+        provider: candidate.provider,
         reason: candidate.reason,
         score: candidate.score ?? null,
         parts: candidate.parts ?? null,
         estimated_cost_usd: candidate.estimatedCostUsd ?? null,
         redacted: candidate.redact === true,
       })),
-      rejected: plan.rejected.map((model) => ({ model: model.modelId, reason: model.reason })),
+      rejected: plan.rejected.map((model) => ({ model: model.model, reason: model.reason })),
     });
   });
   return router;

@@ -339,10 +339,10 @@ test('no candidate can cost more than the cost ceiling, and with a ceiling every
     const promptTokens = scenario.snapshot.assessment?.promptTokens ?? 0;
     const outputTokens = scenario.request.sampling.maxTokens ?? DEFAULT_OUTPUT_TOKENS_ESTIMATE;
     for (const candidate of plan.candidates) {
-      const { pricing } = configuredModel(scenario.snapshot, candidate.modelId);
-      assert.ok(pricing, `${candidate.modelId} has no prices under a $${ceiling} ceiling`);
+      const { pricing } = configuredModel(scenario.snapshot, candidate.model);
+      assert.ok(pricing, `${candidate.model} has no prices under a $${ceiling} ceiling`);
       const worstCase = (promptTokens * pricing.inputPerMillionUsd + outputTokens * pricing.outputPerMillionUsd) / 1e6;
-      assert.ok(worstCase <= ceiling, `${candidate.modelId} may cost $${worstCase}, over the $${ceiling} ceiling`);
+      assert.ok(worstCase <= ceiling, `${candidate.model} may cost $${worstCase}, over the $${ceiling} ceiling`);
     }
   });
 });
@@ -352,8 +352,8 @@ test('every candidate has every capability the request needs', () => {
     const needed = expectedCapabilities(scenario);
     assert.deepEqual(new Set(plan.required), needed);
     for (const candidate of plan.candidates) {
-      const capabilities = configuredModel(scenario.snapshot, candidate.modelId).capabilities ?? CAPABILITIES;
-      for (const capability of needed) assert.ok(capabilities.includes(capability), `${candidate.modelId} cannot do ${capability}`);
+      const capabilities = configuredModel(scenario.snapshot, candidate.model).capabilities ?? CAPABILITIES;
+      for (const capability of needed) assert.ok(capabilities.includes(capability), `${candidate.model} cannot do ${capability}`);
     }
   });
 });
@@ -364,9 +364,9 @@ test('the prompt, plus max_tokens when the request sets it, fits every candidate
     if (!assessment) return;
     const needed = assessment.promptTokens + (scenario.request.sampling.maxTokens ?? 0);
     for (const candidate of plan.candidates) {
-      const { contextWindow } = configuredModel(scenario.snapshot, candidate.modelId);
+      const { contextWindow } = configuredModel(scenario.snapshot, candidate.model);
       if (contextWindow === undefined) continue;
-      assert.ok(needed <= contextWindow, `${candidate.modelId} has a ${contextWindow}-token window for ${needed} tokens`);
+      assert.ok(needed <= contextWindow, `${candidate.model} has a ${contextWindow}-token window for ${needed} tokens`);
     }
   });
 });
@@ -383,8 +383,8 @@ test('every candidate is approved for the effective sensitivity class, and a ref
     }
     assert.equal(plan.refused, undefined);
     for (const candidate of plan.candidates) {
-      const approved = configuredModel(scenario.snapshot, candidate.modelId).approvedFor ?? sensitivity.defaultApproval;
-      assert.ok(approved.includes(sensitivity.name), `${candidate.modelId} is not approved for ${sensitivity.name}`);
+      const approved = configuredModel(scenario.snapshot, candidate.model).approvedFor ?? sensitivity.defaultApproval;
+      assert.ok(approved.includes(sensitivity.name), `${candidate.model} is not approved for ${sensitivity.name}`);
     }
   });
 });
@@ -394,9 +394,9 @@ test('no candidate is known to be slower than the latency budget', () => {
     const budget = tagsOf(scenario).latencyBudgetMs;
     if (budget === undefined) return;
     for (const candidate of plan.candidates) {
-      const observed = own(scenario.snapshot.observed, candidate.modelId)?.latencyMs;
-      const latency = observed ?? configuredModel(scenario.snapshot, candidate.modelId).typicalLatencyMs;
-      if (latency !== undefined) assert.ok(latency <= budget, `${candidate.modelId} takes ${latency} ms, over the ${budget} ms budget`);
+      const observed = own(scenario.snapshot.observed, candidate.model)?.latencyMs;
+      const latency = observed ?? configuredModel(scenario.snapshot, candidate.model).typicalLatencyMs;
+      if (latency !== undefined) assert.ok(latency <= budget, `${candidate.model} takes ${latency} ms, over the ${budget} ms budget`);
     }
   });
 });
@@ -419,20 +419,20 @@ test('candidates are distinct configured models, and every model of the chain is
   forEveryPlan((scenario, plan) => {
     const { snapshot } = scenario;
     for (const candidate of plan.candidates) {
-      const model = configuredModel(snapshot, candidate.modelId);
-      assert.ok(own(snapshot.providers, model.provider), `${candidate.modelId} has no provider ${model.provider}`);
-      assert.equal(candidate.providerId, model.provider);
+      const model = configuredModel(snapshot, candidate.model);
+      assert.ok(own(snapshot.providers, model.provider), `${candidate.model} has no provider ${model.provider}`);
+      assert.equal(candidate.provider, model.provider);
       assert.equal(candidate.upstreamModel, model.upstreamModel);
       assert.ok(candidate.reason.length > 0);
     }
-    const candidateIds = plan.candidates.map((candidate) => candidate.modelId);
+    const candidateIds = plan.candidates.map((candidate) => candidate.model);
     assert.equal(new Set(candidateIds).size, candidateIds.length, `a model is tried twice: ${candidateIds.join(', ')}`);
     // A refusal rejects the whole request before any model is looked at.
     if (plan.refused !== undefined) return;
     const source = expectedSource(scenario);
     assert.equal(plan.strategy, source.strategy);
-    for (const rejected of plan.rejected) assert.ok(rejected.reason.length > 0, `${rejected.modelId} is rejected without a reason`);
-    const accountedFor = [...candidateIds, ...plan.rejected.map((rejected) => rejected.modelId)];
+    for (const rejected of plan.rejected) assert.ok(rejected.reason.length > 0, `${rejected.model} is rejected without a reason`);
+    const accountedFor = [...candidateIds, ...plan.rejected.map((rejected) => rejected.model)];
     assert.deepEqual(accountedFor.sort(), [...source.chain].sort());
   });
 });
@@ -446,16 +446,16 @@ test('a scored chain is best score first, open-source models last when the tier 
     const isOpenSource = (modelId: string) => openSourceLast && configuredModel(snapshot, modelId).openSource === true;
     for (const candidate of plan.candidates) {
       const { score, parts } = candidate;
-      assert.ok(score !== undefined && parts !== undefined, `${candidate.modelId} has no score`);
-      for (const value of [score, ...Object.values(parts)]) assert.ok(value >= 0 && value <= 1, `${candidate.modelId} scores ${value}`);
+      assert.ok(score !== undefined && parts !== undefined, `${candidate.model} has no score`);
+      for (const value of [score, ...Object.values(parts)]) assert.ok(value >= 0 && value <= 1, `${candidate.model} scores ${value}`);
     }
     for (const [index, later] of plan.candidates.entries()) {
       const earlier = plan.candidates[index - 1];
       if (earlier === undefined) continue;
-      const [earlierLast, laterLast] = [isOpenSource(earlier.modelId), isOpenSource(later.modelId)];
-      assert.ok(!earlierLast || laterLast, `open-source ${earlier.modelId} comes before ${later.modelId}`);
+      const [earlierLast, laterLast] = [isOpenSource(earlier.model), isOpenSource(later.model)];
+      assert.ok(!earlierLast || laterLast, `open-source ${earlier.model} comes before ${later.model}`);
       if (earlierLast === laterLast) {
-        assert.ok((earlier.score ?? 0) >= (later.score ?? 0), `${earlier.modelId} (${earlier.score}) comes before ${later.modelId} (${later.score})`);
+        assert.ok((earlier.score ?? 0) >= (later.score ?? 0), `${earlier.model} (${earlier.score}) comes before ${later.model} (${later.score})`);
       }
     }
   });
@@ -465,8 +465,8 @@ test('a candidate gets a redacted prompt exactly when its class redacts, data wa
   forEveryPlan((scenario, plan) => {
     const redacts = expectedSensitivity(scenario)?.action === 'redact' && hasFindings(scenario.snapshot);
     for (const candidate of plan.candidates) {
-      const expected = redacts && configuredModel(scenario.snapshot, candidate.modelId).selfHosted !== true;
-      assert.equal(candidate.redact === true, expected, `${candidate.modelId} redact=${String(candidate.redact)}`);
+      const expected = redacts && configuredModel(scenario.snapshot, candidate.model).selfHosted !== true;
+      assert.equal(candidate.redact === true, expected, `${candidate.model} redact=${String(candidate.redact)}`);
     }
   });
 });
@@ -483,9 +483,9 @@ test('a request naming a member every object inherits is planned like any unknow
       const model = field === 'model' ? inherited : AUTO_ROUTE;
       const snapshot = scenario.snapshot.assessment ? { ...scenario.snapshot, assessment: { ...scenario.snapshot.assessment, tags } } : scenario.snapshot;
       const plan = planRoute({ ...scenario.request, model, tags }, snapshot, scenario.options);
-      for (const candidate of plan.candidates) configuredModel(snapshot, candidate.modelId);
+      for (const candidate of plan.candidates) configuredModel(snapshot, candidate.model);
       for (const candidate of plan.candidates) {
-        for (const value of Object.values(candidate.parts ?? {})) assert.ok(Number.isFinite(value), `${candidate.modelId} scores ${value}`);
+        for (const value of Object.values(candidate.parts ?? {})) assert.ok(Number.isFinite(value), `${candidate.model} scores ${value}`);
       }
     }),
     RUNS,

@@ -26,29 +26,29 @@ const snapshot: RoutingSnapshot = {
 test('a named model comes first, then its configured fallbacks', () => {
   const plan = planRoute(ask('a'), snapshot);
   assert.deepEqual(
-    plan.candidates.map((candidate) => [candidate.modelId, candidate.providerId, candidate.upstreamModel]),
+    plan.candidates.map((candidate) => [candidate.model, candidate.provider, candidate.upstreamModel]),
     [
       ['a', 'p1', 'a-upstream'],
       ['b', 'p2', 'b'],
     ],
   );
   assert.deepEqual(plan.rejected, [
-    { modelId: 'a', reason: 'already in the chain' },
-    { modelId: 'ghost', reason: 'not configured' },
+    { model: 'a', reason: 'already in the chain' },
+    { model: 'ghost', reason: 'not configured' },
   ]);
 });
 
 test('a route name gives its chain in order and auto gives the default route', () => {
-  assert.deepEqual(planRoute(ask('default'), snapshot).candidates.map((c) => c.modelId), ['b', 'a']);
+  assert.deepEqual(planRoute(ask('default'), snapshot).candidates.map((c) => c.model), ['b', 'a']);
   const auto = planRoute(ask('auto'), snapshot);
   assert.equal(auto.resolvedFrom, 'default');
-  assert.deepEqual(auto.candidates.map((c) => c.modelId), ['b', 'a']);
+  assert.deepEqual(auto.candidates.map((c) => c.model), ['b', 'a']);
 });
 
 test('a model whose provider is missing is rejected, not tried', () => {
   const plan = planRoute(ask('broken'), snapshot);
-  assert.deepEqual(plan.candidates.map((c) => c.modelId), ['b']);
-  assert.deepEqual(plan.rejected, [{ modelId: 'orphan', reason: 'not configured' }]);
+  assert.deepEqual(plan.candidates.map((c) => c.model), ['b']);
+  assert.deepEqual(plan.rejected, [{ model: 'orphan', reason: 'not configured' }]);
 });
 
 test('an unknown model yields no candidates', () => {
@@ -102,7 +102,7 @@ function withAssessment(base: RoutingSnapshot, assessment: Partial<NonNullable<R
 
 test('criticality orders a task class: low puts the cheapest first, high the best, open weights last', () => {
   const order = (criticality: string) =>
-    planRoute(ask('chat'), withAssessment(policySnapshot(), { tags: { criticality } })).candidates.map((candidate) => candidate.modelId);
+    planRoute(ask('chat'), withAssessment(policySnapshot(), { tags: { criticality } })).candidates.map((candidate) => candidate.model);
   assert.deepEqual(order('low'), ['local', 'cheap', 'premium']);
   assert.deepEqual(order('high'), ['premium', 'cheap', 'local']);
   const plan = planRoute(ask('chat'), withAssessment(policySnapshot(), { tags: { criticality: 'high' } }));
@@ -117,9 +117,9 @@ test('what a model has been seen to do moves it down: failures lower its success
     ask('chat'),
     withAssessment(policySnapshot({ observed: { premium: { successes: 1, failures: 30, latencyMs: 400 } } }), { tags: { criticality: 'high' } }),
   );
-  assert.equal(healthy.candidates[0]?.modelId, 'premium');
-  assert.equal(failing.candidates[0]?.modelId, 'cheap');
-  assert.ok((failing.candidates.find((candidate) => candidate.modelId === 'premium')?.parts?.success ?? 1) < 0.1);
+  assert.equal(healthy.candidates[0]?.model, 'premium');
+  assert.equal(failing.candidates[0]?.model, 'cheap');
+  assert.ok((failing.candidates.find((candidate) => candidate.model === 'premium')?.parts?.success ?? 1) < 0.1);
 });
 
 test('a latency budget skips a model whose observed (or typical) latency is over it', () => {
@@ -127,19 +127,19 @@ test('a latency budget skips a model whose observed (or typical) latency is over
     ask('chat'),
     withAssessment(policySnapshot({ observed: { premium: { successes: 5, failures: 0, latencyMs: 2_500 } } }), { tags: { latencyBudgetMs: 1_000 } }),
   );
-  assert.deepEqual(plan.rejected, [{ modelId: 'premium', reason: 'observed latency 2500 ms is over the 1000 ms budget' }]);
+  assert.deepEqual(plan.rejected, [{ model: 'premium', reason: 'observed latency 2500 ms is over the 1000 ms budget' }]);
 });
 
 test('detected data raises the class: a secret leaves only the approved model, a card marks external models for redaction', () => {
   const secret = planRoute(ask('chat'), withAssessment(policySnapshot(), { findings: { secret: 1 } }));
   assert.equal(secret.sensitivity, 'confidential');
-  assert.deepEqual(secret.candidates.map((candidate) => candidate.modelId), ['local']);
+  assert.deepEqual(secret.candidates.map((candidate) => candidate.model), ['local']);
   assert.ok(secret.rejected.every((model) => model.reason === 'not approved for confidential data'));
 
   const card = planRoute(ask('chat'), withAssessment(policySnapshot(), { findings: { payment_card: 1 }, tags: { sensitivity: 'public' } }));
   assert.equal(card.sensitivity, 'internal');
   assert.deepEqual(
-    Object.fromEntries(card.candidates.map((candidate) => [candidate.modelId, candidate.redact === true])),
+    Object.fromEntries(card.candidates.map((candidate) => [candidate.model, candidate.redact === true])),
     { premium: true, cheap: true, local: false },
   );
   const clean = planRoute(ask('chat'), withAssessment(policySnapshot(), {}));
@@ -151,9 +151,9 @@ test('a named model keeps its fallback order; constraints still filter it', () =
   const models = { ...base.models, premium: { ...base.models.premium!, fallbacks: ['cheap', 'local'] } };
   const plan = planRoute(ask('premium'), withAssessment({ ...base, models }, { tags: { costCeilingUsd: 0.01 } }));
   assert.equal(plan.strategy, 'ordered');
-  assert.deepEqual(plan.candidates.map((candidate) => candidate.modelId), ['cheap', 'local']);
+  assert.deepEqual(plan.candidates.map((candidate) => candidate.model), ['cheap', 'local']);
   // 20 prompt tokens × $5/M + 4096 output tokens × $15/M.
-  assert.deepEqual(plan.rejected, [{ modelId: 'premium', reason: 'worst-case cost 0.06154 USD is over the 0.01 USD ceiling' }]);
+  assert.deepEqual(plan.rejected, [{ model: 'premium', reason: 'worst-case cost 0.06154 USD is over the 0.01 USD ceiling' }]);
 });
 
 test('auto without a task class uses the default route; with one, the task class', () => {

@@ -86,7 +86,7 @@ test('the current routing code takes the decisions the recorded request historie
     const planned = plan.candidates.slice(0, called.length);
     assert.deepEqual(
       called.map((target) => [target.modelId, target.redact === true]),
-      planned.map((candidate) => [candidate.modelId, candidate.redact === true]),
+      planned.map((candidate) => [candidate.model, candidate.redact === true]),
       `${path}: models called and their redaction`,
     );
   }

@@ -16,8 +16,8 @@ export type CallOptions = ReturnType<typeof callOptions>;
 
 /** Temporal options for one model's activity, from its provider's config. */
 export function callOptions(snapshot: RoutingSnapshot, candidate: RouteCandidate, position: number, chainLength: number, remainingMs: number | undefined) {
-  const provider = own(snapshot.providers, candidate.providerId);
-  if (!provider) throw ApplicationFailure.nonRetryable(`provider ${candidate.providerId} missing from snapshot`, 'InvalidRequest');
+  const provider = own(snapshot.providers, candidate.provider);
+  if (!provider) throw ApplicationFailure.nonRetryable(`provider ${candidate.provider} missing from snapshot`, 'InvalidRequest');
   const { retry, timeouts } = provider;
   return {
     startToCloseTimeout: timeouts.requestMs + ACTIVITY_TIMEOUT_MARGIN_MS,
@@ -33,7 +33,7 @@ export function callOptions(snapshot: RoutingSnapshot, candidate: RouteCandidate
       maximumInterval: retry.maximumIntervalMs,
       nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
     },
-    summary: activitySummary(candidate.providerId, candidate.modelId, position, chainLength),
+    summary: activitySummary(candidate.provider, candidate.model, position, chainLength),
   };
 }
 
@@ -56,7 +56,7 @@ export function callModel(snapshot: RoutingSnapshot, options: CallOptions, reque
  * API process that is gone.
  */
 export function streamOn(taskQueue: string, snapshot: RoutingSnapshot, candidate: RouteCandidate, options: CallOptions, remainingMs: number | undefined) {
-  const timeouts = own(snapshot.providers, candidate.providerId)?.timeouts;
+  const timeouts = own(snapshot.providers, candidate.provider)?.timeouts;
   const streamMs = Math.max(timeouts?.streamMs ?? 0, timeouts?.requestMs ?? 0) + ACTIVITY_TIMEOUT_MARGIN_MS;
   return proxyActivities<StreamActivities>({
     ...options,

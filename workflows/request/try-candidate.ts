@@ -44,20 +44,20 @@ export async function tryCandidate(
   const startedAt = Date.now();
   const options = callOptions(snapshot, candidate, position, chainLength, remainingMs);
   const target: CallModelInput = {
-    modelId: candidate.modelId,
-    providerId: candidate.providerId,
+    modelId: candidate.model,
+    providerId: candidate.provider,
     upstreamModel: candidate.upstreamModel,
     ...(candidate.redact ? { redact: true } : {}),
   };
   progress.position = position;
-  progress.current = { model: candidate.modelId, provider: candidate.providerId, streaming: delivery.streamTaskQueue !== undefined };
+  progress.current = { model: candidate.model, provider: candidate.provider, streaming: delivery.streamTaskQueue !== undefined };
   // A priced attempt goes out only once every budget it counts against has reserved its worst case.
   const reservation = await holds.reserve(candidate, position, options.scheduleToCloseTimeout);
   if (reservation?.granted === false) {
     attempts.push({
       position,
-      provider: candidate.providerId,
-      model: candidate.modelId,
+      provider: candidate.provider,
+      model: candidate.model,
       outcome: 'skipped',
       failureType: 'BudgetExceeded',
       message: reservation.message,
@@ -70,7 +70,7 @@ export async function tryCandidate(
   const attemptTarget: CallModelInput = reservation
     ? { ...target, budget: { budgets: reservation.budgets, reservationId: reservation.reservationId, worstCaseUsd: reservation.worstCaseUsd, leaseMs: reservation.leaseMs } }
     : target;
-  const pricing = own(snapshot.models, candidate.modelId)?.pricing;
+  const pricing = own(snapshot.models, candidate.model)?.pricing;
   try {
     let result: CallModelResult | undefined;
     if (delivery.streamTaskQueue !== undefined) {
@@ -87,8 +87,8 @@ export async function tryCandidate(
     const usage = result.billedUsage ?? result.output.usage;
     attempts.push({
       position,
-      provider: candidate.providerId,
-      model: candidate.modelId,
+      provider: candidate.provider,
+      model: candidate.model,
       outcome: 'success',
       tries: result.tries,
       durationMs: Date.now() - startedAt,
@@ -107,8 +107,8 @@ export async function tryCandidate(
     const failure = classifyActivityFailure(error);
     attempts.push({
       position,
-      provider: candidate.providerId,
-      model: candidate.modelId,
+      provider: candidate.provider,
+      model: candidate.model,
       outcome: 'failed',
       failureType: failure.type,
       message: failure.message,

@@ -29,21 +29,21 @@ function budget(availableUsd: number, whenLow: BudgetSnapshot['whenLow'] = 'chea
 
 test('a budget with plenty left changes nothing but is reported', () => {
   const plan = planRoute(request, { ...base, budgets: [budget(0.9)] });
-  assert.deepEqual(plan.candidates.map((candidate) => candidate.modelId), ['premium', 'cheap', 'local']);
+  assert.deepEqual(plan.candidates.map((candidate) => candidate.model), ['premium', 'cheap', 'local']);
   assert.deepEqual(plan.budgets, [{ name: 'team', availableUsd: 0.9, limitUsd: 1, action: 'ok' }]);
   assert.equal(plan.budgetExceeded, undefined);
 });
 
 test('a low budget with cheaper_first puts the cheapest worst case first', () => {
   const plan = planRoute(request, { ...base, budgets: [budget(0.1)] });
-  assert.deepEqual(plan.candidates.map((candidate) => candidate.modelId), ['local', 'cheap', 'premium']);
+  assert.deepEqual(plan.candidates.map((candidate) => candidate.model), ['local', 'cheap', 'premium']);
   assert.equal(plan.budgets?.[0]?.action, 'cheaper_first');
 });
 
 test('a candidate whose worst case is more than a budget has left is rejected with the reason', () => {
   const plan = planRoute(request, { ...base, budgets: [budget(0.001)] });
-  assert.deepEqual(plan.candidates.map((candidate) => candidate.modelId), ['local', 'cheap']);
-  assert.deepEqual(plan.rejected, [{ modelId: 'premium', reason: 'worst-case cost 0.002 USD is more than budget "team" has left (0.001 USD)' }]);
+  assert.deepEqual(plan.candidates.map((candidate) => candidate.model), ['local', 'cheap']);
+  assert.deepEqual(plan.rejected, [{ model: 'premium', reason: 'worst-case cost 0.002 USD is more than budget "team" has left (0.001 USD)' }]);
 });
 
 test('a low budget that refuses refuses the request', () => {
@@ -60,6 +60,6 @@ test('when budgets leave no candidate, the request is over budget', () => {
 
 test('the tightest of several budgets decides', () => {
   const plan = planRoute(request, { ...base, budgets: [budget(0.9), { ...budget(0.0005), name: 'feature' }] });
-  assert.deepEqual(plan.candidates.map((candidate) => candidate.modelId), ['local', 'cheap']);
+  assert.deepEqual(plan.candidates.map((candidate) => candidate.model), ['local', 'cheap']);
   assert.match(plan.rejected[0]?.reason ?? '', /budget "feature"/);
 });
