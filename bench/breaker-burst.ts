@@ -8,6 +8,7 @@
 // healthy provider (breaker bookkeeping failing a call: must be 0); from the
 // breakers' histories: what each process sent them, and events per second.
 import { Client, Connection } from '@temporalio/client';
+import { RUNNING_BREAKERS_QUERY } from '../services/breaker-board';
 import { BREAKER_MEMO_KEY, breakerWorkflowId, type BreakerRoutingView } from '../workflows/breaker/provider-breaker-workflow';
 import { startHarness, type Harness } from '../test/support/gateway-harness';
 import { readBreakerLoad, type BreakerLoad } from './breaker-history';
@@ -143,8 +144,7 @@ async function runPhase(
       const published = await reader
         .withDeadline(asked + READ_DEADLINE_MS, async () => {
           const views = new Map<string, BreakerRoutingView>();
-          const query = "WorkflowType = 'providerBreakerWorkflow' AND ExecutionStatus = 'Running'";
-          for await (const execution of reader.workflow.list({ query })) {
+          for await (const execution of reader.workflow.list({ query: RUNNING_BREAKERS_QUERY })) {
             const view = execution.memo?.[BREAKER_MEMO_KEY] as BreakerRoutingView | undefined;
             if (view) views.set(view.key, view);
           }

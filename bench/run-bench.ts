@@ -94,43 +94,20 @@ function readOptions(): Options {
   const localModel = values['local-model'];
   const governance = values.governance;
   const batch = values.batch;
-  if (batch) {
-    const argv = process.argv.slice(2).join(' ');
-    if (!/--requests/.test(argv)) values.requests = '2000';
-    if (!/--concurrency/.test(argv)) values.concurrency = '16,64';
-    if (!/--out/.test(argv)) values.out = 'bench/results/batch.json';
-  }
-  if (values.recovery) {
-    const argv = process.argv.slice(2).join(' ');
-    if (!/--requests/.test(argv)) values.requests = '1000';
-    if (!/--out/.test(argv)) values.out = 'bench/results/recovery.json';
-  }
-  if (values['breaker-burst']) {
-    const argv = process.argv.slice(2).join(' ');
-    if (!/--requests/.test(argv)) values.requests = '1000';
-    if (!/--concurrency/.test(argv)) values.concurrency = '100';
-    if (!/--out/.test(argv)) values.out = 'bench/results/breaker-burst.json';
-  }
-  if (values.memory) {
-    const argv = process.argv.slice(2).join(' ');
-    if (!/--requests/.test(argv)) values.requests = '10000';
-    if (!/--concurrency/.test(argv)) values.concurrency = '16';
-    if (!/--out/.test(argv)) values.out = 'bench/results/memory.json';
-  }
-  if (values['prompt-cost'] && !/--out/.test(process.argv.slice(2).join(' '))) values.out = 'bench/results/prompt-cost.json';
-  if (governance) {
-    const argv = process.argv.slice(2).join(' ');
-    if (!/--requests/.test(argv)) values.requests = '200';
-    if (!/--warmup/.test(argv)) values.warmup = '20';
-    if (!/--out/.test(argv)) values.out = 'bench/results/governance.json';
-  }
+  // Each mode's own defaults, for the options the command line did not give.
+  const given = process.argv.slice(2).join(' ');
+  const modeDefaults = (enabled: boolean | undefined, defaults: Partial<Record<'requests' | 'concurrency' | 'warmup' | 'out', string>>): void => {
+    if (!enabled) return;
+    for (const [option, value] of Object.entries(defaults)) if (!new RegExp(`--${option}`).test(given)) Object.assign(values, { [option]: value });
+  };
+  modeDefaults(batch, { requests: '2000', concurrency: '16,64', out: 'bench/results/batch.json' });
+  modeDefaults(values.recovery, { requests: '1000', out: 'bench/results/recovery.json' });
+  modeDefaults(values['breaker-burst'], { requests: '1000', concurrency: '100', out: 'bench/results/breaker-burst.json' });
+  modeDefaults(values.memory, { requests: '10000', concurrency: '16', out: 'bench/results/memory.json' });
+  modeDefaults(values['prompt-cost'], { out: 'bench/results/prompt-cost.json' });
+  modeDefaults(governance, { requests: '200', warmup: '20', out: 'bench/results/governance.json' });
   // The local model answers in seconds, not milliseconds: fewer requests, fewer callers.
-  if (localModel) {
-    const argv = process.argv.slice(2).join(' ');
-    if (!/--concurrency/.test(argv)) values.concurrency = '1,2,4';
-    if (!/--requests/.test(argv)) values.requests = '20';
-    if (!/--out/.test(argv)) values.out = 'bench/results/local-model.json';
-  }
+  modeDefaults(localModel, { concurrency: '1,2,4', requests: '20', out: 'bench/results/local-model.json' });
   return {
     localModel,
     governance,

@@ -16,6 +16,9 @@ import {
   type ForceInput,
 } from '../workflows/breaker/provider-breaker-workflow';
 
+/** The visibility query every process reads the breakers with (their memos). */
+export const RUNNING_BREAKERS_QUERY = `WorkflowType = '${providerBreakerWorkflow.name}' AND ExecutionStatus = 'Running'`;
+
 /** How often outcomes are sent: one signal per breaker per interval, whatever the load. */
 const FLUSH_INTERVAL_MS = 200;
 /** How often each breaker's state is read. */
@@ -222,7 +225,7 @@ export class BreakerBoard {
 
   /** The running breakers (their ids are the namespace's: `breaker-<provider>`), by provider, with the routing view each published (if any). */
   private async listRunning(): Promise<Map<string, BreakerRoutingView | undefined>> {
-    const query = `WorkflowType = '${providerBreakerWorkflow.name}' AND ExecutionStatus = 'Running'`;
+    const query = RUNNING_BREAKERS_QUERY;
     const running = new Map<string, BreakerRoutingView | undefined>();
     const prefix = breakerWorkflowId('');
     for await (const execution of this.options.client.workflow.list({ query, pageSize: 1_000 })) {

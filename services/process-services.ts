@@ -49,12 +49,14 @@ export async function startProcessServices(options: {
 }): Promise<ProcessServices> {
   const { namespace, taskQueue, store, dataConverter, tracing } = options;
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
-  const breakers = options.breakers === false ? undefined : createBreakerBoard({ connection, namespace, taskQueue, store, dataConverter });
-  const budgets = createBudgetBoard({ connection, namespace, taskQueue, store, dataConverter });
+  // The boards' and the trail's own traffic, untraced: one client on the shared connection.
+  const boardClient = new Client({ connection, namespace, dataConverter });
+  const breakers = options.breakers === false ? undefined : createBreakerBoard({ client: boardClient, taskQueue, store });
+  const budgets = createBudgetBoard({ client: boardClient, taskQueue, store });
   const cache = new ResponseCache(store, logLine);
-  const quality = new QualityBoard(new Client({ connection, namespace, dataConverter }), taskQueue, logLine);
+  const quality = new QualityBoard(boardClient, taskQueue, logLine);
   quality.start();
-  const audit = createAuditTrail({ connection, namespace, taskQueue, store, process: options.process, dataConverter });
+  const audit = createAuditTrail({ client: boardClient, taskQueue, store, process: options.process });
   const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
   rememberTemporalAddress(connection, options.temporalAddress);
   let stopped: Promise<void> | undefined;
@@ -91,15 +93,9 @@ export async function startProcessServices(options: {
  * the breaker workflows on `taskQueue`, states read every second. Stop it
  * (it sends what is pending) when the process shuts down.
  */
-export function createBreakerBoard(options: {
-  connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  store: ConfigStore;
-  dataConverter?: DataConverter;
-}): BreakerBoard {
+export function createBreakerBoard(options: { client: Client; taskQueue: string; store: ConfigStore }): BreakerBoard {
   const board = new BreakerBoard({
-    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    client: options.client,
     taskQueue: options.taskQueue,
     providers: () => Object.fromEntries(Object.entries(options.store.loaded.config.providers).map(([id, provider]) => [id, provider.breaker])),
     log: logLine,
@@ -109,15 +105,9 @@ export function createBreakerBoard(options: {
 }
 
 /** This process's side of the shared budgets, started: every budget's state read every second. Stop it on shutdown. */
-export function createBudgetBoard(options: {
-  connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  store: ConfigStore;
-  dataConverter?: DataConverter;
-}): BudgetBoard {
+export function createBudgetBoard(options: { client: Client; taskQueue: string; store: ConfigStore }): BudgetBoard {
   const board = new BudgetBoard({
-    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    client: options.client,
     taskQueue: options.taskQueue,
     budgets: () => options.store.loaded.config.budgets,
     log: logLine,
@@ -130,18 +120,8 @@ export function createBudgetBoard(options: {
  * This process's side of the shared audit trail, started, with the config
  * store reporting to it. Logs `config_loaded` with the version in force.
  */
-export function createAuditTrail(options: {
-  connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  store: ConfigStore;
-  process: string;
-  dataConverter?: DataConverter;
-}): AuditTrail {
-  const trail = new AuditTrail(
-    new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
-    options.taskQueue,
-  );
+export function createAuditTrail(options: { client: Client; taskQueue: string; store: ConfigStore; process: string }): AuditTrail {
+  const trail = new AuditTrail(options.client, options.taskQueue);
   trail.start();
   options.store.audit = (event) => trail.record({ ...event, audit: String(event.audit), process: options.process });
   trail.record({ audit: 'config_loaded', version: options.store.loaded.version, process: options.process });
