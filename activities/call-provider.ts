@@ -79,11 +79,11 @@ export async function callProvider(
   let lost = assumedLostTries();
   const facts = () => ({ attempt, ...(lost.lostTries > 0 ? { lostTries: lost.lostTries } : {}) });
   const { loaded, adapters } = store.current;
-  const provider = own(loaded.config.providers, target.providerId);
-  const adapter = adapters.get(target.providerId);
+  const provider = own(loaded.config.providers, target.provider);
+  const adapter = adapters.get(target.provider);
   if (!provider || !adapter) {
-    const error = new GatewayError('AccessDenied', `provider "${target.providerId}" is not configured on this worker`, {
-      provider: target.providerId,
+    const error = new GatewayError('AccessDenied', `provider "${target.provider}" is not configured on this worker`, {
+      provider: target.provider,
     });
     const failure = toApplicationFailure(error, 0, attempt);
     Object.assign(failure.details?.[0] ?? {}, facts());
@@ -101,13 +101,13 @@ export async function callProvider(
     lost = await countLostTries();
     // An open breaker (or a half-open one whose probe slot is taken) skips the call: fall over at once.
     // A probe permit is waited for at most half a heartbeat timeout: not granted in time, the call is no probe, skipped.
-    const admission = breakers ? await breakers.admit(target.providerId, { deadlineMs: provider.timeouts.heartbeatMs / 2 }) : { admitted: true as const };
+    const admission = breakers ? await breakers.admit(target.provider, { deadlineMs: provider.timeouts.heartbeatMs / 2 }) : { admitted: true as const };
     if (!admission.admitted) {
       throw ApplicationFailure.create({
         type: 'BreakerOpen',
-        message: `${target.providerId}: breaker open (${admission.reason}); skipped without a call`,
+        message: `${target.provider}: breaker open (${admission.reason}); skipped without a call`,
         nonRetryable: true,
-        details: [{ provider: target.providerId, ...facts() }],
+        details: [{ provider: target.provider, ...facts() }],
       });
     }
     // The try before this one may have been billed (its reservation is spent): this one reserves its own worst case.
@@ -137,7 +137,7 @@ export async function callProvider(
       // A provider that takes images inline gets their bytes, fetched here under the provider's imageFetch rules.
       const sent =
         imageUrlMode(provider) === 'inline'
-          ? await inlineImageUrls(redacted, provider.imageFetch, { providerId: target.providerId, signal: context.cancellationSignal })
+          ? await inlineImageUrls(redacted, provider.imageFetch, { providerId: target.provider, signal: context.cancellationSignal })
           : redacted;
       // A GenAI client span (OTel semantic conventions) around the provider call; the HTTP call is its child.
       const output = await inSpan(
@@ -147,8 +147,8 @@ export async function callProvider(
           'gen_ai.operation.name': 'chat',
           'gen_ai.system': provider.type === 'anthropic' ? 'anthropic' : 'openai',
           'gen_ai.request.model': target.upstreamModel,
-          'switchyard.provider': target.providerId,
-          'switchyard.model': target.modelId,
+          'switchyard.provider': target.provider,
+          'switchyard.model': target.model,
           'switchyard.attempt': attempt,
         },
         async (annotate) => {
@@ -163,25 +163,25 @@ export async function callProvider(
       );
       billed = addUsage(billed, output.usage);
       beat();
-      validateOutput(output, request.output, target.providerId);
+      validateOutput(output, request.output, target.provider);
       const latencyMs = Date.now() - started;
       countAttempt(target, 'success', latencyMs);
-      stats?.record(target.modelId, { ok: true, durationMs: latencyMs });
-      breakers?.report(target.providerId, { modelId: target.modelId, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
+      stats?.record(target.model, { ok: true, durationMs: latencyMs });
+      breakers?.report(target.provider, { model: target.model, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
       return { output, tries: attempt, billedUsage: billed, ...(lost.lostTries > 0 ? { lostTries: lost.lostTries } : {}) };
     } catch (error) {
       // A cancelled or shut-down activity is not the provider's failure.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
       const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
-      if (isHealthFailure(failure.type)) stats?.record(target.modelId, { ok: false, durationMs: Date.now() - started });
+      if (isHealthFailure(failure.type)) stats?.record(target.model, { ok: false, durationMs: Date.now() - started });
       countAttempt(target, failure.type ?? 'ProviderUnavailable', Date.now() - started);
       if (failure.type === 'AccessDenied') {
         const status = (failure.details?.[0] as { status?: number } | undefined)?.status;
-        audit?.record({ audit: 'provider_access_denied', provider: target.providerId, model: target.modelId, status, message: failure.message }, `${target.providerId}/${target.modelId}`);
+        audit?.record({ audit: 'provider_access_denied', provider: target.provider, model: target.model, status, message: failure.message }, `${target.provider}/${target.model}`);
       }
       const retryAfterMs = (failure.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-      breakers?.report(target.providerId, {
-        modelId: target.modelId,
+      breakers?.report(target.provider, {
+        model: target.model,
         ok: false,
         failureType: failure.type ?? 'ProviderUnavailable',
         latencyMs: Date.now() - started,
@@ -201,7 +201,7 @@ export async function callProvider(
 }
 
 function countAttempt(target: CallModelInput, result: string, durationMs: number): void {
-  const labels = { provider: target.providerId, model: target.modelId, result };
+  const labels = { provider: target.provider, model: target.model, result };
   metrics.providerAttempts.inc(labels);
   metrics.providerCallDuration.observe(labels, durationMs / 1000);
 }

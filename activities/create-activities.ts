@@ -1,6 +1,7 @@
 import type { CanonicalRequest } from '../common/request-schema';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { BudgetRef, CallModelInput, PromptAssessment, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { BudgetRef, PromptAssessment, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import { readCallTarget, type RecordedCallModelInput } from '../common/call-target';
 import type { BudgetReservation } from '../services/budget-board';
 import type { CachedAnswer } from '../common/response-schema';
 import type { CacheLookup } from '../services/response-cache/response-cache';
@@ -70,7 +71,8 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createAgentToolActivities(dependencies),
 
     /** Calls one model once; Temporal's retry policy decides about the next try. */
-    async callModel(request: CanonicalRequest, target: CallModelInput): Promise<CallModelResult> {
+    async callModel(request: CanonicalRequest, recorded: RecordedCallModelInput): Promise<CallModelResult> {
+      const target = readCallTarget(recorded);
       return callProvider(dependencies, request, target, {
         call: (adapter, sent, signal) => adapter.complete(sent, { upstreamModel: target.upstreamModel, signal }),
       });

@@ -1,6 +1,6 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CanonicalRequest } from '../common/request-schema';
-import type { CallModelInput } from '../common/routing-snapshot-schema';
+import { readCallTarget, type RecordedCallModelInput } from '../common/call-target';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 import type { StreamRelay } from '../services/stream-relay';
 
@@ -18,7 +18,8 @@ export function createStreamActivities(dependencies: ActivityDependencies & { re
      * next model streams instead); after it, a non-retryable
      * `StreamInterrupted`, so no try ever repeats text the caller holds.
      */
-    async streamModel(request: CanonicalRequest, target: CallModelInput): Promise<CallModelResult> {
+    async streamModel(request: CanonicalRequest, recorded: RecordedCallModelInput): Promise<CallModelResult> {
+      const target = readCallTarget(recorded);
       // Activities started by a workflow always carry its execution; the relay is keyed by workflow id.
       const channel = dependencies.relay.channel(activityInfo().workflowExecution?.workflowId ?? '');
       if (channel.deltasSent > 0) {

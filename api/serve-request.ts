@@ -262,7 +262,7 @@ async function streamRequest(
   };
   const { handle, detach } = await startStreamedRequest(options.runner, options.streaming, options.canonical, workflowId, options.idempotency, {
     onDelta(delta, target) {
-      if (!streamed) options.onFirstPiece(target.modelId);
+      if (!streamed) options.onFirstPiece(target.model);
       streamed = true;
       write(renderer.delta(delta, target));
     },

@@ -80,7 +80,7 @@ export class GatewayClient {
     const { handle, detach } = await startStreamedRequest(this.runner(), this.streaming, canonical, workflowId, idempotency, {
       onDelta(delta, target) {
         streamed = true;
-        onDelta(delta, target.modelId);
+        onDelta(delta, target.model);
       },
     });
     try {

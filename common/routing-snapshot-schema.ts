@@ -218,8 +218,8 @@ export interface RoutePlan {
 
 /** What `callModel` receives: the request plus a reference to the model (never a key). */
 export interface CallModelInput {
-  modelId: string;
-  providerId: string;
+  model: string;
+  provider: string;
   upstreamModel: string;
   /** Redact detected personal data before sending (a model that is not self-hosted, under a `redact` class). */
   redact?: boolean;

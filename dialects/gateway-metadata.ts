@@ -27,4 +27,3 @@ export function routeHeader(response: CanonicalResponse): string | undefined {
   // Header values are ASCII and bounded; the body's gateway.route has the whole story.
   return line.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
 }
-

@@ -12,6 +12,8 @@ import {
   type LedgerOperation,
 } from '../workflows/budget/budget-workflow';
 
+export type { BudgetView };
+
 /** How often every budget's state is read for routing. */
 const REFRESH_INTERVAL_MS = 1_000;
 /** Longest wait for one budget's state. */

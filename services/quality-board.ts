@@ -8,6 +8,8 @@ import {
   type EvalScores,
 } from '../workflows/evals/eval-scores-workflow';
 
+export type { EvalScores };
+
 /** How often the measured scores are read for routing. */
 const REFRESH_INTERVAL_MS = 5_000;
 const QUERY_DEADLINE_MS = 2_000;

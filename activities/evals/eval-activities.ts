@@ -7,6 +7,7 @@ import { own } from '../../common/own';
 import { costOfUsage } from '../../common/pricing';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CallModelInput } from '../../common/routing-snapshot-schema';
+import { readCallTarget, type RecordedCallModelInput } from '../../common/call-target';
 import { callProvider, type ActivityDependencies } from '../call-provider';
 import { scoreCase } from './score-case';
 
@@ -79,7 +80,7 @@ export function createEvalActivities(dependencies: ActivityDependencies) {
         }
         const models = (own(config.taskClasses, name)?.models ?? []).flatMap((modelId) => {
           const model = own(config.models, modelId);
-          return model ? [{ modelId, providerId: model.provider, upstreamModel: model.upstreamModel ?? modelId }] : [];
+          return model ? [{ model: modelId, provider: model.provider, upstreamModel: model.upstreamModel ?? modelId }] : [];
         });
         classes.push({ taskClass: name, models, cases });
       }
@@ -100,18 +101,19 @@ export function createEvalActivities(dependencies: ActivityDependencies) {
      * validation is a failed case; a provider that cannot be reached throws,
      * so Temporal retries and the run leaves the case out if it never answers.
      */
-    async runEvalCase(taskClass: string, target: CallModelInput, evalCase: EvalCase): Promise<EvalCaseResult> {
+    async runEvalCase(taskClass: string, recorded: RecordedCallModelInput, evalCase: EvalCase): Promise<EvalCaseResult> {
+      const target = readCallTarget(recorded);
       const request: CanonicalRequest = {
-        requestId: `eval-${taskClass}-${evalCase.id}-${target.modelId}`,
+        requestId: `eval-${taskClass}-${evalCase.id}-${target.model}`,
         tenantId: 'evals',
-        model: target.modelId,
+        model: target.model,
         messages: evalCase.messages,
         ...(evalCase.tools ? { tools: evalCase.tools } : {}),
         ...(evalCase.output ? { output: evalCase.output } : {}),
         sampling: { temperature: 0, ...(evalCase.maxTokens === undefined ? {} : { maxTokens: evalCase.maxTokens }) },
         tags: { taskClass },
       };
-      const pricing = own(dependencies.store.current.loaded.config.models, target.modelId)?.pricing;
+      const pricing = own(dependencies.store.current.loaded.config.models, target.model)?.pricing;
       const started = Date.now();
       try {
         const result = await callProvider(dependencies, request, target, {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import { HttpError } from '../../dialects/http-error';
-import { toChatCompletion } from '../../dialects/openai/convert-chat-completion';
+import { toRequestStatus, type RequestState } from '../../dialects/gateway-resources';
 import { toHttpError, type RequestHandle } from '../../client/run-request';
 import type { llmRequestWorkflow } from '../../workflows/llm-request-workflow';
 import { progressQuery } from '../../workflows/progress-query';
@@ -25,29 +25,23 @@ const STATUSES: Record<string, string> = {
 export async function requestStatusBody(handle: RequestHandle) {
   const description = await boundedTemporalCall(handle.client, () => handle.describe());
   const status = STATUSES[description.status.name] ?? 'unknown';
-  const body: Record<string, unknown> = {
-    id: handle.workflowId,
-    object: 'gateway.request',
-    status,
-    created_at: Math.floor(description.startTime.getTime() / 1000),
-    completed_at: description.closeTime ? Math.floor(description.closeTime.getTime() / 1000) : null,
-  };
+  const state: RequestState = { id: handle.workflowId, status, startTime: description.startTime, closeTime: description.closeTime };
   if (status === 'running') {
     // Answered by a worker; with none up (or Temporal gone), the status still answers (progress null) within the deadline.
-    body.progress = await withinBound(
+    state.progress = await withinBound(
       handle.client.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(progressQuery)),
       PROGRESS_QUERY_DEADLINE_MS,
     ).catch(() => null);
   }
-  if (status === 'completed') body.result = toChatCompletion(await handle.result());
+  if (status === 'completed') state.result = await handle.result();
   if (status === 'failed') {
     const error = await handle.result().then(
       () => undefined,
       (failure: unknown) => toHttpError(failure),
     );
-    body.error = error instanceof HttpError ? { message: error.message, type: error.type, code: error.options.code ?? null } : { message: 'failed' };
+    state.error = error instanceof HttpError ? { message: error.message, type: error.type, code: error.options.code ?? null } : { message: 'failed' };
   }
-  return body;
+  return toRequestStatus(state);
 }
 
 /**
@@ -55,7 +49,7 @@ export async function requestStatusBody(handle: RequestHandle) {
  * (Temporal went away just after): it runs, and `GET /v1/requests/:id` tells more later.
  */
 export function acceptedStatusBody(workflowId: string) {
-  return { id: workflowId, object: 'gateway.request', status: 'running', created_at: Math.floor(Date.now() / 1000), completed_at: null, progress: null };
+  return toRequestStatus({ id: workflowId, status: 'running', startTime: new Date(), progress: null });
 }
 
 /**

@@ -6,6 +6,7 @@ import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completi
 import { toCanonicalRequest } from '../../dialects/openai/convert-chat-completion';
 import { parseBody } from '../../dialects/parse-body';
 import { readPolicyTags } from '../policy-tags';
+import { toRouteExplanation } from '../../dialects/gateway-resources';
 
 /**
  * `POST /v1/route/explain`: the route a chat completion body (with the same
@@ -27,30 +28,7 @@ export function routeExplainRouter(store: ConfigStore, live: LiveRouting): Route
       tags: readPolicyTags(request, body.metadata ?? undefined, config, tenantId),
     };
     const plan = await explainRoute(canonical, loaded, live, { streaming: body.stream === true });
-    response.json({
-      object: 'gateway.route_explanation',
-      config_version: plan.configVersion,
-      model,
-      resolved_from: plan.resolvedFrom,
-      strategy: plan.strategy,
-      task_class: plan.taskClass ?? null,
-      criticality: plan.criticality ?? null,
-      sensitivity: plan.sensitivity ?? null,
-      prompt_tokens: plan.promptTokens ?? null,
-      findings: plan.findings ?? {},
-      required_capabilities: plan.required ?? [],
-      refused: plan.refused ?? null,
-      candidates: plan.candidates.map((candidate) => ({
-        model: candidate.model,
-        provider: candidate.provider,
-        reason: candidate.reason,
-        score: candidate.score ?? null,
-        parts: candidate.parts ?? null,
-        estimated_cost_usd: candidate.estimatedCostUsd ?? null,
-        redacted: candidate.redact === true,
-      })),
-      rejected: plan.rejected.map((model) => ({ model: model.model, reason: model.reason })),
-    });
+    response.json(toRouteExplanation(model, plan));
   });
   return router;
 }

@@ -73,7 +73,7 @@ export function createMessagesStream(options: { requestId: string }): StreamRend
 
   return {
     delta(delta, target) {
-      return start(target.modelId) + piece(delta);
+      return start(target.model) + piece(delta);
     },
 
     finish(result, streamed) {

@@ -43,7 +43,7 @@ export function createChatCompletionStream(options: { requestId: string; include
 
   return {
     delta(delta, target) {
-      return start(target.modelId) + piece(delta);
+      return start(target.model) + piece(delta);
     },
 
     finish(result, streamed) {

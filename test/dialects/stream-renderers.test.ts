@@ -5,7 +5,7 @@ import { HttpError } from '../../dialects/http-error';
 import { createChatCompletionStream } from '../../dialects/openai/chat-completion-stream';
 import type { CanonicalResponse } from '../../common/response-schema';
 
-const TARGET = { modelId: 'model-x', providerId: 'p', upstreamModel: 'x' };
+const TARGET = { model: 'model-x', provider: 'p', upstreamModel: 'x' };
 
 function result(overrides: Partial<CanonicalResponse> = {}): CanonicalResponse {
   return {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { StreamDelta } from '../../activities/providers/model-adapter';
 import { StreamRelay } from '../../services/stream-relay';
 
-const TARGET = { modelId: 'm', providerId: 'p', upstreamModel: 'u' };
+const TARGET = { model: 'm', provider: 'p', upstreamModel: 'u' };
 
 test('pieces reach the listener of their workflow only, and are counted', () => {
   const relay = new StreamRelay();

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CallModelInput, RoutingSnapshot } from '../../common/routing-snapshot-schema';
+import { readCallTarget, type RecordedCallModelInput } from '../../common/call-target';
 import { getWorkflowBundle } from '../../worker/create-worker';
 import type { DeliveryOptions } from '../../workflows/llm-request-workflow';
 import { planRoute } from '../../workflows/plan-route';
@@ -80,12 +81,15 @@ test('the current routing code takes the decisions the recorded request historie
     for (const event of events) {
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (!scheduled || !['callModel', 'streamModel'].includes(scheduled.activityType?.name ?? '')) continue;
-      const target = decode<CallModelInput>(scheduled.input, 1);
-      if (target && called.at(-1)?.modelId !== target.modelId) called.push(target);
+      const recorded = decode<RecordedCallModelInput>(scheduled.input, 1);
+      assert.ok(recorded, `${path}: ${scheduled.activityType?.name} carries its target`);
+      const target = readCallTarget(recorded);
+      assert.equal(typeof target.model, 'string', `${path}: the call target names its model`);
+      if (called.at(-1)?.model !== target.model) called.push(target);
     }
     const planned = plan.candidates.slice(0, called.length);
     assert.deepEqual(
-      called.map((target) => [target.modelId, target.redact === true]),
+      called.map((target) => [target.model, target.redact === true]),
       planned.map((candidate) => [candidate.model, candidate.redact === true]),
       `${path}: models called and their redaction`,
     );

@@ -7,7 +7,7 @@ export type ForcedMode = 'open' | 'closed';
 
 /** One call's outcome as a worker reports it to the breaker. */
 export interface BreakerOutcome {
-  modelId: string;
+  model: string;
   ok: boolean;
   /** Canonical failure type of a failed call. */
   failureType?: string;
@@ -16,6 +16,15 @@ export interface BreakerOutcome {
   latencyMs?: number;
   /** The id of the probe permit this call held, when it was a half-open probe. */
   probeId?: string;
+}
+
+/** An outcome as histories recorded it: before 2026-12-02 the model was `modelId`. */
+export type RecordedBreakerOutcome = BreakerOutcome | (Omit<BreakerOutcome, 'model'> & { modelId: string });
+
+function readBreakerOutcome(recorded: RecordedBreakerOutcome): BreakerOutcome {
+  if (!('modelId' in recorded)) return recorded;
+  const { modelId, ...rest } = recorded;
+  return { model: modelId, ...rest };
 }
 
 /** Successes and failures in one slice of the sliding window. */
@@ -102,7 +111,8 @@ export function effectiveMode(state: BreakerState): BreakerMode {
 }
 
 /** Counts one call's outcome and moves the breaker if it must. */
-export function applyOutcome(state: BreakerState, outcome: BreakerOutcome, now: number, settings: BreakerSettings): BreakerState {
+export function applyOutcome(state: BreakerState, recorded: RecordedBreakerOutcome, now: number, settings: BreakerSettings): BreakerState {
+  const outcome = readBreakerOutcome(recorded);
   const next = { ...tick(state, now, settings), models: updateHealth(state.models, outcome) };
   const counted = !outcome.ok && COUNTED_FAILURES.has(outcome.failureType ?? '');
 
@@ -229,7 +239,7 @@ function record(buckets: readonly Bucket[], now: number, settings: BreakerSettin
 }
 
 function updateHealth(models: Readonly<Record<string, ModelHealth>>, outcome: BreakerOutcome): Record<string, ModelHealth> {
-  const current = Object.hasOwn(models, outcome.modelId) ? models[outcome.modelId]! : { successes: 0, failures: 0, latencyMs: null };
+  const current = Object.hasOwn(models, outcome.model) ? models[outcome.model]! : { successes: 0, failures: 0, latencyMs: null };
   let { successes, failures } = current;
   if (successes + failures >= HEALTH_WINDOW_CALLS) {
     successes = Math.floor(successes / 2);
@@ -243,6 +253,6 @@ function updateHealth(models: Readonly<Record<string, ModelHealth>>, outcome: Br
       : current.latencyMs;
   return {
     ...models,
-    [outcome.modelId]: { successes: successes + (outcome.ok ? 1 : 0), failures: failures + (counted ? 1 : 0), latencyMs },
+    [outcome.model]: { successes: successes + (outcome.ok ? 1 : 0), failures: failures + (counted ? 1 : 0), latencyMs },
   };
 }

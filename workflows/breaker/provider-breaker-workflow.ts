@@ -26,7 +26,7 @@ import {
   totals,
   type AuditEntry,
   type BreakerMode,
-  type BreakerOutcome,
+  type RecordedBreakerOutcome,
   type BreakerState,
   type ForcedMode,
   type ModelHealth,
@@ -45,7 +45,7 @@ export const BREAKER_MEMO_KEY = 'breaker';
 /** What workers send: their settings for this provider and a batch of outcomes. */
 export interface OutcomeBatch {
   settings: BreakerSettings;
-  outcomes: BreakerOutcome[];
+  outcomes: RecordedBreakerOutcome[];
 }
 
 export interface ForceInput {

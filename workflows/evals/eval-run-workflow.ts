@@ -4,6 +4,7 @@ import type { GatewayActivities } from '../../activities/create-activities';
 import type { EvalCase, ModelScore } from '../../common/eval-schema';
 import { roundUsd } from '../../common/pricing';
 import type { CallModelInput } from '../../common/routing-snapshot-schema';
+import { readCallTarget } from '../../common/call-target';
 import { evalReportMarkdown } from './eval-scores-workflow';
 
 export interface EvalRunInput {
@@ -55,7 +56,9 @@ export async function evalRunWorkflow(input: EvalRunInput = {}): Promise<EvalRun
     retry: { maximumAttempts: 3, initialInterval: 1_000, nonRetryableErrorTypes: ['InvalidRequest'] },
   });
 
-  const jobs = plan.classes.flatMap(({ taskClass, models, cases }) =>
+  // Plans recorded before 2026-12-02 name targets `modelId`/`providerId`.
+  const classes = plan.classes.map((entry) => ({ ...entry, models: entry.models.map(readCallTarget) }));
+  const jobs = classes.flatMap(({ taskClass, models, cases }) =>
     models.flatMap((target) => cases.map((evalCase) => ({ taskClass, target, evalCase }))),
   );
   progress.total = jobs.length;
@@ -81,16 +84,16 @@ export async function evalRunWorkflow(input: EvalRunInput = {}): Promise<EvalRun
   await Promise.all(Array.from({ length: Math.min(plan.concurrency, Math.max(1, jobs.length)) }, lane));
 
   const scores: ModelScore[] = [];
-  for (const { taskClass, models } of plan.classes) {
+  for (const { taskClass, models } of classes) {
     for (const target of models) {
-      const ran = outcomes.filter((outcome) => outcome.taskClass === taskClass && outcome.target.modelId === target.modelId && outcome.result);
+      const ran = outcomes.filter((outcome) => outcome.taskClass === taskClass && outcome.target.model === target.model && outcome.result);
       if (ran.length === 0) continue;
       const results = ran.map((outcome) => outcome.result).filter((result) => result !== undefined);
       const passed = results.filter((result) => result.passed).length;
       const costUsd = roundUsd(results.reduce((sum, result) => sum + result.costUsd, 0));
       const latencies = results.map((result) => result.latencyMs).sort((left, right) => left - right);
       scores.push({
-        model: target.modelId,
+        model: target.model,
         taskClass,
         cases: results.length,
         passed,

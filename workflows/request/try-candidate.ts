@@ -44,8 +44,8 @@ export async function tryCandidate(
   const startedAt = Date.now();
   const options = callOptions(snapshot, candidate, position, chainLength, remainingMs);
   const target: CallModelInput = {
-    modelId: candidate.model,
-    providerId: candidate.provider,
+    model: candidate.model,
+    provider: candidate.provider,
     upstreamModel: candidate.upstreamModel,
     ...(candidate.redact ? { redact: true } : {}),
   };

@@ -11,14 +11,15 @@ import {
   nextWake,
   tick,
   type BreakerOutcome,
+  type RecordedBreakerOutcome,
   type BreakerState,
 } from '../../../workflows/breaker/breaker-state';
 
 const settings: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, consecutiveFailures: 3, minimumVolume: 10, coolDownMs: 1_000, maxCoolDownMs: 4_000 };
-const fail: BreakerOutcome = { modelId: 'm', ok: false, failureType: 'ProviderUnavailable' };
-const ok: BreakerOutcome = { modelId: 'm', ok: true, latencyMs: 100 };
+const fail: BreakerOutcome = { model: 'm', ok: false, failureType: 'ProviderUnavailable' };
+const ok: BreakerOutcome = { model: 'm', ok: true, latencyMs: 100 };
 
-function feed(state: BreakerState, outcomes: BreakerOutcome[], at: number): BreakerState {
+function feed(state: BreakerState, outcomes: RecordedBreakerOutcome[], at: number): BreakerState {
   return outcomes.reduce((current, outcome) => applyOutcome(current, outcome, at, settings), state);
 }
 
@@ -47,14 +48,14 @@ test('old outcomes leave the window', () => {
 });
 
 test('a request-specific failure does not count', () => {
-  const state = feed(initialBreakerState('p'), Array.from({ length: 10 }, () => ({ modelId: 'm', ok: false, failureType: 'InvalidRequest' })), 0);
+  const state = feed(initialBreakerState('p'), Array.from({ length: 10 }, () => ({ model: 'm', ok: false, failureType: 'InvalidRequest' })), 0);
   assert.equal(state.mode, 'closed');
   assert.equal(state.consecutiveFailures, 0);
 });
 
 test('AccessDenied opens at once; a rate limit opens until its Retry-After', () => {
-  assert.equal(applyOutcome(initialBreakerState('p'), { modelId: 'm', ok: false, failureType: 'AccessDenied' }, 5, settings).mode, 'open');
-  const limited = applyOutcome(initialBreakerState('p'), { modelId: 'm', ok: false, failureType: 'RateLimited', retryAfterMs: 7_000 }, 5, settings);
+  assert.equal(applyOutcome(initialBreakerState('p'), { model: 'm', ok: false, failureType: 'AccessDenied' }, 5, settings).mode, 'open');
+  const limited = applyOutcome(initialBreakerState('p'), { model: 'm', ok: false, failureType: 'RateLimited', retryAfterMs: 7_000 }, 5, settings);
   assert.equal(limited.mode, 'open');
   assert.equal(limited.openUntil, 7_005);
   assert.equal(limited.openings, 0, 'a Retry-After does not grow the cool-down');
@@ -124,7 +125,13 @@ test('forcing wins over the state machine and is audited; auto releases it to a 
 });
 
 test('health per model: success counts and a smoothed latency', () => {
-  const state = feed(initialBreakerState('p'), [ok, { ...ok, latencyMs: 200 }, fail, { modelId: 'other', ok: true, latencyMs: 50 }], 0);
+  const state = feed(initialBreakerState('p'), [ok, { ...ok, latencyMs: 200 }, fail, { model: 'other', ok: true, latencyMs: 50 }], 0);
   assert.deepEqual(state.models.m, { successes: 2, failures: 1, latencyMs: 120 });
   assert.deepEqual(state.models.other, { successes: 1, failures: 0, latencyMs: 50 });
+});
+
+test('outcomes recorded before the rename (modelId) count for their model', () => {
+  const state = feed(initialBreakerState('p'), [ok, { modelId: 'm', ok: true, latencyMs: 200 }, { modelId: 'm', ok: false, failureType: 'ProviderUnavailable' }], 0);
+  assert.deepEqual(state.models.m, { successes: 2, failures: 1, latencyMs: 120 });
+  assert.equal(Object.keys(state.models).length, 1);
 });

@@ -19,7 +19,7 @@ import {
 
 const TASK_QUEUE = 'breaker-test';
 const settings: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, consecutiveFailures: 3, coolDownMs: 60_000, maxCoolDownMs: 240_000 };
-const fail: BreakerOutcome = { modelId: 'm', ok: false, failureType: 'ProviderUnavailable' };
+const fail: BreakerOutcome = { model: 'm', ok: false, failureType: 'ProviderUnavailable' };
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -58,7 +58,7 @@ test('opens on failures, waits out its cool-down, closes after a good probe', as
   const probe = await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] });
   assert.equal(probe.probeId, 'probe-1');
   assert.equal((await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] })).probeId, null, 'one probe at a time');
-  await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ modelId: 'm', ok: true, latencyMs: 80, probeId: 'probe-1' }] });
+  await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ model: 'm', ok: true, latencyMs: 80, probeId: 'probe-1' }] });
   const closed = await breaker.query(breakerStateQuery);
   assert.equal(closed.mode, 'closed');
   assert.equal(closed.lastTransition?.reason, 'probe succeeded');
@@ -120,7 +120,7 @@ test('it continues as new before its history grows long, keeping its state', asy
   const firstRun = (await breaker.describe()).runId;
   await breaker.executeUpdate(forceBreakerUpdate, { args: [{ mode: 'closed', actor: 'oncall', reason: 'keep it in' }] });
   for (let index = 0; index < 30; index += 1) {
-    await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ modelId: 'm', ok: true, latencyMs: 10 }] });
+    await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ model: 'm', ok: true, latencyMs: 10 }] });
   }
   const latest = env.client.workflow.getHandle('breaker-long-lived');
   let state = await latest.query(breakerStateQuery);
