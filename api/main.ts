@@ -22,8 +22,7 @@ async function main(): Promise<void> {
   const unwatch = store.watch(settings.configPath);
   const dataConverter = dataConverterFor(settings);
   const services = await startProcessServices({
-    temporalAddress: settings.temporalAddress,
-    namespace: settings.temporalNamespace,
+    temporal: settings.temporal,
     taskQueue: settings.taskQueue,
     store,
     process: 'api',
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
   });
   const server = await listen(app, settings.apiHost, settings.apiPort);
   console.error(
-    JSON.stringify({ msg: 'api listening', url: server.url, streamTaskQueue: stream.taskQueue, configVersion: config.version }),
+    JSON.stringify({ msg: 'api listening', url: server.url, temporal: settings.temporal.summary, streamTaskQueue: stream.taskQueue, configVersion: config.version }),
   );
   let stopping = false;
   const shutdown = async (): Promise<void> => {

@@ -14,6 +14,7 @@ import { TENANT_KEY, harnessConfig } from '../test/support/gateway-harness';
 import { HARNESS_PROVIDER_KEYS, mockApiKeysFor } from '../test/support/provider-keys';
 import { parseConfig } from '../runtime/load-config';
 import { summarize } from './load';
+import { plainTemporalConnection } from '../runtime/temporal-connection';
 
 const log = (line: string) => console.error(line);
 /** The primary's calls time out after this: the price a request pays for a dead provider. */
@@ -45,8 +46,7 @@ async function main(): Promise<void> {
     for (const breakers of [true, false]) {
       const config = parseConfig(harnessConfig(mock.url, TIMEOUTS, BREAKER));
       const gateway = await startEmbeddedGateway({
-        temporalAddress: devServer.address,
-        namespace: 'default',
+        temporal: plainTemporalConnection(devServer.address),
         taskQueue: `chaos-${breakers ? 'breakers' : 'none'}-${process.pid}`,
         config,
         env: { ...HARNESS_PROVIDER_KEYS },

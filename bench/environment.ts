@@ -16,6 +16,7 @@ import { dataConverterFor } from '../runtime/data-converter';
 import { parseConfig } from '../runtime/load-config';
 import { readSettings } from '../runtime/settings';
 import { startTracing, type Tracing } from '../runtime/tracing';
+import { plainTemporalConnection } from '../runtime/temporal-connection';
 
 /** The model every benchmark request names: served by the mock's OpenAI route, no fallback expected. */
 export const BENCH_MODEL = 'model-a';
@@ -94,8 +95,7 @@ export async function startBenchEnvironment(
     }
     gateway = await startEmbeddedGateway({
       tracing,
-      temporalAddress: devServer.address,
-      namespace: 'default',
+      temporal: plainTemporalConnection(devServer.address),
       taskQueue: `bench-${process.pid}-${Date.now()}`,
       config,
       env: { ...HARNESS_PROVIDER_KEYS },

@@ -12,7 +12,7 @@
 //   npm run switchyard -- batch status|results <batch id> [--errors] [--out FILE]
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { AuditTrail } from '../services/audit-trail';
 import { forceBreaker } from '../services/breaker-board';
 import { own } from '../common/own';
@@ -22,6 +22,7 @@ import { readSettings } from '../runtime/settings';
 import { breakerStateQuery, breakerWorkflowId } from '../workflows/breaker/provider-breaker-workflow';
 import { parseSinceText } from '../common/time-window';
 import { batchResults, batchStatus, gatewayClient, submitBatch } from './batch-commands';
+import { connectTemporal } from '../client/connect-temporal';
 import { evalReport, runEval } from './eval-commands';
 import { formatWhatIf, readRecordedRequests, whatIf } from './policy-what-if';
 
@@ -72,8 +73,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const settings = readSettings();
   const { config } = loadConfigFile(settings.configPath, settings.env);
-  const connection = await Connection.connect({ address: settings.temporalAddress });
-  const client = new Client({ connection, namespace: settings.temporalNamespace, dataConverter: dataConverterFor(settings) });
+  const { client, close } = await connectTemporal();
   try {
     if (group === 'policy') {
       const since = parseSinceText(values.since, Date.now());
@@ -151,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    await connection.close();
+    await close();
   }
 }
 

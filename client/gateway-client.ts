@@ -6,6 +6,7 @@ import type { CanonicalResponse } from '../common/response-schema';
 import type { StreamDelta } from '../activities/providers/model-adapter';
 import { awaitResponse, startRequest, startStreamedRequest, workflowIdFor, type StreamingOptions } from './run-request';
 import { answerAsDeltas } from '../dialects/stream-renderer';
+import { connectTemporal } from './connect-temporal';
 
 export interface GatewayClientOptions {
   /** A Temporal client connected to the gateway's namespace. */
@@ -46,12 +47,37 @@ export class GatewayClient {
   private readonly tenantId: string;
   private readonly taskQueue: string;
   private readonly streaming: StreamingOptions | undefined;
+  /** Set when `connect` made the connection: `close()` closes it. */
+  private closeConnection: (() => Promise<void>) | undefined;
 
   constructor(options: GatewayClientOptions) {
     this.client = options.client;
     this.tenantId = options.tenantId;
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.streaming = options.streaming;
+  }
+
+  /**
+   * Connects as every Temporal application does (`@temporalio/envconfig`: the
+   * profile in `TEMPORAL_CONFIG_FILE` or `~/.config/temporalio/temporal.toml`
+   * and the `TEMPORAL_*` variables of `env`: address, namespace, TLS client
+   * certificate and key, server CA and name, API key) with the gateway's
+   * data converter, so the same settings reach a local server, a
+   * self-hosted cluster with mTLS and Temporal Cloud. `close()` closes the
+   * connection.
+   */
+  static async connect(options: Omit<GatewayClientOptions, 'client'> & { env?: NodeJS.ProcessEnv }): Promise<GatewayClient> {
+    const { env, ...rest } = options;
+    const { client, close } = await connectTemporal(env);
+    const gateway = new GatewayClient({ ...rest, client });
+    gateway.closeConnection = close;
+    return gateway;
+  }
+
+  /** Closes the connection `connect` made (a client passed in stays open: it is the caller's). */
+  async close(): Promise<void> {
+    await this.closeConnection?.();
+    this.closeConnection = undefined;
   }
 
   /** Starts a request and returns its id (the workflow id) without waiting. */

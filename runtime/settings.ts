@@ -3,13 +3,14 @@ import { resolve } from 'node:path';
 import type { LargePayloadSettings } from './payload-storage';
 import { parseHistoryKeys, type HistoryKey, type PlaintextPolicy } from './history-codec';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
+import { readTemporalConnection, type TemporalConnectionSettings } from './temporal-connection';
 
 /** Process settings from the environment; the only module that reads `process.env`. */
 export interface Settings {
   /** Path of the gateway config file. */
   configPath: string;
-  temporalAddress: string;
-  temporalNamespace: string;
+  /** How to reach Temporal (envconfig: a TOML profile and the `TEMPORAL_*` variables). Holds secrets: never log it whole. */
+  temporal: TemporalConnectionSettings;
   taskQueue: string;
   apiHost: string;
   apiPort: number;
@@ -51,8 +52,7 @@ export function settingsOf(env: Readonly<Record<string, string | undefined>>): S
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return Object.freeze({
     configPath: resolve(env.SWITCHYARD_CONFIG ?? resolve(PROJECT_ROOT, 'config/gateway.yaml')),
-    temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    temporal: readTemporalConnection(env),
     taskQueue: env.SWITCHYARD_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     apiHost: env.HOST ?? '127.0.0.1',
     apiPort: parsePort(env.PORT, 8080),

@@ -10,10 +10,10 @@ import type { BreakerBoard } from '../services/breaker-board';
 import { ConfigStore } from '../services/config-store';
 import type { Tracing } from '../runtime/tracing';
 import type { LoadedConfig } from '../runtime/load-config';
+import type { TemporalConnectionSettings } from '../runtime/temporal-connection';
 
 export interface EmbeddedGatewayOptions {
-  temporalAddress: string;
-  namespace: string;
+  temporal: TemporalConnectionSettings;
   taskQueue: string;
   config: LoadedConfig;
   env: Readonly<Record<string, string | undefined>>;
@@ -50,8 +50,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
   const store = new ConfigStore(options.config, options.env);
   const unwatch = options.configPath === undefined ? () => undefined : store.watch(options.configPath);
   const services = await startProcessServices({
-    temporalAddress: options.temporalAddress,
-    namespace: options.namespace,
+    temporal: options.temporal,
     taskQueue: options.taskQueue,
     store,
     process: 'embedded',

@@ -12,6 +12,7 @@ import { startLargePayloadSweep } from '../runtime/payload-storage';
 import { startTracing } from '../runtime/tracing';
 import { startEmbeddedGateway } from './embedded-gateway';
 import { startDevServer } from './temporal-dev-server';
+import { plainTemporalConnection } from '../runtime/temporal-connection';
 import { startEntryPoint, stopChild } from './entry-point';
 
 /** The local model server's first start fetches its model (about 100 MB) before it listens. */
@@ -36,8 +37,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const external = env.TEMPORAL_ADDRESS;
-    let temporalAddress = external ?? '127.0.0.1:7233';
+    // Any of these names a Temporal to use; without them, start a dev server of our own.
+    const external = ['TEMPORAL_ADDRESS', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE'].some((name) => env[name]);
+    let devServerAddress: string | undefined;
     if (!external) {
       const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
       const server = await startDevServer({
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
         stdio: 'inherit',
       });
       stops.push(server.stop);
-      temporalAddress = server.address;
+      devServerAddress = server.address;
       console.error(`[switchyard] Temporal dev server ${server.address}, Web UI ${server.uiUrl}`);
     }
 
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
       console.error(`[switchyard] no provider keys set: mock providers at ${mock.url} (fault control: ${mock.url}/_control)`);
     }
 
-    const settings = readSettings({ ...env, TEMPORAL_ADDRESS: temporalAddress });
+    const settings = readSettings(env);
     const config = loadConfigFile(settings.configPath, settings.env);
     for (const [name, provider] of Object.entries(config.config.providers)) {
       if (provider.embedded === undefined) continue;
@@ -85,8 +87,8 @@ async function main(): Promise<void> {
       }
     }
     const gateway = await startEmbeddedGateway({
-      temporalAddress,
-      namespace: settings.temporalNamespace,
+      // Our own dev server takes no TLS or key, whatever a profile file says.
+      temporal: devServerAddress === undefined ? settings.temporal : plainTemporalConnection(devServerAddress, settings.temporal.namespace),
       taskQueue: settings.taskQueue,
       config,
       env: settings.env,

@@ -9,6 +9,7 @@ import { ResponseCache } from './response-cache/response-cache';
 import type { ConfigStore } from './config-store';
 import { logLine } from '../runtime/json-logger';
 import type { Tracing } from '../runtime/tracing';
+import type { TemporalConnectionSettings } from '../runtime/temporal-connection';
 import { rememberTemporalAddress } from '../runtime/temporal-reachability';
 
 /**
@@ -36,8 +37,7 @@ export interface ProcessServices {
 }
 
 export async function startProcessServices(options: {
-  temporalAddress: string;
-  namespace: string;
+  temporal: TemporalConnectionSettings;
   taskQueue: string;
   store: ConfigStore;
   /** Names the process in audit events. */
@@ -47,8 +47,9 @@ export async function startProcessServices(options: {
   /** Share circuit breakers with every other process. @default true */
   breakers?: boolean;
 }): Promise<ProcessServices> {
-  const { namespace, taskQueue, store, dataConverter, tracing } = options;
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const { taskQueue, store, dataConverter, tracing } = options;
+  const { namespace } = options.temporal;
+  const connection = await NativeConnection.connect(options.temporal.options);
   // The boards' and the trail's own traffic, untraced: one client on the shared connection.
   const boardClient = new Client({ connection, namespace, dataConverter });
   const breakers = options.breakers === false ? undefined : createBreakerBoard({ client: boardClient, taskQueue, store });
@@ -58,7 +59,7 @@ export async function startProcessServices(options: {
   quality.start();
   const audit = createAuditTrail({ client: boardClient, taskQueue, store, process: options.process });
   const client = new Client({ connection, namespace, dataConverter, plugins: tracing ? [tracing.plugin] : [] });
-  rememberTemporalAddress(connection, options.temporalAddress);
+  rememberTemporalAddress(connection, options.temporal.address);
   let stopped: Promise<void> | undefined;
   return {
     connection,

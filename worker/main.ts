@@ -23,8 +23,7 @@ async function main(): Promise<void> {
   const unwatch = store.watch(settings.configPath);
   const stopSweep = startLargePayloadSweep(settings.largePayloads, logLine);
   const services = await startProcessServices({
-    temporalAddress: settings.temporalAddress,
-    namespace: settings.temporalNamespace,
+    temporal: settings.temporal,
     taskQueue: settings.taskQueue,
     store,
     process: 'worker',
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
     const worker = await createWorker(services);
     const metricsServer = await serveMetrics({ host: settings.metricsHost, port: settings.metricsPort, sdkMetricsAddress: settings.sdkMetricsAddress });
     console.error(
-      JSON.stringify({ msg: 'worker started', metrics: metricsServer.url, taskQueue: settings.taskQueue, temporal: settings.temporalAddress, configVersion: config.version }),
+      JSON.stringify({ msg: 'worker started', metrics: metricsServer.url, taskQueue: settings.taskQueue, temporal: settings.temporal.summary, configVersion: config.version }),
     );
     // Runtime's default shutdown signals (SIGINT, SIGTERM, …) drain the worker; run() resolves after.
     await worker.run();

@@ -1,6 +1,9 @@
 // The typed client starts gateway workflows directly through Temporal (no HTTP)
 // and gets the same routing, fallback and idempotency as the HTTP API.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeConnection } from '@temporalio/worker';
@@ -109,4 +112,21 @@ test('stream() hands over each piece while the model is still answering, then th
 
 test('stream() without a stream worker says what it needs', async () => {
   await assert.rejects(gateway.stream({ model: 'model-a', messages: [{ role: 'user', content: 'hi' }] }, () => undefined), /streaming/);
+});
+
+test('connect() reaches Temporal through an envconfig profile, as every Temporal application does', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'gateway-client-profile-'));
+  const file = join(folder, 'temporal.toml');
+  writeFileSync(file, `[profile.gateway]\naddress = "${harness.devServer.address}"\nnamespace = "default"\n`);
+  // No TEMPORAL_ADDRESS: the profile alone says where Temporal is.
+  const env = { HOME: folder, TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'gateway' };
+  const connected = await GatewayClient.connect({ tenantId: 'alpha', taskQueue: harness.env.SWITCHYARD_TASK_QUEUE, env });
+  try {
+    const response = await connected.complete({ model: 'model-a', messages: [{ role: 'user', content: 'hello through a profile' }] });
+    assert.equal(response.outcome, 'success');
+    assert.match(response.text ?? '', /hello through a profile/);
+  } finally {
+    await connected.close();
+  }
+  await assert.rejects(GatewayClient.connect({ tenantId: 'alpha', env: { ...env, TEMPORAL_PROFILE: 'missing' } }), /Profile 'missing' not found/);
 });

@@ -13,6 +13,7 @@ import { dataConverterFor } from '../../runtime/data-converter';
 import type { HistoryKey } from '../../runtime/history-codec';
 import { loadConfigFile } from '../../runtime/load-config';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { plainTemporalConnection } from '../../runtime/temporal-connection';
 
 let harness: Harness;
 const gateways: EmbeddedGateway[] = [];
@@ -30,8 +31,7 @@ after(async () => {
 
 async function startGateway(keys: HistoryKey[]): Promise<EmbeddedGateway> {
   const gateway = await startEmbeddedGateway({
-    temporalAddress: harness.devServer.address,
-    namespace: 'default',
+    temporal: plainTemporalConnection(harness.devServer.address),
     taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
     config: loadConfigFile(harness.configFile, harness.env),
     env: harness.env,

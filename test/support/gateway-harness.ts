@@ -13,6 +13,7 @@ import { startDevServer, type DevServer } from '../../scripts/temporal-dev-serve
 import { dataConverterFor } from '../../runtime/data-converter';
 import { parseConfig } from '../../runtime/load-config';
 import { readSettings } from '../../runtime/settings';
+import { plainTemporalConnection } from '../../runtime/temporal-connection';
 
 /** Tenant keys the harness config accepts. */
 export const TENANT_KEY = 'test-tenant-key-alpha';
@@ -216,8 +217,7 @@ export async function startHarness(
     options.embeddedGateway === false
       ? undefined
       : await startEmbeddedGateway({
-          temporalAddress: devServer.address,
-          namespace: 'default',
+          temporal: plainTemporalConnection(devServer.address),
           taskQueue,
           config,
           env,
