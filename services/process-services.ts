@@ -49,7 +49,11 @@ export async function startProcessServices(options: {
 }): Promise<ProcessServices> {
   const { taskQueue, store, dataConverter, tracing } = options;
   const { namespace } = options.temporal;
-  const connection = await NativeConnection.connect(options.temporal.options);
+  const connection = await NativeConnection.connect(options.temporal.options).catch((error: unknown) => {
+    const { address, tls, apiKey } = options.temporal.summary;
+    const how = `${tls ? 'TLS' : 'no TLS'}, ${apiKey ? 'an API key' : 'no API key'}`;
+    throw new Error(`cannot connect to Temporal at ${address} (${how}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
   // The boards' and the trail's own traffic, untraced: one client on the shared connection.
   const boardClient = new Client({ connection, namespace, dataConverter });
   const breakers = options.breakers === false ? undefined : createBreakerBoard({ client: boardClient, taskQueue, store });
