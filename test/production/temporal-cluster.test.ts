@@ -191,6 +191,32 @@ test('a caller without a client certificate is refused in the TLS handshake', as
   assert.equal(await tlsHandshake(undefined), 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
 });
 
+test("a schedule starts its workflow: the server's own workers reach the API through the internal frontend", async () => {
+  // Schedules run as system workflows in the server's worker service, which calls the frontend API
+  // like any client. With authorization on, only the internal frontend lets it in.
+  const schedule = await client.schedule.create({
+    scheduleId: `schedule-${randomUUID()}`,
+    spec: { intervals: [{ every: '1 hour' }] },
+    action: { type: 'startWorkflow', workflowType: greetingWorkflow, taskQueue, args: ['schedule'] },
+    state: { triggerImmediately: true },
+  });
+  try {
+    let workflowId: string | undefined;
+    await eventually(
+      async () => {
+        workflowId = (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId;
+        return workflowId !== undefined;
+      },
+      WORKFLOW_BOUND_MS,
+      'the schedule to take its first action',
+    );
+    assert.ok(workflowId);
+    assert.equal(await within(client.workflow.getHandle(workflowId).result(), WORKFLOW_BOUND_MS, 'the scheduled workflow'), 'Hello, schedule!');
+  } finally {
+    await schedule.delete();
+  }
+});
+
 for (const kill of [false, true]) {
   const how = kill ? 'SIGKILL' : 'SIGTERM';
   test(`a workflow waiting across a server restart (${how}) completes after it`, async () => {
