@@ -23,7 +23,8 @@ const STOP_TIMEOUT_MS = 15_000;
 /** The user initdb and postgres run as when this process is root. */
 const UNPRIVILEGED = { uid: 65534, gid: 65534, name: 'nobody' };
 
-const POSTGRES: DebianTool = {
+/** Debian's server package, unpacked into `.tools/postgresql/` when the system has no server. */
+export const POSTGRES_DEBIAN_TOOL: DebianTool = {
   name: 'postgresql',
   envVariable: 'POSTGRES_SERVER',
   // Debian keeps the server off PATH; a `postgres` on PATH is a source build or another distribution's.
@@ -70,9 +71,9 @@ export interface PostgresServer {
 export async function resolvePostgres(env: NodeJS.ProcessEnv = process.env): Promise<PostgresBinaries> {
   const system = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
   if (!env.POSTGRES_SERVER && isExecutable(join(system, 'postgres')) && isExecutable(join(system, 'initdb'))) return { binDir: system, env: {} };
-  const tool: ToolCommand = await resolveFromDebianPackages(POSTGRES, env);
+  const tool: ToolCommand = await resolveFromDebianPackages(POSTGRES_DEBIAN_TOOL, env);
   const binDir = dirname(tool.command);
-  if (!isExecutable(join(binDir, 'initdb'))) throw new Error(`${binDir} has \`postgres\` but no \`initdb\`: ${POSTGRES.hint}`);
+  if (!isExecutable(join(binDir, 'initdb'))) throw new Error(`${binDir} has \`postgres\` but no \`initdb\`: ${POSTGRES_DEBIAN_TOOL.hint}`);
   return { binDir, env: tool.env };
 }
 
