@@ -49,10 +49,16 @@ export async function startProcessServices(options: {
 }): Promise<ProcessServices> {
   const { taskQueue, store, dataConverter, tracing } = options;
   const { namespace } = options.temporal;
-  const connection = await NativeConnection.connect(options.temporal.options).catch((error: unknown) => {
+  const refused = (error: unknown): never => {
     const { address, tls, apiKey } = options.temporal.summary;
     const how = `${tls ? 'TLS' : 'no TLS'}, ${apiKey ? 'an API key' : 'no API key'}`;
-    throw new Error(`cannot connect to Temporal at ${address} (${how}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`cannot connect to Temporal at ${address} (${how}), namespace ${namespace}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  };
+  const connection = await NativeConnection.connect(options.temporal.options).catch(refused);
+  // The handshake alone proves little (a server that requires a key answers it without one): ask for the namespace once.
+  await connection.workflowService.describeNamespace({ namespace }).catch(async (error: unknown) => {
+    await connection.close().catch(() => undefined);
+    refused(error);
   });
   // The boards' and the trail's own traffic, untraced: one client on the shared connection.
   const boardClient = new Client({ connection, namespace, dataConverter });
