@@ -20,6 +20,7 @@ import { runBatchBench } from './batch';
 import { runRecoveryBench } from './recovery';
 import { runBreakerBurstBench } from './breaker-burst';
 import { runMemoryBench } from './memory';
+import { runProductionBench } from './production';
 
 const ROOT = resolve(__dirname, '..');
 const log = (line: string) => console.error(line);
@@ -41,6 +42,7 @@ interface Options {
   recovery: boolean;
   breakerBurst: boolean;
   memory: boolean;
+  production: boolean;
   workers: number;
   promptCost: boolean;
   maxTokens: number;
@@ -65,6 +67,7 @@ function readOptions(): Options {
       recovery: { type: 'boolean', default: false },
       'breaker-burst': { type: 'boolean', default: false },
       memory: { type: 'boolean', default: false },
+      production: { type: 'boolean', default: false },
       workers: { type: 'string', default: '4' },
       'prompt-cost': { type: 'boolean', default: false },
       'max-tokens': { type: 'string', default: '128' },
@@ -82,6 +85,7 @@ function readOptions(): Options {
         '       npm run bench -- --recovery [--requests 1000] [--out bench/results/recovery.json]\n' +
         '       npm run bench -- --breaker-burst [--requests 1000] [--workers 4] [--concurrency 100] [--out bench/results/breaker-burst.json]\n' +
         '       npm run bench -- --memory [--requests 10000] [--concurrency 16] [--out bench/results/memory.json]\n' +
+        '       npm run bench -- --production [--requests 300] [--warmup 30] [--concurrency 1,16] [--out bench/results/production.json]\n' +
         '       npm run bench -- --prompt-cost [--out bench/results/prompt-cost.json]',
     );
     process.exit(0);
@@ -104,6 +108,7 @@ function readOptions(): Options {
   modeDefaults(values.recovery, { requests: '1000', out: 'bench/results/recovery.json' });
   modeDefaults(values['breaker-burst'], { requests: '1000', concurrency: '100', out: 'bench/results/breaker-burst.json' });
   modeDefaults(values.memory, { requests: '10000', concurrency: '16', out: 'bench/results/memory.json' });
+  modeDefaults(values.production, { requests: '300', warmup: '30', concurrency: '1,16', out: 'bench/results/production.json' });
   modeDefaults(values['prompt-cost'], { out: 'bench/results/prompt-cost.json' });
   modeDefaults(governance, { requests: '200', warmup: '20', out: 'bench/results/governance.json' });
   // The local model answers in seconds, not milliseconds: fewer requests, fewer callers.
@@ -115,6 +120,7 @@ function readOptions(): Options {
     recovery: values.recovery,
     breakerBurst: values['breaker-burst'],
     memory: values.memory,
+    production: values.production,
     workers: positive('workers', values.workers, 16),
     promptCost: values['prompt-cost'],
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
@@ -189,6 +195,9 @@ async function main(): Promise<number> {
   if (options.breakerBurst) {
     const concurrency = options.concurrency[0] ?? 100;
     return runBreakerBurstBench({ requests: options.requests, workers: options.workers, concurrency, out: options.out, log, signal: interrupt.signal });
+  }
+  if (options.production) {
+    return runProductionBench({ requests: options.requests, warmup: options.warmup, concurrency: options.concurrency, timeoutMs: options.timeoutMs, out: options.out, log, signal: interrupt.signal });
   }
   if (options.memory) {
     return runMemoryBench({ requests: options.requests, concurrency: options.concurrency[0] ?? 16, out: options.out, log, signal: interrupt.signal });

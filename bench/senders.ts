@@ -9,7 +9,7 @@ const REQUEST_BODY = JSON.stringify({
 });
 
 /** Reads the body and checks it is a chat completion; a failure reason otherwise. */
-async function checkCompletion(response: Response): Promise<RequestOutcome> {
+export async function checkCompletion(response: Response): Promise<RequestOutcome> {
   const text = await response.text();
   if (response.status !== 200) {
     let code = '';

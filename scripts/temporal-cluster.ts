@@ -48,6 +48,8 @@ export interface TemporalCluster {
   env(): Record<string, string>;
   /** Stops temporal-server (SIGTERM, or SIGKILL at once with `kill`) and starts it again on the same ports and database. */
   restartServer(options?: { kill?: boolean }): Promise<void>;
+  /** Process ids for a bench's CPU readings: temporal-server, and PostgreSQL's postmaster (its backends are its children). */
+  pids(): { temporalServer: number | undefined; postgres: number | undefined };
   stop(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
         await server.start();
         await waitForFrontend(connectionOptions, bound(server), namespace);
       },
+      pids: () => ({ temporalServer: server.pid(), postgres: postgres.process.pid }),
       stop: cleanUp,
     };
   } catch (error) {
@@ -160,6 +163,8 @@ interface ServerProcess {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Throws, quoting the log's last lines, when temporal-server has exited. */
   assertRunning(): void;
+  /** The running temporal-server's process id (`setpriv` execs it, so the pid is the server's). */
+  pid(): number | undefined;
 }
 
 /**
@@ -298,5 +303,6 @@ async function writeServerConfig(options: ServerProcessOptions, ports: Record<Cl
       if (spawnError) throw new Error(`cannot start temporal-server (setpriv from util-linux runs it): ${spawnError.message}`);
       if (!child || child.exitCode !== null || child.signalCode !== null) throw exitedEarly();
     },
+    pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
   };
 }

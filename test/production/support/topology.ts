@@ -51,12 +51,21 @@ const TIMEOUTS = { requestMs: 10_000, totalMs: 120_000, heartbeatMs: 2_000, stre
 /** A process of the topology is up within this long, or the suite stops with its log. */
 const READY_WITHIN_MS = 120_000;
 
-export async function startTopology(): Promise<Topology> {
+export interface TopologyOptions {
+  /** Worker processes started at first. @default 2 */
+  workers?: number;
+  /** API processes. @default 2 */
+  apis?: number;
+  /** Names the cluster's data folders. @default 'production-suite' */
+  name?: string;
+}
+
+export async function startTopology(options: TopologyOptions = {}): Promise<Topology> {
   const folder = mkdtempSync(join(tmpdir(), 'switchyard-production-'));
   const children: ChildProcess[] = [];
   const toolCalls = new Map<string, number>();
   const toolServer = await startToolServer(toolCalls);
-  const cluster = await startTemporalCluster({ name: 'production-suite' });
+  const cluster = await startTemporalCluster({ name: options.name ?? 'production-suite' });
   const redis = await startRedisServer();
   const mock = await startMockProvider();
   const toolUrl = `http://127.0.0.1:${(toolServer.address() as AddressInfo).port}/tools/weather`;
@@ -101,8 +110,11 @@ export async function startTopology(): Promise<Topology> {
   const startApi = (overrides: Record<string, string | undefined> = {}) => start('api/main.ts', 'api listening', overrides);
   const startWorker = (overrides: Record<string, string | undefined> = {}) => start('worker/main.ts', 'worker started', overrides);
 
-  const workers = [await startWorker(), await startWorker()];
-  const apis = [await startApi(), await startApi()];
+  // One at a time: on 2 cores, starting them together only makes each slower to get ready.
+  const workers: GatewayProcess[] = [];
+  for (let index = 0; index < (options.workers ?? 2); index += 1) workers.push(await startWorker());
+  const apis: GatewayProcess[] = [];
+  for (let index = 0; index < (options.apis ?? 2); index += 1) apis.push(await startApi());
   const ops = await connectTemporal(env);
   return {
     cluster,
