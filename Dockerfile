@@ -19,7 +19,10 @@ COPY worker ./worker
 COPY api ./api
 COPY local-model ./local-model
 COPY client ./client
-COPY config ./config
+# Only the production config: config/mock.yaml holds the published development keys.
+COPY config/gateway.yaml ./config/gateway.yaml
+# The eval sets the workers run on their schedule (the config's `evals.dir`).
+COPY evals ./evals
 COPY tsconfig.json ./
 USER node
 CMD ["node", "--import", "tsx", "worker/main.ts"]

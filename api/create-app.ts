@@ -77,8 +77,8 @@ export function createApp({
   const app = express();
   app.disable('x-powered-by');
   app.use(countHttpRequests());
-  app.use(healthRouter(client, () => store.loaded.version));
-  app.use(metricsRouter());
+  app.use(healthRouter(client, () => store.loaded.version, log));
+  app.use(metricsRouter(store));
   // Both check the admin key before they read a body: an anonymous caller cannot make the API buffer megabytes.
   if (codec) app.use(codecRouter({ codec, store, maxBodyBytes: 16 * MAX_BODY_BYTES }));
   app.use(adminRouter({ store, client, taskQueue, breakers, audit, maxBodyBytes: MAX_BODY_BYTES }));

@@ -9,6 +9,8 @@ import { loadConfigFile } from '../runtime/load-config';
 import { readSettings } from '../runtime/settings';
 import { createApp } from './create-app';
 import { listen } from '../runtime/listen';
+import { serveMetrics } from '../runtime/serve-metrics';
+import { assertNoPublishedKeysBeyondLoopback } from './published-keys';
 import { dataConverterFor } from '../runtime/data-converter';
 import { startTracing } from '../runtime/tracing';
 
@@ -17,6 +19,8 @@ async function main(): Promise<void> {
   Runtime.install({ shutdownSignals: [], logger: jsonLogger() });
   const settings = readSettings();
   const config = loadConfigFile(settings.configPath, settings.env);
+  // A config that accepts config/mock.yaml's published keys serves this machine only.
+  assertNoPublishedKeysBeyondLoopback(config.config, settings.apiHost);
   // A changed config file (or SIGHUP) applies to new requests.
   const store = new ConfigStore(config, settings.env);
   const unwatch = store.watch(settings.configPath);
@@ -45,8 +49,10 @@ async function main(): Promise<void> {
     codec: dataConverter?.payloadCodecs?.[0],
   });
   const server = await listen(app, settings.apiHost, settings.apiPort);
+  // Open, for Prometheus on the internal network; the API's own /metrics wants the admin key.
+  const metricsServer = await serveMetrics({ host: settings.metricsHost, port: settings.metricsPort });
   console.error(
-    JSON.stringify({ msg: 'api listening', url: server.url, temporal: settings.temporal.summary, streamTaskQueue: stream.taskQueue, configVersion: config.version }),
+    JSON.stringify({ msg: 'api listening', url: server.url, metrics: metricsServer.url, temporal: settings.temporal.summary, streamTaskQueue: stream.taskQueue, configVersion: config.version }),
   );
   let stopping = false;
   const shutdown = async (): Promise<void> => {
@@ -54,6 +60,7 @@ async function main(): Promise<void> {
     stopping = true;
     unwatch();
     await server.close();
+    metricsServer.server.close();
     stream.worker.shutdown();
     await streaming;
     await services.stop();

@@ -63,7 +63,7 @@ export async function runMemoryBench(options: { requests: number; concurrency: n
       const started = Date.now();
       const sample = async (count: number) => {
         const rssMiB = Object.fromEntries(watched.map((process) => [process.name, residentMiB(process.pid) ?? NaN]));
-        const heapUsedMiB = count % HEAP_EVERY === 0 ? await heapUsed(watched, apiUrl) : undefined;
+        const heapUsedMiB = count % HEAP_EVERY === 0 ? await heapUsed(watched) : undefined;
         samples.push({ at: (Date.now() - benchStarted) / 1000, phase, answered, rssMiB, ...(heapUsedMiB ? { heapUsedMiB } : {}) });
       };
       let ticks = 0;
@@ -156,9 +156,10 @@ async function send(apiUrl: string, expectedModel: string, signal: AbortSignal):
 }
 
 /** Each process's V8 heap in use, from its /metrics (`switchyard_nodejs_heap_size_used_bytes`). */
-async function heapUsed(processes: readonly GatewayProcess[], apiUrl: string): Promise<Record<string, number> | undefined> {
+async function heapUsed(processes: readonly GatewayProcess[]): Promise<Record<string, number> | undefined> {
   const read = async (process: GatewayProcess): Promise<[string, number]> => {
-    const url = process.name === 'api' ? `${apiUrl}/metrics` : String(process.ready.metrics);
+    // Every process logs its open metrics listener in its ready line (the API's own port wants the admin key).
+    const url = String(process.ready.metrics);
     try {
       const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
       const match = /^switchyard_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);

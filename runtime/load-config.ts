@@ -21,7 +21,7 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads a YAML or JSON config file, expands `${NAME}` / `${NAME:-default}`
+ * Reads a YAML or JSON config file, expands `${NAME}` / `${NAME:-default}` / `${NAME:?message}`
  * from `env` in its string values (after parsing), validates it and freezes
  * it. Errors name the file and field.
  */
@@ -78,12 +78,18 @@ function expandInValues(value: unknown, env: Readonly<Record<string, string | un
   return value;
 }
 
+/**
+ * `${NAME}`, `${NAME:-default}` (the default when unset or empty) and
+ * `${NAME:?message}` (required: unset or empty refuses the file with the
+ * message, as a shell or compose does). A value is never printed.
+ */
 function expandVariables(text: string, env: Readonly<Record<string, string | undefined>>, path: string): string {
-  return text.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback: string | undefined) => {
+  return text.replace(/\$\{([A-Z_][A-Z0-9_]*)(?:(:-|:\?)([^}]*))?\}/g, (_match, name: string, operator: string | undefined, operand: string | undefined) => {
     const value = env[name];
     if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    throw new ConfigError(`config file ${path} uses \${${name}} but the environment variable ${name} is not set`);
+    if (operator === ':-') return operand ?? '';
+    const why = operator === ':?' && operand ? `: ${operand}` : '';
+    throw new ConfigError(`config file ${path} uses \${${name}} but the environment variable ${name} is not set${why}`);
   });
 }
 

@@ -2,10 +2,11 @@ import { createServer, type Server } from 'node:http';
 import { registry } from './metrics';
 
 /**
- * The worker's `GET /metrics`: this process's metrics, followed by the
- * Temporal SDK's own (`temporal_*`, served by the runtime's Prometheus
- * exporter at `sdkMetricsAddress` when one is configured), so one scrape
- * gets both.
+ * A worker's or API process's open `GET /metrics`, on a listener of its own
+ * bound to `host` (keep it off the public network: its labels name every
+ * tenant and its spend): this process's metrics, followed by the Temporal
+ * SDK's own (`temporal_*`, served by the runtime's Prometheus exporter at
+ * `sdkMetricsAddress` when one is configured), so one scrape gets both.
  */
 export async function serveMetrics(options: { host: string; port: number; sdkMetricsAddress?: string }): Promise<{ url: string; server: Server }> {
   const server = createServer((request, response) => {

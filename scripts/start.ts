@@ -11,6 +11,7 @@ import { logLine } from '../runtime/json-logger';
 import { startLargePayloadSweep } from '../runtime/payload-storage';
 import { startTracing } from '../runtime/tracing';
 import { startEmbeddedGateway } from './embedded-gateway';
+import { assertNoPublishedKeysBeyondLoopback } from '../api/published-keys';
 import { startDevServer } from './temporal-dev-server';
 import { plainTemporalConnection } from '../runtime/temporal-connection';
 import { startEntryPoint, stopChild } from './entry-point';
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
 
     const settings = readSettings(env);
     const config = loadConfigFile(settings.configPath, settings.env);
+    // config/mock.yaml's keys are in the README: with them, the API serves this machine only.
+    assertNoPublishedKeysBeyondLoopback(config.config, settings.apiHost);
     for (const [name, provider] of Object.entries(config.config.providers)) {
       if (provider.embedded === undefined) continue;
       // The local model runs in a process of its own: inference is CPU-bound native code.

@@ -109,7 +109,7 @@ export function requireAdmin(store: ConfigStore): RequestHandler {
     if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) response.set('connection', 'close');
     const tenantKeys = Object.values(config.tenants).flatMap((tenant) => tenant.keySha256);
     if (key && matchDigest(tenantKeys, hashKey(key))) {
-      throw new HttpError(403, 'permission_error', 'this key belongs to a tenant; /admin needs an admin key', { code: 'admin_key_required' });
+      throw new HttpError(403, 'permission_error', 'this key belongs to a tenant; operators\' endpoints need an admin key', { code: 'admin_key_required' });
     }
     throw new HttpError(401, 'authentication_error', 'an admin key is required', { code: 'invalid_admin_key' });
   };

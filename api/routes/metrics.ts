@@ -1,14 +1,20 @@
 import { Router, type RequestHandler } from 'express';
+import type { ConfigStore } from '../../services/config-store';
 import { metrics, registry } from '../../runtime/metrics';
+import { requireAdmin } from './admin';
 
 /**
- * `GET /metrics`: Prometheus text exposition of this process (the API's, and
- * in the embedded default the worker's too). It holds counts and timings by
- * bounded labels only: no prompt, key, user id or workflow id.
+ * `GET /metrics` on the API's port (admin key): Prometheus text exposition
+ * of this process (the API's, and in the embedded default the worker's too).
+ * It holds counts and timings by bounded labels only — no prompt, key, user
+ * id or workflow id — but those labels name every tenant and its spend, so
+ * the port callers reach answers only operators. Prometheus scrapes the
+ * open metrics listener instead (`METRICS_HOST`:`METRICS_PORT`,
+ * runtime/serve-metrics.ts), which a deployment keeps off the public network.
  */
-export function metricsRouter(): Router {
+export function metricsRouter(store: ConfigStore): Router {
   const router = Router();
-  router.get('/metrics', async (_request, response) => {
+  router.get('/metrics', requireAdmin(store), async (_request, response) => {
     response.type(registry.contentType).send(await registry.metrics());
   });
   return router;

@@ -73,7 +73,8 @@ test('a request that fell over once shows its failed attempt, the fallback with 
   const stream = await openai.chat.completions.create({ model: 'model-c', stream: true, messages: [{ role: 'user', content: 'stream me' }] });
   for await (const chunk of stream) assert.ok(chunk);
 
-  const scraped = await fetch(`${harness.apiUrl}/metrics`);
+  // The API's port answers /metrics to operators only (test/e2e/safe-defaults.test.ts has the refusals).
+  const scraped = await fetch(`${harness.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   assert.equal(scraped.status, 200);
   assert.match(scraped.headers.get('content-type') ?? '', /^text\/plain/);
   const text = await scraped.text();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,12 +19,39 @@ function writeTemp(name: string, text: string): string {
   return file;
 }
 
+/** What config/gateway.yaml requires from the environment: no key of its own. */
+const PRODUCTION_KEYS = { SWITCHYARD_TENANT_KEY_SHA256: 'c'.repeat(64), SWITCHYARD_ADMIN_KEY_SHA256: 'd'.repeat(64) };
+
 test('the shipped configs are valid', () => {
-  for (const file of ['config/mock.yaml', 'config/gateway.yaml']) {
-    const loaded = loadConfigFile(file, {});
+  for (const [file, env] of [['config/mock.yaml', {}], ['config/gateway.yaml', PRODUCTION_KEYS]] as const) {
+    const loaded = loadConfigFile(file, env);
     assert.match(loaded.version, /^sha256:[0-9a-f]{16}$/);
     assert.ok(Object.isFrozen(loaded.config.providers));
   }
+});
+
+test('config/gateway.yaml takes its tenant and admin key hashes from the environment and refuses to start without either', () => {
+  const { config } = loadConfigFile('config/gateway.yaml', PRODUCTION_KEYS);
+  assert.deepEqual(Object.values(config.tenants).flatMap((tenant) => tenant.keySha256), [PRODUCTION_KEYS.SWITCHYARD_TENANT_KEY_SHA256]);
+  assert.deepEqual(config.admin?.keySha256, [PRODUCTION_KEYS.SWITCHYARD_ADMIN_KEY_SHA256]);
+  for (const name of Object.keys(PRODUCTION_KEYS)) {
+    for (const unset of [undefined, '']) {
+      const env = { ...PRODUCTION_KEYS, [name]: unset };
+      assert.throws(
+        () => loadConfigFile('config/gateway.yaml', env),
+        (error: unknown) => error instanceof ConfigError && error.message.includes(`environment variable ${name} is not set`) && error.message.includes('sha256'),
+        `refused without ${name} (${String(unset)})`,
+      );
+    }
+  }
+});
+
+test('no shipped production config holds a published key: the development keys are only in config/mock.yaml', () => {
+  const mock = loadConfigFile('config/mock.yaml', {}).config;
+  const published = [...Object.values(mock.tenants).flatMap((tenant) => tenant.keySha256), ...(mock.admin?.keySha256 ?? [])];
+  assert.ok(published.length >= 2);
+  const production = readFileSync('config/gateway.yaml', 'utf8');
+  for (const digest of published) assert.ok(!production.includes(digest), `config/gateway.yaml does not hold ${digest}`);
 });
 
 test('defaults fill retry and timeout settings', () => {
@@ -78,6 +105,15 @@ test('${VAR} and ${VAR:-default} expand from the environment, and a missing vari
   assert.equal(loaded.config.providers.local?.baseUrl, 'http://127.0.0.1:11434/v1');
   assert.equal(loaded.config.models.m?.upstreamModel, 'llama3');
   assert.throws(() => loadConfigFile(file, {}), /MODEL_NAME is not set/);
+});
+
+test('${VAR:?message} is required: unset or empty, the file is refused with the variable and the message, never a value', () => {
+  const yaml = `providers:\n  local:\n    type: openai-compatible\n    baseUrl: http://127.0.0.1:11434/v1\nmodels:\n  m: { provider: local }\nroutes: { default: [m] }\ndefaultRoute: default\ntenants: { t: { keySha256: ["\${TENANT_SHA:?the sha256 of the tenant key}"] } }\n`;
+  const file = writeTemp('required.yaml', yaml);
+  assert.deepEqual(loadConfigFile(file, { TENANT_SHA: 'e'.repeat(64) }).config.tenants.t?.keySha256, ['e'.repeat(64)]);
+  for (const env of [{}, { TENANT_SHA: '' }]) {
+    assert.throws(() => loadConfigFile(file, env), /environment variable TENANT_SHA is not set: the sha256 of the tenant key$/);
+  }
 });
 
 test('a variable is expanded inside its string: a value with #, ": " or a new line cannot change the config around it', () => {

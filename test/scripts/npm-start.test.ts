@@ -63,7 +63,7 @@ before(async () => {
     MOCK_PROVIDER_PORT: String(mockPort),
     LOCAL_MODEL_URL: localModelUrl,
   };
-  for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'SWITCHYARD_CONFIG', 'TEMPORAL_ADDRESS']) delete env[name];
+  for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'SWITCHYARD_CONFIG', 'TEMPORAL_ADDRESS', 'HOST']) delete env[name];
   // A process group of its own, so a stuck start can be killed with all it spawned.
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const reader = createInterface({ input: child.stderr as NodeJS.ReadableStream });
@@ -92,6 +92,10 @@ after(async () => {
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
+});
+
+test('npm start serves the published development keys on 127.0.0.1 only', () => {
+  assert.match(apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
 test('npm start runs the local model server and the gateway answers a confidential prompt with it', async () => {
