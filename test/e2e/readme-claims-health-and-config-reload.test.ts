@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { killAll, startEntryPoint } from '../support/processes';
+import { startTcpProxy } from '../support/tcp-proxy';
 
 let harness: Harness;
 const children: ChildProcess[] = [];
@@ -48,37 +48,6 @@ async function lineOf(process: Running, from: number, matches: (line: Record<str
 }
 
 const audit = (kind: string) => (line: Record<string, unknown>) => line.audit === kind;
-
-/**
- * A TCP proxy in front of Temporal's gRPC port: `cut()` drops every
- * connection and stops listening (Temporal unreachable), `restore()` listens again.
- */
-async function startProxy(target: string): Promise<{ address: string; cut(): Promise<void>; restore(): Promise<void> }> {
-  const [host = '127.0.0.1', port = ''] = target.split(':');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(port), host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: proxyPort } = server.address() as { port: number };
-  return {
-    address: `127.0.0.1:${proxyPort}`,
-    async cut() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-    async restore() {
-      await new Promise<void>((resolve) => server.listen(proxyPort, '127.0.0.1', resolve));
-    },
-  };
-}
 
 let api: Running;
 let worker: Running;
@@ -117,7 +86,7 @@ async function askRoute(model: string) {
 }
 
 test('GET /healthz answers 200 while Temporal answers, 503 when it is unreachable, and 200 again once it is back', async (t) => {
-  const proxy = await startProxy(harness.devServer.address);
+  const proxy = await startTcpProxy(harness.devServer.address);
   t.after(() => proxy.cut());
   const behindProxy = await start('api/main.ts', 'api listening', { TEMPORAL_ADDRESS: proxy.address });
   const health = async () => {

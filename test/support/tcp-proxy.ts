@@ -5,6 +5,8 @@ export interface TcpProxy {
   address: string;
   /** Drops every connection and stops listening: the target looks unreachable. */
   cut(): Promise<void>;
+  /** Listens again on the same port after `cut()`. */
+  restore(): Promise<void>;
 }
 
 /** A TCP proxy on a free loopback port in front of `target` (`host:port`). */
@@ -31,6 +33,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         for (const socket of sockets) socket.destroy();
       });
       return closed;
+    },
+    async restore() {
+      await closed;
+      closed = undefined;
+      await new Promise<void>((resolve) => server.listen(proxyPort, '127.0.0.1', resolve));
     },
   };
 }
