@@ -276,7 +276,10 @@ async function waitUntilReady(url: string, namespace: string, assertRunning: () 
         const response = await fetch(target, { signal: AbortSignal.timeout(5_000) });
         if (response.ok) break;
         last = `${response.status}: ${(await response.text()).slice(0, 500)}`;
+        // Refused by the frontend's authorization: waiting longer changes nothing.
+        if (response.status === 401 || response.status === 403) throw new RefusedError(`the frontend refused the Temporal UI's GET ${target} (${last})`);
       } catch (error) {
+        if (error instanceof RefusedError) throw error;
         last = (error as Error).message;
       }
       if (Date.now() > deadline) throw new Error(`the Temporal UI did not answer GET ${target} within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`);
@@ -284,6 +287,8 @@ async function waitUntilReady(url: string, namespace: string, assertRunning: () 
     }
   }
 }
+
+class RefusedError extends Error {}
 
 if (require.main === module) {
   ensureTemporalUi().then(
