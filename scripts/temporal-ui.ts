@@ -26,7 +26,12 @@ export interface TemporalUiOptions {
   namespace: string;
   /** The frontend's mTLS: the client certificate and key to present, the CA and name to verify it by. */
   tls: { clientCertPath: string; clientKeyPath: string; serverCaPath: string; serverName: string };
-  /** Sent on every call to the frontend as `authorization: Bearer <apiKey>`. */
+  /**
+   * Sent on every call to the frontend as `authorization: Bearer <apiKey>`, by
+   * temporal-ui-server's proxy (it is never in the config or the log). The UI's
+   * pages need `temporal-system:read` (the namespace list, cluster info) and a
+   * role on the namespace: read to browse, write or admin for its actions.
+   */
   apiKey?: string;
   /** The UI listens on loopback only: it holds the API key's permissions and asks nobody to sign in. @default '127.0.0.1' */
   host?: '127.0.0.1';
