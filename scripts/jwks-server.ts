@@ -9,7 +9,7 @@ const TOKEN_LIFETIME_SECONDS = 24 * 3600;
 
 export interface JwtClaims {
   sub: string;
-  /** Temporal's default claim mapper reads `<namespace>:<role>` or `system:<role>` strings here. */
+  /** Temporal's default claim mapper reads `<namespace>:<role>` or `temporal-system:<role>` strings here. */
   permissions: string[];
   [claim: string]: unknown;
 }

@@ -41,6 +41,12 @@ export interface TemporalCluster {
   /** A JWT granting `<namespace>:admin`; send it as the API key (`authorization: Bearer …`). */
   apiKey: string;
   tls: { clientCertPath: string; clientKeyPath: string; serverCaPath: string; serverName: string };
+  /**
+   * Another JWT the server accepts, granting `permissions`: `<namespace>:<role>`
+   * (role read, write, worker or admin), and `temporal-system:<role>` for the
+   * cluster-wide APIs (the namespace list, cluster info) `apiKey` has no access to.
+   */
+  signApiKey(permissions: string[]): string;
   /** A client certificate from a CA the server does not trust. */
   wrongClientCert: { certPath: string; keyPath: string };
   logFile: string;
@@ -102,6 +108,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
       namespace,
       apiKey,
       tls,
+      signApiKey: (permissions) => jwks.signToken({ sub: 'switchyard-tests', permissions }),
       wrongClientCert: { certPath: certificates.wrongClient.certPath, keyPath: certificates.wrongClient.keyPath },
       logFile: server.logFile,
       env: () => ({

@@ -92,8 +92,8 @@ function readInstalled(): TemporalServerInstall | undefined {
   return [paths.server, paths.sqlTool, paths.postgresSchema, paths.postgresVisibilitySchema].every((path) => existsSync(path)) ? paths : undefined;
 }
 
-/** `$GO`, else `go` on PATH, else the usual tarball location. */
-function resolveGo(env: NodeJS.ProcessEnv): string {
+/** `$GO`, else `go` on PATH, else the usual tarball location; `purpose` names what needs it in the error. */
+export function resolveGo(env: NodeJS.ProcessEnv, purpose = `the Temporal server ${TEMPORAL_SERVER_VERSION}`): string {
   if (env.GO) return env.GO;
   const onPath = findOnPath('go', env);
   if (onPath) return onPath;
@@ -102,7 +102,7 @@ function resolveGo(env: NodeJS.ProcessEnv): string {
     accessSync(usual, constants.X_OK);
     return usual;
   } catch {
-    throw new Error(`Go is needed to build the Temporal server ${TEMPORAL_SERVER_VERSION}: install it (https://go.dev/dl/) or set GO to its \`go\` binary`);
+    throw new Error(`Go is needed to build ${purpose}: install it (https://go.dev/dl/) or set GO to its \`go\` binary`);
   }
 }
 
