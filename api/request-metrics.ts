@@ -16,7 +16,7 @@ export function recordAnswer(route: LlmRoute, tenantId: string, result: Canonica
   metrics.requestDuration.observe({ route, model: result.model, outcome: result.outcome }, seconds);
   for (const attempt of result.attempts) {
     if (attempt.outcome === 'failed') {
-      metrics.fallbacks.inc({ provider: attempt.provider, model: attempt.model, reason: attempt.failureType ?? 'unknown' });
+      metrics.fallbacks.inc({ route, provider: attempt.provider, model: attempt.model, reason: attempt.failureType ?? 'unknown' });
     }
   }
   metrics.tokens.inc({ tenant: tenantId, model: result.model, direction: 'input' }, result.usage.inputTokens);

@@ -45,8 +45,8 @@ export const metrics = {
   }),
   fallbacks: new Counter({
     name: 'switchyard_fallbacks_total',
-    help: 'Models that failed within a request before another answered (or the fallback answer), by provider, model and failure type.',
-    labelNames: ['provider', 'model', 'reason'] as const,
+    help: 'Models that failed within a request before another answered (or the fallback answer), by route, provider, model and failure type.',
+    labelNames: ['route', 'provider', 'model', 'reason'] as const,
     registers: [registry],
   }),
   tokens: new Counter({

@@ -82,7 +82,7 @@ test('a request that fell over once shows its failed attempt, the fallback with 
 
   assert.equal(value(samples, 'switchyard_provider_attempts_total', { provider: 'mock-openai', model: 'model-a', result: 'AccessDenied' }), 1);
   assert.equal(value(samples, 'switchyard_provider_attempts_total', { provider: 'mock-anthropic', model: 'model-b', result: 'success' }), 1);
-  assert.equal(value(samples, 'switchyard_fallbacks_total', { provider: 'mock-openai', model: 'model-a', reason: 'AccessDenied' }), 1);
+  assert.equal(value(samples, 'switchyard_fallbacks_total', { route: 'chat_completions', provider: 'mock-openai', model: 'model-a', reason: 'AccessDenied' }), 1);
   assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', model: 'model-b', direction: 'input' }) ?? 0) > 0);
   assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', model: 'model-b', direction: 'output' }) ?? 0) > 0);
   assert.ok((value(samples, 'switchyard_cost_usd_total', { tenant: 'alpha', model: 'model-b' }) ?? 0) > 0);
