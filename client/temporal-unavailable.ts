@@ -182,3 +182,18 @@ export function cancelLateStart(
     )
     .catch(() => undefined);
 }
+
+/**
+ * Express middleware for routes that read Temporal for as long as they need
+ * (reports over visibility, admin reads): a 503 `temporal_unavailable` at
+ * once when Temporal's frontend refuses connections, instead of the caller
+ * waiting out the client's retries; a busy (reachable) server is waited for.
+ */
+export function requireReachableTemporal(client: object, what: string) {
+  return (_request: unknown, _response: unknown, next: (error?: unknown) => void): void => {
+    temporalReachable(client).then(
+      (reachable) => next(reachable === false ? temporalUnavailableError(`${what}: the gateway cannot reach Temporal`) : undefined),
+      next,
+    );
+  };
+}

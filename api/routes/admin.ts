@@ -9,6 +9,7 @@ import { hashKey, keyFromRequest, matchDigest } from '../authenticate';
 import { HttpError } from '../../dialects/http-error';
 import { jsonBody } from '../json-body';
 import { parseBody } from '../../dialects/parse-body';
+import { requireReachableTemporal } from '../../client/temporal-unavailable';
 
 const ForceBodySchema = z
   .object({
@@ -35,7 +36,7 @@ export function adminRouter(options: {
   const router = Router();
   router.use('/admin', requireAdmin(options.store), jsonBody(options.maxBodyBytes));
 
-  router.get('/admin/breakers', async (_request, response) => {
+  router.get('/admin/breakers', requireReachableTemporal(options.client, 'the breakers'), async (_request, response) => {
     const breakers = requireBoard(options.breakers);
     const known = new Map((await breakers.readAll()).map((view) => [view.key, view]));
     const data = Object.keys(options.store.loaded.config.providers).map(

@@ -6,6 +6,7 @@ import { parseSinceText } from '../../common/time-window';
 import type { ConfigStore } from '../../services/config-store';
 import { HttpError } from '../../dialects/http-error';
 import { requireAdmin } from './admin';
+import { requireReachableTemporal } from '../../client/temporal-unavailable';
 import { readSpend } from '../../services/spend-report';
 import { toBudgetList, toEvalScoreList, toSpendReport } from '../../dialects/gateway-resources';
 
@@ -21,7 +22,7 @@ export function spendRouter(client: Client, store: ConfigStore): Router {
   const router = Router();
 
   /** `GET /v1/evals` (admin key): the latest eval scores, per task class and model (the quality routing uses). */
-  router.get('/v1/evals', requireAdmin(store), async (_request, response) => {
+  router.get('/v1/evals', requireAdmin(store), requireReachableTemporal(client, 'the eval scores'), async (_request, response) => {
     response.json(toEvalScoreList(await readEvalScores(client)));
   });
 
@@ -30,12 +31,12 @@ export function spendRouter(client: Client, store: ConfigStore): Router {
    * as its ledger holds it: limit, spent, unsettled (charged at worst case),
    * reserved by attempts in flight, available, and whether it is low.
    */
-  router.get('/v1/budgets', requireAdmin(store), async (_request, response) => {
+  router.get('/v1/budgets', requireAdmin(store), requireReachableTemporal(client, 'the budgets'), async (_request, response) => {
     const budgets = store.loaded.config.budgets;
     response.json(toBudgetList(await readBudgets(client, budgets, Date.now()), budgets));
   });
 
-  router.get('/v1/spend', requireAdmin(store), async (request, response) => {
+  router.get('/v1/spend', requireAdmin(store), requireReachableTemporal(client, 'the spend report'), async (request, response) => {
     const now = Date.now();
     const since = parseSince(request.query.since, now);
     const until = request.query.until === undefined ? new Date(now) : parseTime(request.query.until, 'until');

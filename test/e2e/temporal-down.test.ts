@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
-import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { killAll, startEntryPoint } from '../support/processes';
 
 let harness: Harness;
@@ -140,6 +140,12 @@ test('while Temporal is down every route that needs it answers 503 with Retry-Af
     assert.equal(anthropicError.type, 'overloaded_error', JSON.stringify(messages));
     assert.match(String(anthropicError.message), /Temporal/);
 
+    // Operators' reads of Temporal answer at once too, in the same shape.
+    const admin = (path: string) => fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    for (const [label, path] of [['spend', '/v1/spend'], ['budgets', '/v1/budgets'], ['evals', '/v1/evals'], ['breakers', '/admin/breakers']] as const) {
+      assertOpenAiShape(label, await expectTemporal503(label, await admin(path)));
+    }
+
     const health = await fetch(`${apiUrl}/healthz`);
     const healthBody = (await health.json()) as { status?: unknown; temporal?: unknown };
     assert.notEqual(health.status, 200);
@@ -150,7 +156,7 @@ test('while Temporal is down every route that needs it answers 503 with Retry-Af
     // Every answer came while Temporal was down, not once it was back.
     assert.equal(events[0], 'temporal stopped');
     assert.equal(events.at(-1), 'temporal back');
-    assert.equal(events.length, 10, events.join(', '));
+    assert.equal(events.length, 14, events.join(', '));
 
     // Nothing was accepted: a start Core's client still delivered once the server was back was cancelled by the API.
     const query = `Tenant = 'alpha' AND ExecutionStatus = 'Running'`;
