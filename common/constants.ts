@@ -28,5 +28,14 @@ export const BUDGET_UPDATE_TIMEOUT_MS = 10_000;
 /** Longest wait for the response cache (a lookup or a store); past it, a miss. */
 export const CACHE_TIMEOUT_MS = 5_000;
 
+/**
+ * How long a batch file activity (reading a page, writing results, joining
+ * the output) may go without a heartbeat. The work is local file I/O that
+ * heartbeats as it goes, so a worker that died holding it is noticed in
+ * seconds and the activity is retried on another, instead of after its
+ * start-to-close timeout.
+ */
+export const BATCH_FILE_HEARTBEAT_TIMEOUT_MS = 15_000;
+
 /** The error of a batch line the completion window left unrun (OpenAI's `batch_expired`). */
 export const BATCH_EXPIRED_MESSAGE = 'This request could not be executed before the completion window expired.';

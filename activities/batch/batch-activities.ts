@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/activity';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { toCanonicalRequest, toChatCompletion } from '../../dialects/openai/convert-chat-completion';
 import { ChatCompletionRequestSchema } from '../../dialects/openai/chat-completion-request-schema';
 import { BATCH_EXPIRED_MESSAGE } from '../../common/constants';
@@ -53,17 +54,23 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
   return {
     /** Counts the input's requests; fails (not retried) when the file is gone. */
     async openBatch(tenantId: string, inputFileId: string): Promise<{ total: number }> {
+      const beat = heartbeats('counting lines');
       let total = 0;
-      for (const _ of requestLines(inputText(tenantId, inputFileId))) total += 1;
+      for (const _ of requestLines(inputText(tenantId, inputFileId))) {
+        total += 1;
+        await beat(total);
+      }
       return { total };
     },
 
     /** Requests `start` to `start + count - 1` of the input, each checked like a chat-completion body. */
     async readBatchPage(tenantId: string, batchId: string, inputFileId: string, start: number, count: number): Promise<BatchItem[]> {
+      const beat = heartbeats('reading lines');
       const items: BatchItem[] = [];
       for (const { index, line } of requestLines(inputText(tenantId, inputFileId), start)) {
         if (index >= start + count) break;
         items.push(withProvider(toItem(line, index, tenantId, batchId)));
+        await beat(index + 1);
       }
       return items;
     },
@@ -83,8 +90,10 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
 
     /** The completion window ran out: every request from `start` on goes to the error file as `batch_expired`; returns how many. */
     async expireBatchRest(tenantId: string, batchId: string, inputFileId: string, start: number): Promise<number> {
+      const beat = heartbeats('expiring lines');
       const lines: string[] = [];
       for (const { index, line } of requestLines(inputText(tenantId, inputFileId), start)) {
+        await beat(index + 1);
         const { customId } = toItem(line, index, tenantId, batchId);
         lines.push(outputLine(batchId, { index, customId, ok: false, status: 0, code: 'batch_expired', message: BATCH_EXPIRED_MESSAGE }));
       }
@@ -107,9 +116,17 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
         return { outputFileId: store.get(tenantId, outputId) ? outputId : null, errorFileId: store.get(tenantId, errorId) ? errorId : null };
       }
       const pages = readdirSync(folder).sort();
-      const join_ = (suffix: string) => pages.filter((name) => name.endsWith(suffix)).map((name) => store.readPrivate(join(folder, name))).join('');
-      const output = join_('.out.jsonl');
-      const errors = join_('.err.jsonl');
+      const beat = heartbeats('joining pages', 1);
+      const join_ = async (suffix: string) => {
+        const parts: string[] = [];
+        for (const name of pages.filter((candidate) => candidate.endsWith(suffix))) {
+          parts.push(store.readPrivate(join(folder, name)));
+          await beat(parts.length);
+        }
+        return parts.join('');
+      };
+      const output = await join_('.out.jsonl');
+      const errors = await join_('.err.jsonl');
       const made = {
         outputFileId: output === '' ? null : store.create(tenantId, output, { filename: `${batchId}_output.jsonl`, purpose: 'batch_output', id: outputId }).id,
         errorFileId: errors === '' ? null : store.create(tenantId, errors, { filename: `${batchId}_error.jsonl`, purpose: 'batch_output', id: errorId }).id,
@@ -118,6 +135,21 @@ export function createBatchActivities(dependencies: ActivityDependencies) {
       rmSync(folder, { recursive: true, force: true });
       return made;
     },
+  };
+}
+
+/**
+ * A loop's heartbeat: every `every` steps it records how far the activity got
+ * (shown in the UI's pending activity) and lets the event loop run, so the
+ * heartbeat is sent while a long loop works. A worker that dies mid-loop stops
+ * heartbeating, and Temporal retries the activity elsewhere after the
+ * heartbeat timeout instead of the start-to-close timeout.
+ */
+function heartbeats(doing: string, every = 500): (done: number) => Promise<void> {
+  return async (done) => {
+    if (done % every !== 0) return;
+    heartbeat({ doing, done });
+    await yieldToEventLoop();
   };
 }
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createBatchActivities } from '../../activities/batch/batch-activities';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createBatchActivities, type BatchItem } from '../../activities/batch/batch-activities';
 import { fileStoreFor } from '../../services/file-store';
 import { AtRestCipher } from '../../runtime/at-rest-cipher';
 import { harnessConfig } from '../support/gateway-harness';
@@ -15,7 +16,7 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('finalizing a batch folds its pages into two files once: a retry returns the same files, and the pages are removed', async () => {
   const store = new ConfigStore(parseConfig(harnessConfig('http://127.0.0.1:1')), { SWITCHYARD_DATA_DIR: dataDir });
-  const activities = createBatchActivities({ store });
+  const activities = inActivity(createBatchActivities({ store }));
   const batchId = 'batch_00000000000000000000000000000001';
   const failed = { ok: false as const, status: 400, code: 'invalid_request', message: 'messages: required' };
   await activities.writeBatchPage('alpha', batchId, 0, [{ index: 0, customId: 'a', ...failed }]);
@@ -34,3 +35,35 @@ test('finalizing a batch folds its pages into two files once: a retry returns th
   assert.deepEqual(await activities.finalizeBatch('alpha', batchId), first);
   assert.equal(files.list('alpha').length, 1);
 });
+
+test('reading a large input heartbeats its progress, so a worker lost mid-read is noticed by its heartbeat timeout', async () => {
+  const store = new ConfigStore(parseConfig(harnessConfig('http://127.0.0.1:1')), { SWITCHYARD_DATA_DIR: dataDir });
+  const environment = new MockActivityEnvironment();
+  const beats: unknown[] = [];
+  environment.on('heartbeat', (details: unknown) => beats.push(details));
+  const activities = createBatchActivities({ store });
+  const files = fileStoreFor(dataDir, { filesDir: 'files', fileRetentionSeconds: 86_400 }, new AtRestCipher([]));
+  const lines = Array.from({ length: 1_200 }, (_, index) => JSON.stringify({ custom_id: `c-${index}`, body: { model: 'model-a', messages: [{ role: 'user', content: 'hi' }] } }));
+  const input = files.create('alpha', `${lines.join('\n')}\n`, { filename: 'big.jsonl', purpose: 'batch' });
+
+  assert.deepEqual(await environment.run(activities.openBatch, 'alpha', input.id), { total: 1_200 });
+  assert.deepEqual(beats, [
+    { doing: 'counting lines', done: 500 },
+    { doing: 'counting lines', done: 1_000 },
+  ]);
+  beats.length = 0;
+  const page = (await environment.run(activities.readBatchPage, 'alpha', 'batch_00000000000000000000000000000002', input.id, 0, 1_000)) as BatchItem[];
+  assert.equal(page.length, 1_000);
+  assert.deepEqual(beats, [
+    { doing: 'reading lines', done: 500 },
+    { doing: 'reading lines', done: 1_000 },
+  ]);
+});
+
+/** The activities, each run inside a mock activity context (they heartbeat). */
+function inActivity<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const environment = new MockActivityEnvironment();
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, run]) => [name, (...args: Parameters<typeof run>) => environment.run(run, ...args)]),
+  ) as T;
+}

@@ -145,7 +145,9 @@ test('a worker and the Temporal server SIGKILLed under load (the server restarte
       for await (const execution of topology.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(execution.status.name);
       assert.deepEqual(runs, ['COMPLETED'], `request ${id}`);
     }
-    const finished = await until(() => client.batches.retrieve(batch.id), (read) => ['completed', 'failed', 'expired', 'cancelled'].includes(read.status), `batch ${batch.id}`);
+    const finished = await until(() => client.batches.retrieve(batch.id), (read) => ['completed', 'failed', 'expired', 'cancelled'].includes(read.status), `batch ${batch.id}`).catch(
+      async (error: Error) => assert.fail(`${error.message}\nwhat the batch waits for: ${await pendingWork(batch.id)}`),
+    );
     assert.equal(finished.status, 'completed');
     assert.deepEqual(finished.request_counts, { total: 8, completed: 8, failed: 0 });
     await assertBatchItemsOnce(client, finished.output_file_id, batch.id, 8);
@@ -166,6 +168,21 @@ test('a gateway process without the API key, or with a client certificate of ano
     return true;
   });
 });
+
+/** A workflow's pending activities and children, as the UI would show them (for a failure's message). */
+async function pendingWork(workflowId: string): Promise<string> {
+  const { raw } = await topology.client.workflow.getHandle(workflowId).describe();
+  return JSON.stringify({
+    activities: raw.pendingActivities?.map((activity) => ({
+      type: activity.activityType?.name,
+      state: activity.state,
+      attempt: activity.attempt,
+      worker: activity.lastWorkerIdentity,
+      lastFailure: activity.lastFailure?.message,
+    })),
+    children: raw.pendingChildren?.map((child) => child.workflowId),
+  });
+}
 
 /** The output file holds each item once, and each item's workflow ran once. */
 async function assertBatchItemsOnce(client: OpenAI, outputFileId: string | null | undefined, batchId: string, items: number): Promise<void> {

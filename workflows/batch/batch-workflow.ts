@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { GatewayActivities } from '../../activities/create-activities';
 import type { BatchItem, BatchItemResult } from '../../activities/batch/batch-activities';
-import { BATCH_EXPIRED_MESSAGE } from '../../common/constants';
+import { BATCH_EXPIRED_MESSAGE, BATCH_FILE_HEARTBEAT_TIMEOUT_MS } from '../../common/constants';
 import { FEATURE_ATTRIBUTE, TASK_CLASS_ATTRIBUTE, TENANT_ATTRIBUTE } from '../../common/search-attributes';
 import { llmRequestWorkflow } from '../llm-request-workflow';
 
@@ -82,6 +82,7 @@ export const cancelBatchUpdate = defineUpdate<BatchObject, []>('cancel');
 
 const { openBatch, readBatchPage, writeBatchPage, expireBatchRest, finalizeBatch } = proxyActivities<GatewayActivities>({
   startToCloseTimeout: 5 * 60_000,
+  heartbeatTimeout: BATCH_FILE_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: 1_000, maximumInterval: 30_000, nonRetryableErrorTypes: ['InvalidRequest'] },
 });
 
