@@ -1,7 +1,9 @@
 import type { GatewayConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { CanonicalResponse } from '../common/response-schema';
-import type { LlmRoute } from './request-metrics';
+
+/** The LLM routes, as log fields and metric labels. */
+export type LlmRoute = 'chat_completions' | 'messages';
 
 /** Longest prompt or output text a log line carries when `logging.prompts` is on. */
 const MAX_LOGGED_TEXT = 2_000;

@@ -9,8 +9,7 @@ import { routeHeader } from '../dialects/gateway-metadata';
 import { formatUsd } from '../common/pricing';
 import { HttpError } from '../dialects/http-error';
 import { readPolicyTags } from './policy-tags';
-import { logRequest } from './request-log';
-import { recordAnswer, recordFailure, type LlmRoute } from './request-metrics';
+import { logRequest, type LlmRoute } from './request-log';
 import { metrics } from '../runtime/metrics';
 import { inSpan, SpanKind } from '../runtime/tracing';
 import { acceptedStatusBody, requestStatusBody } from './routes/requests';
@@ -89,10 +88,9 @@ export async function serveRequest(
       `${request.method} ${request.path}`,
       SpanKind.SERVER,
       { 'http.request.method': request.method, 'http.route': request.path, 'gen_ai.request.model': canonical.model, 'switchyard.workflow_id': workflowId },
-      () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds, delivery: { prompt } }),
+      () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds, delivery: { prompt, entry: wantsAsyncAnswer ? 'async' : options.route === 'messages' ? 'messages' : 'chat' } }),
     );
   } catch (error) {
-    recordFailure(options.route, seconds());
     const status = error instanceof HttpError ? error.status : 500;
     logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, status, error: error instanceof Error ? error.message : String(error), seconds: seconds() });
     throw error;
@@ -169,8 +167,6 @@ async function dispatch(context: DispatchContext): Promise<void> {
       renderer: options.stream({ requestId }),
       onFirstPiece: (model) => metrics.timeToFirstToken.observe({ model }, seconds()),
     });
-    if (result) recordAnswer(options.route, tenantId, result, seconds(), config);
-    else recordFailure(options.route, seconds());
     logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, ...(result ? { result } : {}), status: 200, seconds: seconds() });
     return;
   }
@@ -183,7 +179,6 @@ async function dispatch(context: DispatchContext): Promise<void> {
     return;
   }
   const result = await awaitResponse(handle);
-  recordAnswer(options.route, tenantId, result, seconds(), config);
   logRequest({ route: options.route, tenantId, workflowId, config, request: canonical, result, status: 200, seconds: seconds() });
   const route = routeHeader(result);
   response

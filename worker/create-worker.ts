@@ -11,6 +11,7 @@ import { ObservedStats } from '../services/observed-stats';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../common/constants';
 import type { ConfigStore } from '../services/config-store';
 import { ensureEvalSchedule } from './eval-schedule';
+import { telemetrySinks } from './request-telemetry';
 import { logLine } from '../runtime/json-logger';
 import type { Tracing } from '../runtime/tracing';
 import type { LoadedConfig } from '../runtime/load-config';
@@ -84,6 +85,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     workflowBundle,
     activities,
+    // Each request workflow's end, measured once here (never on replay), whatever started it.
+    sinks: telemetrySinks(),
     // In-flight LLM calls get time to finish on a deploy instead of being cut.
     shutdownGraceTime: maxRequestTimeout(options.store.loaded) + ACTIVITY_TIMEOUT_MARGIN_MS,
   });

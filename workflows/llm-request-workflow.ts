@@ -14,6 +14,7 @@ import { planRoute } from './plan-route';
 import { progressQuery, type RequestProgress } from './progress-query';
 import { BudgetHolds } from './request/budget-holds';
 import { fallbackOutput, record, respond } from './request/outcome';
+import { reportRequestEnded, type RequestEntry } from './request/telemetry';
 import { tryCandidate, type ChainContext } from './request/try-candidate';
 
 const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({
@@ -39,6 +40,8 @@ export interface DeliveryOptions {
   streamTaskQueue?: string;
   /** The API's tokens and findings of the prompt: the routing snapshot takes them instead of assessing it again. */
   prompt?: PromptAssessment;
+  /** How the request came in, for its metrics. @default 'client' */
+  entry?: RequestEntry;
 }
 
 /**
@@ -50,6 +53,17 @@ export interface DeliveryOptions {
  */
 export async function llmRequestWorkflow(request: CanonicalRequest, delivery: DeliveryOptions = {}): Promise<CanonicalResponse> {
   const attempts: Attempt[] = [];
+  try {
+    const response = await serve(request, delivery, attempts);
+    reportRequestEnded(request, delivery.entry, attempts, { response });
+    return response;
+  } catch (error) {
+    reportRequestEnded(request, delivery.entry, attempts, { error });
+    throw error;
+  }
+}
+
+async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attempts: Attempt[]): Promise<CanonicalResponse> {
   const progress: RequestProgress = { phase: 'routing', position: 0, chainLength: 0, current: null, attempts };
   setHandler(progressQuery, () => progress);
 

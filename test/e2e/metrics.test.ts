@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { killAll, startEntryPoint } from '../support/processes';
+import { parseExposition, value, type Sample } from '../support/metrics-exposition';
 
 let harness: Harness;
 let openai: OpenAI;
@@ -21,49 +22,6 @@ after(async () => {
   killAll(children);
   await harness?.stop();
 });
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?\d+)?$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-
-/** Parses Prometheus text exposition strictly: a line that is neither a valid comment nor a valid sample fails the test. */
-function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      const comment = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
-      assert.ok(comment, `a valid comment line: ${line}`);
-      assert.match(comment[2] ?? '', METRIC_NAME);
-      if (comment[1] === 'TYPE') {
-        assert.ok(['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(comment[3] ?? ''), line);
-        types.set(comment[2] ?? '', comment[3] ?? '');
-      }
-      continue;
-    }
-    const match = SAMPLE.exec(line);
-    assert.ok(match, `a valid sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const label of (match[3] ?? '').matchAll(LABEL)) labels[label[1] ?? ''] = label[2] ?? '';
-    samples.push({ name: match[1] ?? '', labels, value: Number(match[4]) });
-  }
-  for (const [name, type] of types) {
-    if (type === 'counter') assert.match(name, /_total$/, `counter ${name} ends in _total`);
-    if (type === 'histogram') assert.match(name, /_seconds$/, `histogram ${name} is in seconds`);
-  }
-  return samples;
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
-  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, expected]) => sample.labels[key] === expected))?.value;
-}
 
 test('a request that fell over once shows its failed attempt, the fallback with its reason, tokens and latency', async () => {
   await harness.setFault('model-a', { status: 401, times: 1 });
@@ -82,11 +40,11 @@ test('a request that fell over once shows its failed attempt, the fallback with 
 
   assert.equal(value(samples, 'switchyard_provider_attempts_total', { provider: 'mock-openai', model: 'model-a', result: 'AccessDenied' }), 1);
   assert.equal(value(samples, 'switchyard_provider_attempts_total', { provider: 'mock-anthropic', model: 'model-b', result: 'success' }), 1);
-  assert.equal(value(samples, 'switchyard_fallbacks_total', { route: 'chat_completions', provider: 'mock-openai', model: 'model-a', reason: 'AccessDenied' }), 1);
-  assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', model: 'model-b', direction: 'input' }) ?? 0) > 0);
-  assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', model: 'model-b', direction: 'output' }) ?? 0) > 0);
-  assert.ok((value(samples, 'switchyard_cost_usd_total', { tenant: 'alpha', model: 'model-b' }) ?? 0) > 0);
-  assert.equal(value(samples, 'switchyard_request_duration_seconds_count', { route: 'chat_completions', model: 'model-b', outcome: 'success' }), 1);
+  assert.equal(value(samples, 'switchyard_fallbacks_total', { entry: 'chat', provider: 'mock-openai', model: 'model-a', reason: 'AccessDenied' }), 1);
+  assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', feature: 'none', model: 'model-b', direction: 'input' }) ?? 0) > 0);
+  assert.ok((value(samples, 'switchyard_tokens_total', { tenant: 'alpha', feature: 'none', model: 'model-b', direction: 'output' }) ?? 0) > 0);
+  assert.ok((value(samples, 'switchyard_cost_usd_total', { tenant: 'alpha', feature: 'none', model: 'model-b' }) ?? 0) > 0);
+  assert.equal(value(samples, 'switchyard_request_duration_seconds_count', { entry: 'chat', model: 'model-b', outcome: 'success' }), 1);
   assert.equal(value(samples, 'switchyard_time_to_first_token_seconds_count', { model: 'model-c' }), 1);
   assert.ok((value(samples, 'switchyard_http_requests_total', { route: '/v1/chat/completions', method: 'POST', status: '200' }) ?? 0) >= 2);
   assert.equal(value(samples, 'switchyard_requests_in_flight', { route: 'chat_completions' }), 0);

@@ -212,6 +212,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<AgentRunVi
             sampling: {},
             tags: {},
           },
+          { entry: 'agent' },
         ],
         typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: input.tenantId }],
         staticSummary: `agent run ${input.runId}, step ${state.step}`,

@@ -223,7 +223,7 @@ async function runItem(input: BatchInput, item: BatchItem): Promise<BatchItemRes
   try {
     const child = await startChild(llmRequestWorkflow, {
       workflowId: `${input.batchId}-${index}`,
-      args: [item.request],
+      args: [item.request, { entry: 'batch' }],
       typedSearchAttributes: [
         { key: TENANT_ATTRIBUTE, value: input.tenantId },
         { key: TASK_CLASS_ATTRIBUTE, value: item.request.tags.taskClass ?? 'default' },

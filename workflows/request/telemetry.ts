@@ -1,0 +1,70 @@
+// Runs in the workflow sandbox: deterministic, no I/O.
+// How a request's end reaches the metrics: one sink call from the workflow,
+// which the worker that completes it turns into series (never on replay).
+import { isCancellation, proxySinks, workflowInfo, type Sinks } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
+import type { CanonicalRequest } from '../../common/request-schema';
+import type { Attempt, CacheState, CanonicalResponse } from '../../common/response-schema';
+
+/** How a request came in: the `entry` label of the request series. */
+export const REQUEST_ENTRIES = ['chat', 'messages', 'async', 'batch', 'agent', 'client'] as const;
+export type RequestEntry = (typeof REQUEST_ENTRIES)[number];
+
+/** How a request ended, for its metrics: an answer, the deterministic answer, or why there was none. */
+export type EndedOutcome = 'success' | 'fallback_answer' | 'invalid_request' | 'budget_exceeded' | 'cancelled' | 'error';
+
+/** One request's end, as the worker's telemetry records it. Every field is a bounded label or a number. */
+export interface RequestEnded {
+  entry: RequestEntry;
+  tenant: string;
+  feature: string;
+  /** The output format asked for: `text`, `json_object` or `json_schema`. */
+  format: string;
+  outcome: EndedOutcome;
+  /** The model that answered (`fallback` for the deterministic answer), `none` without an answer. */
+  model: string;
+  /** From the workflow's start to its end (workflow time). */
+  durationMs: number;
+  cache?: CacheState;
+  attempts: Attempt[];
+}
+
+export interface TelemetrySinks extends Sinks {
+  telemetry: {
+    requestEnded(ended: RequestEnded): void;
+  };
+}
+
+const { telemetry } = proxySinks<TelemetrySinks>();
+
+/**
+ * Reports how `request` ended — with `response`, or with `error` — to the
+ * worker's telemetry. Sinks are not called on replay: a request is counted
+ * once, by the worker that completes it, whatever started it.
+ */
+export function reportRequestEnded(
+  request: CanonicalRequest,
+  entry: RequestEntry | undefined,
+  attempts: Attempt[],
+  end: { response: CanonicalResponse } | { error: unknown },
+): void {
+  const response = 'response' in end ? end.response : undefined;
+  telemetry.requestEnded({
+    entry: entry ?? 'client',
+    tenant: request.tenantId,
+    feature: request.tags.feature ?? 'none',
+    format: request.output?.type ?? 'text',
+    outcome: response ? response.outcome : failedOutcome('error' in end ? end.error : undefined),
+    model: response?.model ?? 'none',
+    durationMs: Math.max(0, Date.now() - workflowInfo().startTime.getTime()),
+    ...(response?.cache ? { cache: response.cache } : {}),
+    attempts: response?.attempts ?? attempts,
+  });
+}
+
+function failedOutcome(error: unknown): EndedOutcome {
+  if (isCancellation(error)) return 'cancelled';
+  if (error instanceof ApplicationFailure && error.type === 'InvalidRequest') return 'invalid_request';
+  if (error instanceof ApplicationFailure && error.type === 'BudgetExceeded') return 'budget_exceeded';
+  return 'error';
+}
