@@ -38,6 +38,8 @@ export interface ModelScore {
   passed: number;
   /** passed / cases, in [0, 1]: the quality term routing uses. */
   passRate: number;
+  /** The pass rate of the run before this one, as the scores board kept it (absent on a model's first run). */
+  previousPassRate?: number;
   /** Median latency of the answered cases. */
   latencyMsP50: number | null;
   costUsd: number;

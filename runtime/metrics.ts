@@ -98,6 +98,18 @@ export const metrics = {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   }),
+  evalPassRate: new Gauge({
+    name: 'switchyard_eval_pass_rate',
+    help: 'The latest eval run\'s pass rate (0 to 1) of each model, by task class, as the shared scores board holds it.',
+    labelNames: ['model', 'task_class'] as const,
+    registers: [registry],
+  }),
+  evalPassRateChange: new Gauge({
+    name: 'switchyard_eval_pass_rate_change',
+    help: 'The latest eval run\'s pass rate less the run before\'s (negative: the model got worse), by model and task class; 0 after a first run.',
+    labelNames: ['model', 'task_class'] as const,
+    registers: [registry],
+  }),
   breakerState: new Gauge({
     name: 'switchyard_breaker_state',
     help: 'Circuit breaker state per provider: 1 for the current state (closed, open, half_open), 0 otherwise.',

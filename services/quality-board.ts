@@ -1,5 +1,6 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { ModelScore } from '../common/eval-schema';
+import { metrics } from '../runtime/metrics';
 import {
   EVAL_SCORES_WORKFLOW_ID,
   evalScoresQuery,
@@ -72,7 +73,11 @@ export class QualityBoard {
     }
     const byModel: Record<string, Record<string, number>> = {};
     for (const [taskClass, models] of Object.entries(scores.byTaskClass)) {
-      for (const [model, score] of Object.entries(models)) byModel[model] = { ...byModel[model], [taskClass]: score.passRate };
+      for (const [model, score] of Object.entries(models)) {
+        byModel[model] = { ...byModel[model], [taskClass]: score.passRate };
+        metrics.evalPassRate.set({ model, task_class: taskClass }, score.passRate);
+        metrics.evalPassRateChange.set({ model, task_class: taskClass }, score.previousPassRate === undefined ? 0 : score.passRate - score.previousPassRate);
+      }
     }
     this.byModel = byModel;
   }

@@ -17,16 +17,20 @@ const RULES = join(ROOT, 'deploy/prometheus/alerts.yml');
 const RULE_TESTS = join(ROOT, 'deploy/prometheus/alerts.test.yml');
 
 interface Rule {
-  alert: string;
+  /** An alerting rule's name (recording rules have `record` instead). */
+  alert?: string;
+  record?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
 interface RuleTest {
   name: string;
-  alert_rule_test: { alertname: string; exp_alerts: unknown[] }[];
+  alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[];
+  promql_expr_test?: { expr: string }[];
 }
 
-const rules = (parseYaml(readFileSync(RULES, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((group) => group.rules);
+const allRules = (parseYaml(readFileSync(RULES, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((group) => group.rules);
+const rules = allRules.filter((rule) => rule.alert !== undefined);
 const ruleTests = (parseYaml(readFileSync(RULE_TESTS, 'utf8')) as { tests: RuleTest[] }).tests;
 
 async function promtool(args: string[]): Promise<string> {
@@ -50,13 +54,21 @@ test('every alert is tested firing and quiet, has a severity, and links a runboo
   const anchors = new Set([...runbook.matchAll(/^#+ (.+)$/gm)].map((match) => (match[1] ?? '').toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
   assert.ok(rules.length >= 6, `${rules.length} alerts`);
   for (const rule of rules) {
-    const checks = ruleTests.flatMap((entry) => entry.alert_rule_test).filter((check) => check.alertname === rule.alert);
+    const checks = ruleTests.flatMap((entry) => entry.alert_rule_test ?? []).filter((check) => check.alertname === rule.alert);
     assert.ok(checks.some((check) => check.exp_alerts.length > 0), `${rule.alert}: a test where it fires`);
     assert.ok(checks.some((check) => check.exp_alerts.length === 0), `${rule.alert}: a test where it must not`);
     assert.ok(['page', 'ticket'].includes(rule.labels?.severity ?? ''), `${rule.alert}: severity page or ticket`);
     const link = rule.annotations?.runbook ?? '';
     const anchor = /^docs\/runbook\.md#(.+)$/.exec(link)?.[1];
     assert.ok(anchor && anchors.has(anchor), `${rule.alert}: runbook link ${link} names a section of docs/runbook.md`);
+  }
+});
+
+test('every recording rule has an expression test', () => {
+  const recorded = allRules.flatMap((rule) => (rule.record === undefined ? [] : [rule.record]));
+  assert.ok(recorded.length >= 1);
+  for (const name of recorded) {
+    assert.ok(ruleTests.some((entry) => entry.promql_expr_test?.some((check) => check.expr.includes(name))), `${name}: a promql_expr_test`);
   }
 });
 

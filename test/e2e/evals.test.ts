@@ -13,6 +13,7 @@ import OpenAI from 'openai';
 import { readEvalScores } from '../../services/quality-board';
 import { EVAL_SCHEDULE_ID, ensureEvalSchedule } from '../../worker/eval-schedule';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { parseExposition, value } from '../support/metrics-exposition';
 
 const run = promisify(execFile);
 let harness: Harness;
@@ -84,6 +85,13 @@ test('an eval run scores every candidate of a task class, and routing follows th
   assert.equal(modelA?.failures.length, 2);
   assert.match(modelA?.failures[0] ?? '', /does not match \/quick brown fox\/|does not match \/seven blue whales\//);
   assert.equal(body.data.find((score) => score.model === 'model-c')?.cost_per_pass_usd, 0, 'the free model costs nothing per passing answer');
+
+  // Metrics: the latest pass rate and its change since the run before, which SwitchyardEvalPassRateDropped reads.
+  const samples = parseExposition(await (await fetch(`${harness.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text());
+  const gauge = (name: string, model: string) => value(samples, name, { model, task_class: 'chat' }) ?? Number.NaN;
+  assert.ok(Math.abs(gauge('switchyard_eval_pass_rate', 'model-a') - 1 / 3) < 1e-9);
+  assert.ok(Math.abs(gauge('switchyard_eval_pass_rate_change', 'model-a') - (1 / 3 - 1)) < 1e-9, 'model-a dropped two thirds since the run before');
+  assert.equal(gauge('switchyard_eval_pass_rate_change', 'model-b'), 0);
 });
 
 test('a broken eval set or an unknown task class is a clear error', async () => {

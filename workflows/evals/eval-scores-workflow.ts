@@ -25,7 +25,11 @@ export async function evalScoresWorkflow(input: { scores?: EvalScores } = {}): P
   let changed = true;
   setHandler(recordEvalScoresUpdate, (measured) => {
     const byTaskClass = { ...scores.byTaskClass };
-    for (const score of measured) byTaskClass[score.taskClass] = { ...byTaskClass[score.taskClass], [score.model]: score };
+    for (const score of measured) {
+      // The run before's pass rate stays beside the new one: the drop since the previous run is what alerts read.
+      const previous = byTaskClass[score.taskClass]?.[score.model];
+      byTaskClass[score.taskClass] = { ...byTaskClass[score.taskClass], [score.model]: { ...score, ...(previous ? { previousPassRate: previous.passRate } : {}) } };
+    }
     scores = { byTaskClass, updatedAt: Date.now() };
     changed = true;
     return scores;
