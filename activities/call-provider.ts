@@ -10,6 +10,7 @@ import type { CallModelInput } from '../common/routing-snapshot-schema';
 import type { ConfigStore } from '../services/config-store';
 import { metrics } from '../runtime/metrics';
 import { inSpan, SpanKind } from '../runtime/tracing';
+import { recordGenAiCall } from '../runtime/otel-metrics';
 import type { AuditTrail } from '../services/audit-trail';
 import type { BreakerBoard } from '../services/breaker-board';
 import type { BudgetBoard } from '../services/budget-board';
@@ -140,24 +141,34 @@ export async function callProvider(
           ? await inlineImageUrls(redacted, provider.imageFetch, { providerId: target.provider, signal: context.cancellationSignal })
           : redacted;
       // A GenAI client span (OTel semantic conventions) around the provider call; the HTTP call is its child.
+      const genAi = {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': provider.type === 'anthropic' ? 'anthropic' : 'openai',
+        'gen_ai.request.model': target.upstreamModel,
+      };
+      const calledAt = performance.now();
       const output = await inSpan(
         `chat ${target.upstreamModel}`,
         SpanKind.CLIENT,
-        {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.system': provider.type === 'anthropic' ? 'anthropic' : 'openai',
-          'gen_ai.request.model': target.upstreamModel,
-          'switchyard.provider': target.provider,
-          'switchyard.model': target.model,
-          'switchyard.attempt': attempt,
-        },
+        { ...genAi, 'switchyard.provider': target.provider, 'switchyard.model': target.model, 'switchyard.attempt': attempt },
         async (annotate) => {
-          const answer = await options.call(adapter, sent, context.cancellationSignal);
+          let answer: ModelOutput;
+          try {
+            answer = await options.call(adapter, sent, context.cancellationSignal);
+          } catch (error) {
+            const errorType = error instanceof GatewayError ? error.type : 'ProviderUnavailable';
+            annotate({ 'error.type': errorType });
+            recordGenAiCall({ ...genAi, 'error.type': errorType }, (performance.now() - calledAt) / 1000);
+            throw error;
+          }
+          const responseModel = answer.responseModel ?? target.upstreamModel;
           annotate({
+            'gen_ai.response.model': responseModel,
             'gen_ai.usage.input_tokens': answer.usage.inputTokens,
             'gen_ai.usage.output_tokens': answer.usage.outputTokens,
-            'gen_ai.response.finish_reasons': [answer.finishReason.raw],
+            'gen_ai.response.finish_reasons': [answer.finishReason.raw ?? answer.finishReason.unified],
           });
+          recordGenAiCall({ ...genAi, 'gen_ai.response.model': responseModel }, (performance.now() - calledAt) / 1000, answer.usage);
           return answer;
         },
       );

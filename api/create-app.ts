@@ -28,6 +28,7 @@ import { cacheRouter } from './routes/cache';
 import { batchesRouter } from './routes/batches';
 import { agentRunsRouter } from './routes/agent-runs';
 import { routeExplainRouter } from './routes/route-explain';
+import { countRunningJobs } from './running-jobs-metric';
 
 /** Largest request body the API reads (bytes). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -74,6 +75,7 @@ export function createApp({
   sampler.start();
   const currentConfig = () => store.loaded.config;
   const runner = { client, taskQueue, eagerStart, streaming, log };
+  countRunningJobs(client);
   const app = express();
   app.disable('x-powered-by');
   app.use(countHttpRequests());

@@ -11,7 +11,7 @@ import { HttpError } from '../dialects/http-error';
 import { readPolicyTags } from './policy-tags';
 import { logRequest, type LlmRoute } from './request-log';
 import { metrics } from '../runtime/metrics';
-import { inSpan, SpanKind } from '../runtime/tracing';
+import { callerContext, inSpan, SpanKind } from '../runtime/tracing';
 import { acceptedStatusBody, requestStatusBody } from './routes/requests';
 import {
   awaitResponse,
@@ -89,6 +89,8 @@ export async function serveRequest(
       SpanKind.SERVER,
       { 'http.request.method': request.method, 'http.route': request.path, 'gen_ai.request.model': canonical.model, 'switchyard.workflow_id': workflowId },
       () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds, delivery: { prompt, entry: wantsAsyncAnswer ? 'async' : options.route === 'messages' ? 'messages' : 'chat' } }),
+      // A caller's `traceparent` makes this span its child: one trace from the caller to the provider.
+      callerContext(request.headers),
     );
   } catch (error) {
     const status = error instanceof HttpError ? error.status : 500;

@@ -27,6 +27,8 @@ export const ModelOutputSchema = z.object({
   usage: UsageSchema,
   /** Settings the provider could not honour, never silently dropped. */
   warnings: z.array(z.string()),
+  /** The model the provider says answered (its `model` field), when it says. */
+  responseModel: z.string().max(200).optional(),
 });
 export type ModelOutput = z.infer<typeof ModelOutputSchema>;
 

@@ -110,6 +110,12 @@ export const metrics = {
     labelNames: ['model', 'task_class'] as const,
     registers: [registry],
   }),
+  breakerTransitions: new Counter({
+    name: 'switchyard_breaker_transitions_total',
+    help: 'Circuit breaker changes of state, by provider and the state it went to (open, half_open, closed); counted once, by the worker running the breaker.',
+    labelNames: ['provider', 'to'] as const,
+    registers: [registry],
+  }),
   breakerState: new Gauge({
     name: 'switchyard_breaker_state',
     help: 'Circuit breaker state per provider: 1 for the current state (closed, open, half_open), 0 otherwise.',

@@ -1,11 +1,13 @@
 import type { InjectedSinks } from '@temporalio/worker';
 import { metrics } from '../runtime/metrics';
-import type { RequestEnded, TelemetrySinks } from '../workflows/request/telemetry';
+import { recordRequestOtel } from '../runtime/otel-metrics';
+import type { RequestEnded, TelemetrySinks } from '../workflows/telemetry';
 
 /**
- * The worker's side of the request telemetry sink: each request workflow
- * reports its end once (sinks are not called on replay), and this turns it
- * into the request series, whatever started the request. Labels are the
+ * The worker's side of the telemetry sinks: each request workflow reports its
+ * end once (sinks are not called on replay), and this turns it into the
+ * request series, whatever started the request; each breaker transition is
+ * counted by the worker running the breaker. Labels are the
  * report's bounded values: tenant and feature ids, configured model and
  * provider ids, canonical failure types, outcomes.
  */
@@ -13,6 +15,7 @@ export function telemetrySinks(): InjectedSinks<TelemetrySinks> {
   return {
     telemetry: {
       requestEnded: { fn: (_info, ended) => recordRequestEnded(ended), callDuringReplay: false },
+      breakerChanged: { fn: (_info, change) => metrics.breakerTransitions.inc({ provider: change.provider, to: change.to }), callDuringReplay: false },
     },
   };
 }
@@ -21,6 +24,7 @@ export function recordRequestEnded(ended: RequestEnded): void {
   const { entry, tenant, feature, model, outcome } = ended;
   metrics.requestDuration.observe({ entry, model, outcome }, ended.durationMs / 1000);
   metrics.requests.inc({ tenant, entry, model, outcome });
+  recordRequestOtel({ tenant, entry, model, outcome }, ended.durationMs / 1000);
   if (ended.cache !== undefined) metrics.cacheLookups.inc({ result: ended.cache });
   const answered = outcome === 'success' || outcome === 'fallback_answer';
   ended.attempts.forEach((attempt, index) => {

@@ -14,7 +14,7 @@ import { planRoute } from './plan-route';
 import { progressQuery, type RequestProgress } from './progress-query';
 import { BudgetHolds } from './request/budget-holds';
 import { fallbackOutput, record, respond } from './request/outcome';
-import { reportRequestEnded, type RequestEntry } from './request/telemetry';
+import { reportRequestEnded, type RequestEntry } from './telemetry';
 import { tryCandidate, type ChainContext } from './request/try-candidate';
 
 const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { registry } from '../../runtime/metrics';
+// Registered by the API processes.
+import '../../api/running-jobs-metric';
 
 test("the README's metrics table lists every switchyard_* series with its labels", async () => {
   const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');

@@ -7,12 +7,12 @@
 // the API → Temporal → the worker → the mock provider.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI, { toFile } from 'openai';
 import { GatewayClient } from '../../client/gateway-client';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 import { parseExposition, total, type Sample } from '../support/metrics-exposition';
+import { until } from '../support/processes';
 
 const ENTRIES = ['chat', 'messages', 'async', 'batch', 'agent', 'client'] as const;
 type Entry = (typeof ENTRIES)[number];
@@ -52,16 +52,6 @@ function assertOnly(result: Awaited<ReturnType<typeof moved>>, entry: Entry, cou
   const expected = Object.fromEntries(ENTRIES.map((name) => [name, name === entry ? count : 0]));
   assert.deepEqual(result.requests, expected, `switchyard_requests_total moved for ${entry} only`);
   assert.deepEqual(result.durations, expected, `switchyard_request_duration_seconds moved for ${entry} only`);
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  let last: T | undefined;
-  for (let tries = 0; tries < 600; tries++) {
-    last = await read();
-    if (done(last)) return last;
-    await sleep(100);
-  }
-  assert.fail(`gave up waiting for ${what}; last seen: ${JSON.stringify(last)}`);
 }
 
 async function getJson(path: string): Promise<Record<string, unknown>> {
@@ -124,7 +114,10 @@ test('an asynchronous request counts once under async, when it ends', async () =
   );
 });
 
-test('each batch item counts once under batch', async () => {
+test('each batch item counts once under batch, and the batch counts as a running job until it ends', async () => {
+  const running = async () => total(await scrape(), 'switchyard_jobs_running', { kind: 'batch' });
+  // Slow answers, so the batch is seen running.
+  await harness.setFault('model-a', { latencyMs: 1_000 });
   assertOnly(
     await moved(async () => {
       const lines = [0, 1].map((index) =>
@@ -132,12 +125,15 @@ test('each batch item counts once under batch', async () => {
       );
       const file = await openai.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'telemetry.jsonl'), purpose: 'batch' });
       const created = await openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      await until(running, (count) => count >= 1, 'the batch counted as running');
       const batch = await until(() => openai.batches.retrieve(created.id), (read) => ['completed', 'failed', 'expired', 'cancelled'].includes(read.status), `batch ${created.id}`);
       assert.deepEqual(batch.request_counts, { total: 2, completed: 2, failed: 0 });
     }),
     'batch',
     2,
   );
+  await harness.clearFaults();
+  assert.equal(await running(), 0, 'no batch running once it ended');
 });
 
 test('each model step of an agent run counts once under agent', async () => {

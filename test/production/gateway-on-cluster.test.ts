@@ -4,9 +4,9 @@
 // official `openai` client against both API processes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI, { toFile } from 'openai';
 import { TENANT_KEY } from '../support/gateway-harness';
+import { until as untilRead } from '../support/processes';
 import { startTopology, type Topology } from './support/topology';
 
 let topology: Topology;
@@ -34,16 +34,8 @@ async function http(index: number, method: string, path: string, body?: unknown,
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-/** Polls `read` every 200 ms until `done` holds, for at most `what`'s two minutes. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  let last: T | undefined;
-  for (let tries = 0; tries < 600; tries++) {
-    last = await read();
-    if (done(last)) return last;
-    await sleep(200);
-  }
-  assert.fail(`gave up waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-}
+/** Polls `read` every 200 ms until `done` holds, for at most two minutes. */
+const until = <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => untilRead(read, done, what, 200);
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 

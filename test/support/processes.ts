@@ -29,6 +29,21 @@ export function spawnWorkerProcess(env: Readonly<Record<string, string | undefin
 }
 
 /** Polls `condition` every 100 ms for up to a minute. */
+/**
+ * Reads `read` until `done` holds and returns what it read last; gives up
+ * after 600 reads (`intervalMs` apart, 100 ms by default), naming `what` and
+ * the last value seen.
+ */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, intervalMs = 100): Promise<T> {
+  let last: T | undefined;
+  for (let tries = 0; tries < 600; tries++) {
+    last = await read();
+    if (done(last)) return last;
+    await new Promise((wake) => setTimeout(wake, intervalMs));
+  }
+  throw new Error(`gave up waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+}
+
 export async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
   for (let tries = 0; tries < 600; tries++) {
     if (await condition()) return;

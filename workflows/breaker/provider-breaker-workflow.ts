@@ -32,6 +32,7 @@ import {
   type ModelHealth,
   type Transition,
 } from './breaker-state';
+import { reportBreakerChange } from '../telemetry';
 
 /** Events after which the breaker continues as new, so its history stays short to replay. */
 const HISTORY_EVENTS_LIMIT = 2_000;
@@ -125,16 +126,23 @@ export async function providerBreakerWorkflow(input: {
   let state = input.state ?? initialBreakerState(input.key);
   let settings = input.settings;
   let changed = true;
+  // Every new state goes through here: a transition is reported to the worker's metrics once.
+  const advance = (next: BreakerState): void => {
+    if (next.transitions > state.transitions && next.lastTransition) {
+      reportBreakerChange({ provider: input.key, from: next.lastTransition.from, to: next.lastTransition.to });
+    }
+    state = next;
+  };
 
   setHandler(breakerOutcomesSignal, (batch) => {
     settings = batch.settings;
-    for (const outcome of batch.outcomes) state = applyOutcome(state, outcome, Date.now(), settings);
+    for (const outcome of batch.outcomes) advance(applyOutcome(state, outcome, Date.now(), settings));
     changed = true;
   });
   setHandler(
     forceBreakerUpdate,
     (request) => {
-      state = force(state, request.mode, Date.now(), request.actor, request.reason);
+      advance(force(state, request.mode, Date.now(), request.actor, request.reason));
       changed = true;
       return view(state, settings);
     },
@@ -152,7 +160,7 @@ export async function providerBreakerWorkflow(input: {
       return { probeId: null, mode: effectiveMode(tick(state, Date.now(), settings)) };
     }
     const granted = acquireProbe(state, Date.now(), settings);
-    state = granted.state;
+    advance(granted.state);
     changed = true;
     return { probeId: granted.probeId, mode: effectiveMode(state) };
   });
@@ -185,7 +193,7 @@ export async function providerBreakerWorkflow(input: {
     if (wake === null) await condition(wakeUp);
     else await condition(wakeUp, Math.max(1, wake - Date.now()));
     changed = false;
-    state = tick(state, Date.now(), settings);
+    advance(tick(state, Date.now(), settings));
     setCurrentDetails(describe(view(state, settings)));
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyEventsLimit) {
       await condition(allHandlersFinished);

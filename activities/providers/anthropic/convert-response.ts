@@ -13,6 +13,7 @@ const WireBlockSchema = z.object({
 });
 
 const WireMessageSchema = z.object({
+  model: z.string().nullish(),
   content: z.array(WireBlockSchema),
   stop_reason: z.string().nullish(),
   stop_details: z.object({ explanation: z.string().nullish() }).nullish(),
@@ -84,6 +85,7 @@ export function convertResponse(
       outputTokens: usage.output_tokens,
     },
     warnings,
+    ...(message.model ? { responseModel: message.model } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ const WireUsageSchema = z.object({
 type WireUsage = z.infer<typeof WireUsageSchema>;
 
 const WireEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('message_start'), message: z.object({ usage: WireUsageSchema.nullish() }) }),
+  z.object({ type: z.literal('message_start'), message: z.object({ usage: WireUsageSchema.nullish(), model: z.string().nullish() }) }),
   z.object({
     type: z.literal('content_block_start'),
     index: z.number().int().nonnegative(),
@@ -73,6 +73,7 @@ export async function convertStream(
   let usage: WireUsage = {};
   let stopReason: string | null = null;
   let stopDetails: unknown = null;
+  let model: string | undefined;
   let stopped = false;
 
   for await (const raw of events) {
@@ -86,6 +87,7 @@ export async function convertStream(
     switch (event.type) {
       case 'message_start':
         usage = mergeUsage(usage, event.message.usage);
+        model = event.message.model ?? undefined;
         break;
       case 'content_block_start': {
         const { type, text, id, name, input } = event.content_block;
@@ -138,6 +140,7 @@ export async function convertStream(
   }
   const content = [...blocks.entries()].sort(([left], [right]) => left - right).map(([, block]) => toWireBlock(block));
   const body = {
+    model,
     content,
     stop_reason: stopReason,
     stop_details: stopDetails,

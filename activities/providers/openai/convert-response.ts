@@ -17,6 +17,7 @@ const WireToolCallSchema = z.object({
 });
 
 const WireCompletionSchema = z.object({
+  model: z.string().nullish(),
   choices: z
     .array(
       z.object({
@@ -76,6 +77,7 @@ export function convertResponse(body: unknown, requestWarnings: readonly string[
     refusal,
     usage: { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0 },
     warnings,
+    ...(parsed.data.model ? { responseModel: parsed.data.model } : {}),
   };
 }
 

@@ -32,6 +32,7 @@ const WireChunkSchema = z.object({
     )
     .nullish(),
   usage: z.unknown().optional(),
+  model: z.string().nullish(),
 });
 
 interface PartialToolCall {
@@ -57,6 +58,7 @@ export async function convertStream(
   let refusal: string | null = null;
   let finishReason: string | undefined;
   let usage: unknown;
+  let model: string | undefined;
   const toolCalls = new Map<number, PartialToolCall>();
 
   for await (const raw of chunks) {
@@ -65,6 +67,7 @@ export async function convertStream(
     const chunk = parsed.data;
     // With include_usage, the last chunk carries usage and no choices.
     if (chunk.usage != null) usage = chunk.usage;
+    if (chunk.model) model = chunk.model;
     const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
     if (!choice) continue;
     const delta = choice.delta;
@@ -115,6 +118,7 @@ export async function convertStream(
       },
     ],
     usage,
+    model,
   };
   return convertResponse(body, requestWarnings);
 }

@@ -145,6 +145,8 @@ export function runAdapterContract(spec: AdapterContractSpec): void {
         refusal: null,
         usage: USAGE,
         warnings: output.warnings,
+        // The model the provider says answered (the fixtures' replies name it).
+        responseModel: 'fixture-model',
       });
       spec.expectRequest.plainText(body, output);
     });

@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { Worker, type InjectedSinks } from '@temporalio/worker';
 import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../../../common/config-schema';
 import { resolveTemporalTestServer } from '../../../scripts/temporal-dev-server';
 import { getWorkflowBundle } from '../../../worker/create-worker';
+import type { BreakerChanged, TelemetrySinks } from '../../../workflows/telemetry';
 import type { BreakerOutcome } from '../../../workflows/breaker/breaker-state';
 import {
   acquireProbeUpdate,
@@ -22,6 +23,18 @@ const settings: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, consecutiveFail
 const fail: BreakerOutcome = { model: 'm', ok: false, failureType: 'ProviderUnavailable' };
 
 let env: TestWorkflowEnvironment;
+const changes: BreakerChanged[] = [];
+const telemetrySinks: InjectedSinks<TelemetrySinks> = {
+  telemetry: {
+    breakerChanged: {
+      fn: (_info, change) => {
+        changes.push(change);
+      },
+      callDuringReplay: false,
+    },
+    requestEnded: { fn: () => undefined, callDuringReplay: false },
+  },
+};
 let worker: Worker;
 let running: Promise<void>;
 
@@ -29,7 +42,13 @@ before(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } },
   });
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await getWorkflowBundle() });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await getWorkflowBundle(),
+    // The breaker's transitions, as the worker's telemetry receives them.
+    sinks: telemetrySinks,
+  });
   running = worker.run();
 });
 
@@ -63,6 +82,15 @@ test('opens on failures, waits out its cool-down, closes after a good probe', as
   assert.equal(closed.mode, 'closed');
   assert.equal(closed.lastTransition?.reason, 'probe succeeded');
   assert.equal(closed.transitions, 3);
+  // Each transition reached the worker's telemetry once (switchyard_breaker_transitions_total).
+  assert.deepEqual(
+    changes.filter((change) => change.provider === 'life'),
+    [
+      { provider: 'life', from: 'closed', to: 'open' },
+      { provider: 'life', from: 'open', to: 'half_open' },
+      { provider: 'life', from: 'half_open', to: 'closed' },
+    ],
+  );
 });
 
 test('a permit asked for by someone who stopped waiting is not granted, and keeps the probe slot free', async () => {

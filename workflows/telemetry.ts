@@ -1,10 +1,11 @@
 // Runs in the workflow sandbox: deterministic, no I/O.
-// How a request's end reaches the metrics: one sink call from the workflow,
-// which the worker that completes it turns into series (never on replay).
+// How workflows reach the metrics: sink calls (a request's end, a breaker's
+// transition), which the worker running the workflow turns into series —
+// never on replay, so each is counted once.
 import { isCancellation, proxySinks, workflowInfo, type Sinks } from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CanonicalRequest } from '../../common/request-schema';
-import type { Attempt, CacheState, CanonicalResponse } from '../../common/response-schema';
+import type { CanonicalRequest } from '../common/request-schema';
+import type { Attempt, CacheState, CanonicalResponse } from '../common/response-schema';
 
 /** How a request came in: the `entry` label of the request series. */
 export const REQUEST_ENTRIES = ['chat', 'messages', 'async', 'batch', 'agent', 'client'] as const;
@@ -29,9 +30,18 @@ export interface RequestEnded {
   attempts: Attempt[];
 }
 
+/** A breaker's change of state. */
+export interface BreakerChanged {
+  /** The provider id the breaker guards. */
+  provider: string;
+  from: string;
+  to: string;
+}
+
 export interface TelemetrySinks extends Sinks {
   telemetry: {
     requestEnded(ended: RequestEnded): void;
+    breakerChanged(change: BreakerChanged): void;
   };
 }
 
@@ -67,4 +77,9 @@ function failedOutcome(error: unknown): EndedOutcome {
   if (error instanceof ApplicationFailure && error.type === 'InvalidRequest') return 'invalid_request';
   if (error instanceof ApplicationFailure && error.type === 'BudgetExceeded') return 'budget_exceeded';
   return 'error';
+}
+
+/** Reports a breaker's transition to the worker's telemetry (once: sinks are not called on replay). */
+export function reportBreakerChange(change: BreakerChanged): void {
+  telemetry.breakerChanged(change);
 }
