@@ -103,12 +103,15 @@ export async function dashboardData(options: {
   breakers: BreakerBoard | undefined;
   temporalUiUrl: string;
 }) {
-  const [series, fallbacks, attempts, durations, costs] = await Promise.all([
+  const [series, fallbacks, attempts, durations, costs, requests, validations, tokens] = await Promise.all([
     options.sampler.series(),
     metrics.fallbacks.get(),
     metrics.providerAttempts.get(),
     metrics.providerCallDuration.get(),
     metrics.cost.get(),
+    metrics.requests.get(),
+    metrics.outputValidations.get(),
+    metrics.tokens.get(),
   ]);
   const fallbackReasons: Record<string, number> = {};
   for (const value of fallbacks.values) {
@@ -171,6 +174,14 @@ export async function dashboardData(options: {
     generatedAt: new Date().toISOString(),
     series,
     fallbackReasons,
+    ...requestBreakdowns({
+      requests: requests.values,
+      fallbacks: fallbacks.values,
+      costs: costs.values,
+      validations: validations.values,
+      tokens: tokens.values,
+      attempts: attempts.values,
+    }),
     providers: [...providers.entries()]
       .sort(([left], [right]) => left.localeCompare(right))
       .map(([provider, entry]) => ({
@@ -201,5 +212,62 @@ export async function dashboardData(options: {
     })),
     batches: jobs.batches,
     agentRuns: jobs.agentRuns,
+  };
+}
+
+/** A metric's samples, whatever its labels. */
+type Samples = { labels: Partial<Record<string, string | number>>; value: number }[];
+
+/** Adds `value` under `key` of `into`. */
+function add(into: Map<string, number>, key: string, value: number): void {
+  into.set(key, (into.get(key) ?? 0) + value);
+}
+
+/**
+ * What the request series say since this process started, for the
+ * dashboard's tables: requests and fallbacks by entry, cost per successful
+ * request by model, output validation by model and format, tokens by
+ * feature, failed provider calls by reason code.
+ */
+function requestBreakdowns(series: { requests: Samples; fallbacks: Samples; costs: Samples; validations: Samples; tokens: Samples; attempts: Samples }) {
+  const entries = new Map<string, { requests: number; answered: number; fallbacks: number; errors: number }>();
+  const entry = (name: string) => {
+    let row = entries.get(name);
+    if (!row) entries.set(name, (row = { requests: 0, answered: 0, fallbacks: 0, errors: 0 }));
+    return row;
+  };
+  const successes = new Map<string, number>();
+  for (const { labels, value } of series.requests) {
+    const row = entry(String(labels.entry));
+    row.requests += value;
+    if (labels.outcome === 'success' || labels.outcome === 'fallback_answer') row.answered += value;
+    if (labels.outcome === 'error') row.errors += value;
+    if (labels.outcome === 'success') add(successes, String(labels.model), value);
+  }
+  for (const { labels, value } of series.fallbacks) entry(String(labels.entry)).fallbacks += value;
+  const spend = new Map<string, number>();
+  for (const { labels, value } of series.costs) add(spend, String(labels.model), value);
+  const validation = new Map<string, { valid: number; invalid: number }>();
+  for (const { labels, value } of series.validations) {
+    const key = `${String(labels.model)} ${String(labels.format)}`;
+    const row = validation.get(key) ?? { valid: 0, invalid: 0 };
+    row[labels.result === 'valid' ? 'valid' : 'invalid'] += value;
+    validation.set(key, row);
+  }
+  const byFeature = new Map<string, number>();
+  for (const { labels, value } of series.tokens) add(byFeature, String(labels.feature), value);
+  const errors = new Map<string, number>();
+  for (const { labels, value } of series.attempts) if (labels.result !== 'success') add(errors, String(labels.result), value);
+  const sorted = <T>(map: Map<string, T>) => [...map.entries()].sort(([left], [right]) => left.localeCompare(right));
+  return {
+    entries: sorted(entries).map(([name, row]) => ({ entry: name, ...row, fallbackRate: row.requests > 0 ? row.fallbacks / row.requests : null })),
+    // Every model's spend (failed attempts included) over the requests it answered.
+    costPerSuccess: sorted(spend).map(([model, usd]) => ({ model, spendUsd: usd, successes: successes.get(model) ?? 0, usdPerSuccess: successes.get(model) ? usd / (successes.get(model) ?? 1) : null })),
+    validations: sorted(validation).map(([key, row]) => {
+      const [model, format] = key.split(' ');
+      return { model, format, ...row, passRate: row.valid + row.invalid > 0 ? row.valid / (row.valid + row.invalid) : null };
+    }),
+    tokensByFeature: sorted(byFeature).map(([feature, count]) => ({ feature, tokens: count })),
+    errorsByReason: [...errors.entries()].sort((left, right) => right[1] - left[1]).map(([reason, count]) => ({ reason, count })),
   };
 }

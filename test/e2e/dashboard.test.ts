@@ -9,6 +9,7 @@ import OpenAI, { toFile } from 'openai';
 import { evalRunWorkflow } from '../../workflows/evals/eval-run-workflow';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_FLAGS, resolveChromium } from '../../scripts/chromium';
+import { GatewayClient } from '../../client/gateway-client';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
 
 const ARTIFACTS = resolve(__dirname, '../artifacts');
@@ -36,6 +37,20 @@ test('after traffic and a failover, the dashboard charts them and links the fail
   const failoverId = response.headers.get('x-gateway-workflow-id') ?? '';
   assert.match(failoverId, /^llm-alpha-/);
 
+  // Traffic on the other paths: an async request, the typed client, a JSON answer for a feature.
+  const accepted = await fetch(`${harness.apiUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TENANT_KEY}`, 'content-type': 'application/json', prefer: 'respond-async' },
+    body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'later' }] }),
+  });
+  assert.equal(accepted.status, 202);
+  await harness.client.workflow.getHandle(((await accepted.json()) as { id: string }).id).result();
+  await new GatewayClient({ client: harness.client, tenantId: 'alpha', taskQueue: harness.env.SWITCHYARD_TASK_QUEUE }).complete({ model: 'model-a', messages: [{ role: 'user', content: 'typed' }] });
+  await openai.chat.completions.create(
+    { model: 'model-a', response_format: { type: 'json_object' }, messages: [{ role: 'user', content: 'JSON, please' }] },
+    { headers: { 'x-gateway-feature': 'search' } },
+  );
+
   // An eval run of the shipped chat set: its scores show in the eval table.
   await harness.client.workflow.execute(evalRunWorkflow, {
     taskQueue: harness.env.SWITCHYARD_TASK_QUEUE ?? '',
@@ -57,7 +72,7 @@ test('after traffic and a failover, the dashboard charts them and links the fail
   const link = page.locator(`#failovers a`, { hasText: failoverId });
   await link.waitFor({ timeout: 60_000 });
   assert.equal(await link.getAttribute('href'), `http://127.0.0.1:8233/namespaces/default/workflows/${failoverId}`);
-  assert.equal(Number(await page.textContent('#requests')), 6);
+  assert.equal(Number(await page.textContent('#requests')), 9, 'every request counts: sync, async, typed client');
   assert.match((await page.textContent('#reasons')) ?? '', /ProviderUnavailable/);
   const polyline = page.locator('#traffic-chart polyline').first();
   assert.ok(((await polyline.getAttribute('points')) ?? '').split(' ').length >= 2, 'the traffic chart has a line');
@@ -89,6 +104,15 @@ test('after traffic and a failover, the dashboard charts them and links the fail
   const runRow = page.locator('#agent-runs tr.agent-run', { hasText: run.id });
   await page.locator('#agent-runs tr.agent-run', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
   assert.match((await runRow.textContent()) ?? '', /alpha.*completed.*2\/16.*The tool returned/);
+
+  // Every path's requests, and what platform teams slice them by.
+  for (const entry of ['chat', 'async', 'client', 'batch', 'agent']) await page.locator(`#entries tr.entry[data-entry="${entry}"]`).waitFor({ timeout: 60_000 });
+  assert.match((await page.textContent('#entries tr.entry[data-entry="batch"]')) ?? '', /^batch12/);
+  assert.match((await page.textContent('#entries tr.entry[data-entry="chat"]')) ?? '', /^chat77/, 'chat: 7 requests, 7 answered');
+  assert.match((await page.locator('#cost-per-success tr.cost', { hasText: 'model-a' }).textContent()) ?? '', /\$0\.\d+$/, 'a cost per answer for model-a');
+  assert.match((await page.locator('#validations tr.validation', { hasText: 'json_object' }).textContent()) ?? '', /model-ajson_object10100\.0 %/);
+  assert.match((await page.textContent('#tokens-by-feature')) ?? '', /search\d+/);
+  assert.match((await page.textContent('#errors-by-reason')) ?? '', /ProviderUnavailable\d+/);
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });
