@@ -30,11 +30,6 @@ function create() {
       description: 'GenAI operation duration.',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     }),
-    requestDuration: current.createHistogram('switchyard.request.duration', {
-      unit: 's',
-      description: "Time from a request workflow's start to its end, by entry, answering model and outcome.",
-    }),
-    requests: current.createCounter('switchyard.requests', { unit: '{request}', description: 'Requests that ended, by tenant, entry, answering model and outcome.' }),
   };
 }
 
@@ -57,15 +52,27 @@ export function recordGenAiCall(attributes: Attributes, durationSeconds: number,
   }
 }
 
-/** One request's end, as the Prometheus request series count it. */
-export function recordRequestOtel(attributes: { tenant: string; entry: string; model: string; outcome: string }, durationSeconds: number): void {
-  const { requestDuration, requests } = current();
-  const labels = {
-    'switchyard.tenant': attributes.tenant,
-    'switchyard.entry': attributes.entry,
-    'gen_ai.response.model': attributes.model,
-    'switchyard.outcome': attributes.outcome,
-  };
-  requestDuration.record(durationSeconds, labels);
-  requests.add(1, labels);
+const mirrored = new Map<string, { add(value: number, attributes: Attributes): void } | { record(value: number, attributes: Attributes): void }>();
+let mirroredFor: unknown;
+
+/**
+ * The same observation as a Prometheus series of the gateway's, through
+ * OpenTelemetry: `switchyard.<name>` (a counter, or a histogram in seconds),
+ * each label as a `switchyard.<label>` attribute.
+ */
+export function mirror(kind: 'counter' | 'histogram', name: string, labels: Readonly<Record<string, string>>, value: number): void {
+  const provider = metrics.getMeterProvider();
+  if (mirroredFor !== provider) {
+    mirrored.clear();
+    mirroredFor = provider;
+  }
+  const key = `${kind} ${name}`;
+  let instrument = mirrored.get(key);
+  if (!instrument) {
+    instrument = kind === 'counter' ? meter().createCounter(`switchyard.${name}`) : meter().createHistogram(`switchyard.${name}`, { unit: 's' });
+    mirrored.set(key, instrument);
+  }
+  const attributes = Object.fromEntries(Object.entries(labels).map(([label, labelValue]) => [`switchyard.${label}`, labelValue]));
+  if ('add' in instrument) instrument.add(value, attributes);
+  else instrument.record(value, attributes);
 }

@@ -1,6 +1,6 @@
 import type { InjectedSinks } from '@temporalio/worker';
 import { metrics } from '../runtime/metrics';
-import { recordRequestOtel } from '../runtime/otel-metrics';
+import { mirror } from '../runtime/otel-metrics';
 import type { RequestEnded, TelemetrySinks } from '../workflows/telemetry';
 
 /**
@@ -15,32 +15,50 @@ export function telemetrySinks(): InjectedSinks<TelemetrySinks> {
   return {
     telemetry: {
       requestEnded: { fn: (_info, ended) => recordRequestEnded(ended), callDuringReplay: false },
-      breakerChanged: { fn: (_info, change) => metrics.breakerTransitions.inc({ provider: change.provider, to: change.to }), callDuringReplay: false },
+      breakerChanged: { fn: (_info, change) => count('breakerTransitions', { provider: change.provider, to: change.to }), callDuringReplay: false },
     },
   };
 }
 
+/** Counts on a Prometheus counter and on its OpenTelemetry twin (`switchyard.<name>`, a no-op without an OTLP endpoint). */
+function count(name: CountedSeries, labels: Record<string, string>, value = 1): void {
+  (metrics[name] as { inc(labels: Record<string, string>, value: number): void }).inc(labels, value);
+  mirror('counter', OTEL_NAMES[name], labels, value);
+}
+
+type CountedSeries = 'requests' | 'cacheLookups' | 'fallbacks' | 'budgetRefusals' | 'tokens' | 'cost' | 'outputValidations' | 'breakerTransitions';
+const OTEL_NAMES: Record<CountedSeries, string> = {
+  requests: 'requests',
+  cacheLookups: 'cache.lookups',
+  fallbacks: 'fallbacks',
+  budgetRefusals: 'budget.refusals',
+  tokens: 'tokens',
+  cost: 'cost.usd',
+  outputValidations: 'output.validations',
+  breakerTransitions: 'breaker.transitions',
+};
+
 export function recordRequestEnded(ended: RequestEnded): void {
   const { entry, tenant, feature, model, outcome } = ended;
   metrics.requestDuration.observe({ entry, model, outcome }, ended.durationMs / 1000);
-  metrics.requests.inc({ tenant, entry, model, outcome });
-  recordRequestOtel({ tenant, entry, model, outcome }, ended.durationMs / 1000);
-  if (ended.cache !== undefined) metrics.cacheLookups.inc({ result: ended.cache });
+  mirror('histogram', 'request.duration', { entry, model, outcome }, ended.durationMs / 1000);
+  count('requests', { tenant, entry, model, outcome });
+  if (ended.cache !== undefined) count('cacheLookups', { result: ended.cache });
   const answered = outcome === 'success' || outcome === 'fallback_answer';
   ended.attempts.forEach((attempt, index) => {
     // A model that did not answer is a fallback when the request went on past it.
     const wentOn = answered || index < ended.attempts.length - 1;
     if (attempt.outcome !== 'success' && wentOn) {
-      metrics.fallbacks.inc({ entry, provider: attempt.provider, model: attempt.model, reason: attempt.failureType ?? 'unknown' });
+      count('fallbacks', { entry, provider: attempt.provider, model: attempt.model, reason: attempt.failureType ?? 'unknown' });
     }
-    if (attempt.failureType === 'BudgetExceeded') metrics.budgetRefusals.inc({ tenant, model: attempt.model });
+    if (attempt.failureType === 'BudgetExceeded') count('budgetRefusals', { tenant, model: attempt.model });
     if (attempt.usage) {
-      metrics.tokens.inc({ tenant, feature, model: attempt.model, direction: 'input' }, attempt.usage.inputTokens);
-      metrics.tokens.inc({ tenant, feature, model: attempt.model, direction: 'output' }, attempt.usage.outputTokens);
+      count('tokens', { tenant, feature, model: attempt.model, direction: 'input' }, attempt.usage.inputTokens);
+      count('tokens', { tenant, feature, model: attempt.model, direction: 'output' }, attempt.usage.outputTokens);
     }
-    if (attempt.costUsd !== undefined && attempt.costUsd > 0) metrics.cost.inc({ tenant, feature, model: attempt.model }, attempt.costUsd);
+    if (attempt.costUsd !== undefined && attempt.costUsd > 0) count('cost', { tenant, feature, model: attempt.model }, attempt.costUsd);
     if (ended.format !== 'text' && (attempt.outcome === 'success' || attempt.failureType === 'InvalidOutput')) {
-      metrics.outputValidations.inc({ model: attempt.model, format: ended.format, result: attempt.outcome === 'success' ? 'valid' : 'invalid' });
+      count('outputValidations', { model: attempt.model, format: ended.format, result: attempt.outcome === 'success' ? 'valid' : 'invalid' });
     }
   });
 }

@@ -153,7 +153,7 @@ test("one request is one trace from the caller's traceparent through the HTTP ha
   assert.equal(http.attributes['http.request.method'], 'POST');
 });
 
-test('a failed model call carries error.type, and the GenAI histograms and the request series are exported over OTLP', async () => {
+test('a failed model call carries error.type, and the GenAI histograms and the request series (fallbacks included) are exported over OTLP', async () => {
   await harness.setFault('model-a', { status: 503, times: 10 });
   try {
     const { response } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'fail over, traced' }] }).withResponse();
@@ -168,7 +168,9 @@ test('a failed model call carries error.type, and the GenAI histograms and the r
     has('gen_ai.client.token.usage', { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'model-a', 'gen_ai.token.type': 'input' }) &&
     has('gen_ai.client.token.usage', { 'gen_ai.provider.name': 'anthropic', 'gen_ai.token.type': 'output' }) &&
     has('gen_ai.client.operation.duration', { 'gen_ai.request.model': 'model-a', 'error.type': 'ProviderUnavailable' }) &&
-    has('switchyard.requests', { 'switchyard.entry': 'chat', 'gen_ai.response.model': 'model-b', 'switchyard.outcome': 'success' });
+    has('switchyard.requests', { 'switchyard.entry': 'chat', 'switchyard.model': 'model-b', 'switchyard.outcome': 'success' }) &&
+    has('switchyard.fallbacks', { 'switchyard.entry': 'chat', 'switchyard.model': 'model-a', 'switchyard.reason': 'ProviderUnavailable' }) &&
+    has('switchyard.request.duration', { 'switchyard.entry': 'chat', 'switchyard.model': 'model-b' });
   for (let round = 0; round < 100 && !(failed && wanted()); round += 1) {
     failed = spans.find((span) => span.name === 'chat model-a' && span.attributes['error.type'] === 'ProviderUnavailable');
     if (!(failed && wanted())) await new Promise((resolve) => setTimeout(resolve, 200));
