@@ -4,63 +4,42 @@
 // would; the batch goes on once the heartbeat timeout passes, not after the
 // five-minute start-to-close timeout.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { BATCH_FILE_HEARTBEAT_TIMEOUT_MS } from '../../../common/constants';
-import { resolveTemporalTestServer } from '../../../scripts/temporal-dev-server';
-import { getWorkflowBundle } from '../../../worker/create-worker';
+import { useTimeSkippingWorker } from '../../support/time-skipping';
 import type { BatchItem } from '../../../activities/batch/batch-activities';
 import { batchWorkflow, type BatchInput } from '../../../workflows/batch/batch-workflow';
 
 const TASK_QUEUE = 'batch-worker-lost';
 const { EventType } = temporal.api.enums.v1;
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const reads: number[] = [];
 
-before(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } },
-  });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await getWorkflowBundle(),
-    shutdownGraceTime: '1s',
-    activities: {
-      openBatch: async () => ({ total: 2 }),
-      async readBatchPage(): Promise<BatchItem[]> {
-        const { attempt } = Context.current().info;
-        reads.push(attempt);
-        // The first worker to take the read is lost: no answer, no heartbeat.
-        if (attempt === 1) await Context.current().cancelled;
-        return [
-          { index: 0, customId: 'a', invalid: 'not JSON' },
-          { index: 1, customId: 'b', invalid: 'not JSON' },
-        ];
-      },
-      writeBatchPage: async () => undefined,
-      expireBatchRest: async () => 0,
-      finalizeBatch: async () => ({ outputFileId: null, errorFileId: 'file-errors' }),
+const timeSkipping = useTimeSkippingWorker(TASK_QUEUE, {
+  shutdownGraceTime: '1s',
+  activities: {
+    openBatch: async () => ({ total: 2 }),
+    async readBatchPage(): Promise<BatchItem[]> {
+      const { attempt } = Context.current().info;
+      reads.push(attempt);
+      // The first worker to take the read is lost: no answer, no heartbeat.
+      if (attempt === 1) await Context.current().cancelled;
+      return [
+        { index: 0, customId: 'a', invalid: 'not JSON' },
+        { index: 1, customId: 'b', invalid: 'not JSON' },
+      ];
     },
-  });
-  running = worker.run();
-});
-
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+    writeBatchPage: async () => undefined,
+    expireBatchRest: async () => 0,
+    finalizeBatch: async () => ({ outputFileId: null, errorFileId: 'file-errors' }),
+  },
 });
 
 test('a batch whose page read was held by a lost worker goes on after the heartbeat timeout', async () => {
-  const createdAt = Math.floor((await env.currentTimeMs()) / 1000);
+  const createdAt = Math.floor((await timeSkipping.env.currentTimeMs()) / 1000);
   const input: BatchInput = {
     batchId: 'batch_lost_worker',
     tenantId: 'alpha',
@@ -72,7 +51,7 @@ test('a batch whose page read was held by a lost worker goes on after the heartb
     concurrency: 2,
     pageSize: 10,
   };
-  const handle = await env.client.workflow.start(batchWorkflow, { workflowId: input.batchId, taskQueue: TASK_QUEUE, args: [input] });
+  const handle = await timeSkipping.env.client.workflow.start(batchWorkflow, { workflowId: input.batchId, taskQueue: TASK_QUEUE, args: [input] });
   // Bounded: without a heartbeat timeout the lost read would hold the batch for its five-minute start-to-close timeout.
   const batch = await Promise.race([
     handle.result(),

@@ -1,13 +1,11 @@
 // The breaker workflow on Temporal's time-skipping test server: cool-downs of
 // minutes pass instantly, so the whole life of a breaker runs in seconds.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type InjectedSinks } from '@temporalio/worker';
+import type { InjectedSinks } from '@temporalio/worker';
 import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../../../common/config-schema';
-import { resolveTemporalTestServer } from '../../../scripts/temporal-dev-server';
-import { getWorkflowBundle } from '../../../worker/create-worker';
+import { useTimeSkippingWorker } from '../../support/time-skipping';
 import type { BreakerChanged, TelemetrySinks } from '../../../workflows/telemetry';
 import type { BreakerOutcome } from '../../../workflows/breaker/breaker-state';
 import {
@@ -22,7 +20,7 @@ const TASK_QUEUE = 'breaker-test';
 const settings: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, consecutiveFailures: 3, coolDownMs: 60_000, maxCoolDownMs: 240_000 };
 const fail: BreakerOutcome = { model: 'm', ok: false, failureType: 'ProviderUnavailable' };
 
-let env: TestWorkflowEnvironment;
+// The breaker's transitions, as the worker's telemetry receives them.
 const changes: BreakerChanged[] = [];
 const telemetrySinks: InjectedSinks<TelemetrySinks> = {
   telemetry: {
@@ -35,31 +33,10 @@ const telemetrySinks: InjectedSinks<TelemetrySinks> = {
     requestEnded: { fn: () => undefined, callDuringReplay: false },
   },
 };
-let worker: Worker;
-let running: Promise<void>;
-
-before(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } },
-  });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await getWorkflowBundle(),
-    // The breaker's transitions, as the worker's telemetry receives them.
-    sinks: telemetrySinks,
-  });
-  running = worker.run();
-});
-
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const timeSkipping = useTimeSkippingWorker(TASK_QUEUE, { sinks: telemetrySinks });
 
 async function startBreaker(key: string) {
-  return env.client.workflow.start(providerBreakerWorkflow, { workflowId: `breaker-${key}`, taskQueue: TASK_QUEUE, args: [{ key, settings }] });
+  return timeSkipping.env.client.workflow.start(providerBreakerWorkflow, { workflowId: `breaker-${key}`, taskQueue: TASK_QUEUE, args: [{ key, settings }] });
 }
 
 test('opens on failures, waits out its cool-down, closes after a good probe', async () => {
@@ -72,7 +49,7 @@ test('opens on failures, waits out its cool-down, closes after a good probe', as
   // No probe during the cool-down.
   assert.equal((await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] })).probeId, null);
 
-  await env.sleep(61_000);
+  await timeSkipping.env.sleep(61_000);
   assert.equal((await breaker.query(breakerStateQuery)).mode, 'half_open');
   const probe = await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] });
   assert.equal(probe.probeId, 'probe-1');
@@ -96,8 +73,8 @@ test('opens on failures, waits out its cool-down, closes after a good probe', as
 test('a permit asked for by someone who stopped waiting is not granted, and keeps the probe slot free', async () => {
   const breaker = await startBreaker('late-asker');
   await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [fail, fail, fail] });
-  await env.sleep(61_000);
-  const now = await env.currentTimeMs();
+  await timeSkipping.env.sleep(61_000);
+  const now = await timeSkipping.env.currentTimeMs();
   const late = await breaker.executeUpdate(acquireProbeUpdate, { args: [{ notAfter: now - 1 }] });
   assert.deepEqual(late, { probeId: null, mode: 'half_open' }, 'the asker gave up before the breaker answered');
   const inTime = await breaker.executeUpdate(acquireProbeUpdate, { args: [{ notAfter: now + 10_000 }] });
@@ -112,7 +89,7 @@ test('each failed probe doubles the cool-down up to its cap', async () => {
     const state = await breaker.query(breakerStateQuery);
     assert.equal(state.mode, 'open');
     coolDowns.push(state.openUntil! - state.lastTransition!.at);
-    await env.sleep(state.openUntil! - (await env.currentTimeMs()) + 1_000);
+    await timeSkipping.env.sleep(state.openUntil! - (await timeSkipping.env.currentTimeMs()) + 1_000);
     const probe = await breaker.executeUpdate(acquireProbeUpdate, { args: [{}] });
     assert.ok(probe.probeId, `a probe after cool-down ${round + 1}`);
     await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ ...fail, probeId: probe.probeId }] });
@@ -125,7 +102,7 @@ test('a forced switch wins, is audited, and auto hands control back', async () =
   const forced = await breaker.executeUpdate(forceBreakerUpdate, { args: [{ mode: 'open', actor: 'oncall', reason: 'vendor incident' }] });
   assert.equal(forced.mode, 'open');
   assert.equal(forced.forced, 'open');
-  await env.sleep(600_000);
+  await timeSkipping.env.sleep(600_000);
   assert.equal((await breaker.query(breakerStateQuery)).mode, 'open', 'a forced open never cools down by itself');
   await assert.rejects(
     breaker.executeUpdate(forceBreakerUpdate, { args: [{ mode: 'sideways' as 'open', actor: 'x', reason: 'y' }] }),
@@ -140,7 +117,7 @@ test('a forced switch wins, is audited, and auto hands control back', async () =
 });
 
 test('it continues as new before its history grows long, keeping its state', async () => {
-  const breaker = await env.client.workflow.start(providerBreakerWorkflow, {
+  const breaker = await timeSkipping.env.client.workflow.start(providerBreakerWorkflow, {
     workflowId: 'breaker-long-lived',
     taskQueue: TASK_QUEUE,
     args: [{ key: 'long-lived', settings, historyEventsLimit: 40 }],
@@ -150,10 +127,10 @@ test('it continues as new before its history grows long, keeping its state', asy
   for (let index = 0; index < 30; index += 1) {
     await breaker.signal(breakerOutcomesSignal, { settings, outcomes: [{ model: 'm', ok: true, latencyMs: 10 }] });
   }
-  const latest = env.client.workflow.getHandle('breaker-long-lived');
+  const latest = timeSkipping.env.client.workflow.getHandle('breaker-long-lived');
   let state = await latest.query(breakerStateQuery);
   for (let round = 0; round < 50 && (await latest.describe()).runId === firstRun; round += 1) {
-    await env.sleep(1_000);
+    await timeSkipping.env.sleep(1_000);
     state = await latest.query(breakerStateQuery);
   }
   assert.notEqual((await latest.describe()).runId, firstRun, 'a new run took over');
