@@ -21,6 +21,7 @@ import { runRecoveryBench } from './recovery';
 import { runBreakerBurstBench } from './breaker-burst';
 import { runMemoryBench } from './memory';
 import { runProductionBench } from './production';
+import { runFloorBench } from './floor';
 
 const ROOT = resolve(__dirname, '..');
 const log = (line: string) => console.error(line);
@@ -43,6 +44,10 @@ interface Options {
   breakerBurst: boolean;
   memory: boolean;
   production: boolean;
+  /** The embedded gateway in this process against the mock only (the bench before the floor). */
+  embedded: boolean;
+  rounds: number;
+  cpuProfileDir: string | undefined;
   workers: number;
   promptCost: boolean;
   maxTokens: number;
@@ -68,6 +73,9 @@ function readOptions(): Options {
       'breaker-burst': { type: 'boolean', default: false },
       memory: { type: 'boolean', default: false },
       production: { type: 'boolean', default: false },
+      embedded: { type: 'boolean', default: false },
+      'cpu-prof-dir': { type: 'string' },
+      rounds: { type: 'string', default: '3' },
       workers: { type: 'string', default: '4' },
       'prompt-cost': { type: 'boolean', default: false },
       'max-tokens': { type: 'string', default: '128' },
@@ -78,7 +86,8 @@ function readOptions(): Options {
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]\n' +
+      'usage: npm run bench -- [--rounds 3] [--concurrency 1,16] [--requests 200] [--warmup 30] [--stream-requests 50] [--cpu-prof-dir DIR] [--out bench/results/floor.json]\n' +
+        '       npm run bench -- --embedded [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]\n' +
         '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]\n' +
         '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]\n' +
         '       npm run bench -- --batch [--requests 2000] [--concurrency 16,64] [--out bench/results/batch.json]\n' +
@@ -110,6 +119,9 @@ function readOptions(): Options {
   modeDefaults(values.memory, { requests: '10000', concurrency: '16', out: 'bench/results/memory.json' });
   modeDefaults(values.production, { requests: '300', warmup: '30', concurrency: '1,16', out: 'bench/results/production.json' });
   modeDefaults(values['prompt-cost'], { out: 'bench/results/prompt-cost.json' });
+  const floor = !values.embedded && !localModel && !governance && !batch && !values.recovery && !values['breaker-burst'] && !values.memory && !values.production && !values['prompt-cost'];
+  modeDefaults(floor, { requests: '200', concurrency: '1,16', warmup: '30', out: 'bench/results/floor.json' });
+  if (floor && !/--stream-requests/.test(given)) values['stream-requests'] = '50';
   modeDefaults(governance, { requests: '200', warmup: '20', out: 'bench/results/governance.json' });
   // The local model answers in seconds, not milliseconds: fewer requests, fewer callers.
   modeDefaults(localModel, { concurrency: '1,2,4', requests: '20', out: 'bench/results/local-model.json' });
@@ -121,6 +133,9 @@ function readOptions(): Options {
     breakerBurst: values['breaker-burst'],
     memory: values.memory,
     production: values.production,
+    embedded: values.embedded || !floor,
+    rounds: positive('rounds', values.rounds, 20),
+    cpuProfileDir: values['cpu-prof-dir'] === undefined ? undefined : resolve(values['cpu-prof-dir']),
     workers: positive('workers', values.workers, 16),
     promptCost: values['prompt-cost'],
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
@@ -206,6 +221,20 @@ async function main(): Promise<number> {
     return runBatchBench({ items: options.requests, concurrency: options.concurrency, out: options.out, log, signal: interrupt.signal });
   }
   if (options.promptCost) return runPromptCostBench({ out: options.out, log });
+  if (!options.embedded) {
+    return runFloorBench({
+      requests: options.requests,
+      warmup: options.warmup,
+      rounds: options.rounds,
+      concurrency: options.concurrency,
+      streamRequests: options.streamRequests,
+      timeoutMs: options.timeoutMs,
+      cpuProfileDir: options.cpuProfileDir,
+      out: options.out,
+      log,
+      signal: interrupt.signal,
+    });
+  }
   if (options.governance) {
     return runGovernanceBench({ requests: options.requests, warmup: options.warmup, out: options.out, log, signal: interrupt.signal });
   }

@@ -14,25 +14,28 @@ export interface StartEntryPointOptions {
    * @default READY_DEADLINE_MS
    */
   readyWithinMs?: number;
+  /** Node options before the entry point (e.g. `--cpu-prof`). */
+  nodeArgs?: readonly string[];
 }
 
 /**
  * Starts one of the project's entry points (`api/main.ts`, `worker/main.ts`,
- * `local-model/main.ts`) as its own process; resolves with its first JSON log
- * line whose `msg` is `ready`. Its stderr keeps being read so it never blocks
+ * `local-model/main.ts`, `scripts/start.ts`) as its own process; resolves with
+ * its first JSON log line whose `msg` is `ready` — or, when `ready` is a
+ * pattern, the first line it matches, as `{ text, match }`. Its stderr keeps being read so it never blocks
  * on a full pipe. Rejects, with the child's last stderr lines, when the child
  * exits first or stays silent past `readyWithinMs`.
  */
 export async function startEntryPoint(
   entry: string,
-  ready: string,
+  ready: string | RegExp,
   env: Readonly<Record<string, string | undefined>>,
   /** Sees every stderr line the process writes. */
   onLine?: (line: string) => void,
   options: StartEntryPointOptions = {},
 ): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
   const readyWithinMs = options.readyWithinMs ?? READY_DEADLINE_MS;
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '..', entry)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(__dirname, '..', entry)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -53,6 +56,11 @@ export async function startEntryPoint(
       onLine?.(text);
       lastLines.push(text);
       if (lastLines.length > KEPT_LINES) lastLines.shift();
+      if (ready instanceof RegExp) {
+        const match = ready.exec(text);
+        if (match) resolvePromise({ text, match: [...match] });
+        return;
+      }
       try {
         const parsed = JSON.parse(text) as Record<string, unknown>;
         if (parsed.msg === ready) resolvePromise(parsed);
