@@ -14,6 +14,12 @@ import { attemptTable, routeSummary } from '../describe-attempts';
 const COST_MEMO_PATCH = 'cost-by-model-memo';
 /** Workflows recorded before `fallbackCount` counted skipped attempts in `FallbackCount` too. */
 const FALLBACK_COUNT_PATCH = 'fallbacks-defined-once';
+/**
+ * Requests recorded since this patch do both of the above behind one marker:
+ * every patch a new run meets costs a marker and a `TemporalChangeVersion`
+ * search-attribute upsert (a visibility write on the server), per request.
+ */
+const OUTCOME_RECORD_PATCH = 'outcome-recorded-once';
 
 /**
  * The request's fallbacks: every attempt that moved it on to the next model,
@@ -79,9 +85,11 @@ export function respond(
 /** Search attributes and UI details, set in the workflow's last task (no extra round trip). */
 export function record(plan: RoutePlan, attempts: Attempt[], snapshot: RoutingSnapshot, provider: string, model: string, outcome: RecordedOutcome): void {
   const failed = attempts.filter((attempt) => attempt.outcome === 'failed').length;
-  const fallbacks = patched(FALLBACK_COUNT_PATCH) ? fallbackCount(attempts) : failed;
+  // Older runs replay with the patch each of them met; a new run meets one.
+  const current = patched(OUTCOME_RECORD_PATCH);
+  const fallbacks = current || patched(FALLBACK_COUNT_PATCH) ? fallbackCount(attempts) : failed;
   // Spend by model, failed attempts included, readable from visibility lists (GET /v1/spend).
-  if (patched(COST_MEMO_PATCH)) upsertMemo({ costByModel: costByModel(attempts) });
+  if (current || patched(COST_MEMO_PATCH)) upsertMemo({ costByModel: costByModel(attempts) });
   upsertSearchAttributes([
     { key: PROVIDER_ATTRIBUTE, value: provider },
     { key: MODEL_ATTRIBUTE, value: model },
