@@ -19,6 +19,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
 import { GatewayClient } from '../client/gateway-client';
+import { MockControlClient } from '../mock/mock-control-client';
+import type { Fault } from '../mock/fault-schema';
 import { startMockProvider, type MockProvider } from '../mock/mock-provider';
 import { dataConverterFor } from '../runtime/data-converter';
 import { readSettings, PROJECT_ROOT } from '../runtime/settings';
@@ -54,6 +56,19 @@ export interface PhaseResult {
   cpuMsPerRequest: { process: number | null; temporalServer: number | null };
 }
 
+/** The gateway at concurrency 4 while its primary is healthy, answers 503 to every call, or hangs. */
+export interface OutageFigures {
+  primary: 'healthy' | 'down (503)' | 'hanging';
+  sent: number;
+  ok: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Calls the primary received during the phase. */
+  primaryCalls: number;
+  /** Answers by another model than the primary. */
+  failedOver: number;
+}
+
 export interface StreamFigures {
   target: 'direct' | 'gateway';
   ok: number;
@@ -68,6 +83,8 @@ export async function runFloorBench(options: {
   rounds: number;
   concurrency: number[];
   streamRequests: number;
+  /** Requests per outage phase (healthy, primary down, primary hanging) at concurrency 4; 0 skips them. */
+  outageRequests: number;
   timeoutMs: number;
   /** Write a V8 CPU profile of the gateway and the bare process here (`--cpu-prof`), on their exit. */
   cpuProfileDir?: string;
@@ -178,11 +195,66 @@ export async function runFloorBench(options: {
       streams.push(await timeStreams('direct', `${mock.url}/v1/chat/completions`, MOCK_KEY, options.streamRequests, body, options.signal));
       streams.push(await timeStreams('gateway', `${apiUrl}/v1/chat/completions`, DEV_KEY, options.streamRequests, body, options.signal));
     }
+    // RSS before the outage phases: what the same load left behind.
     const rss = { gateway: residentMiB(gateway.child.pid ?? 0) ?? null, bare: residentMiB(bare.child.pid ?? 0) ?? null };
+    const outages: OutageFigures[] = [];
+    if (options.outageRequests > 0) {
+      const control = new MockControlClient(mock.url);
+      const faults: [OutageFigures['primary'], Fault | undefined][] = [
+        ['healthy', undefined],
+        ['down (503)', { status: 503 }],
+        ['hanging', { hang: true }],
+      ];
+      for (const [primary, fault] of faults) {
+        if (options.signal.aborted) break;
+        log(`[bench] outage: ${options.outageRequests} requests through the gateway at concurrency 4, primary ${primary}…`);
+        await control.clearFaults();
+        if (fault) await control.setFault(MODEL, fault);
+        const before = (await control.calls())[MODEL] ?? 0;
+        let failedOver = 0;
+        const result = await runLoad({
+          count: options.outageRequests,
+          concurrency: 4,
+          maxMs: 600_000,
+          timeoutMs: options.timeoutMs,
+          abort: options.signal,
+          async send(signal) {
+            const { data, response } = await openai.chat.completions.create(body(), { signal }).withResponse();
+            if (typeof data.choices[0]?.message.content !== 'string') return 'no choices[0].message.content';
+            if (response.headers.get('x-gateway-model') !== MODEL) failedOver += 1;
+            return undefined;
+          },
+        });
+        const latency = summarize(result.latenciesMs);
+        const figures: OutageFigures = {
+          primary,
+          sent: result.sent,
+          ok: result.ok,
+          p50Ms: latency.p50,
+          p99Ms: latency.p99,
+          primaryCalls: ((await control.calls())[MODEL] ?? 0) - before,
+          failedOver,
+        };
+        log(`[bench] outage, primary ${primary}: ${figures.ok}/${figures.sent} ok, p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, ${figures.primaryCalls} calls to the primary, ${figures.failedOver} answered by another model`);
+        outages.push(figures);
+        if (fault) {
+          // The next phase starts with the primary's breaker closed again: its cool-down passes and a probe answers.
+          await control.clearFaults();
+          log('[bench] outage: waiting for the primary\'s breaker to close again (its cool-down, then a probe)…');
+          const deadline = Date.now() + 10 * 60_000;
+          for (let answeredByPrimary = 0; answeredByPrimary < 5 && Date.now() < deadline && !options.signal.aborted; ) {
+            const { response } = await openai.chat.completions.create(body()).withResponse();
+            answeredByPrimary = response.headers.get('x-gateway-model') === MODEL ? answeredByPrimary + 1 : 0;
+            if (answeredByPrimary === 0) await sleep(1_000);
+          }
+        }
+      }
+      await control.clearFaults();
+    }
     const summary = summarizeFloor(phases, options.concurrency);
-    console.log(formatFloorReport(summary, streams, rss));
+    console.log(formatFloorReport(summary, streams, rss, outages));
     if (options.cpuProfileDir !== undefined) log(`[bench] CPU profiles of the gateway (pid ${gateway.child.pid}) and the bare process (pid ${bare.child.pid}) go to ${options.cpuProfileDir} when they stop`);
-    writeBenchResults(options.out, { mode: 'floor', rounds: options.rounds, requests: options.requests, phases, summary, streams, rssMiB: rss });
+    writeBenchResults(options.out, { mode: 'floor', rounds: options.rounds, requests: options.requests, phases, summary, streams, rssMiB: rss, outages });
     return phases.every((phase) => phase.ok === phase.sent) ? 0 : 1;
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`[bench] stopping: ${String(error)}`));
@@ -263,7 +335,12 @@ export function summarizeFloor(phases: readonly PhaseResult[], levels: readonly 
   );
 }
 
-export function formatFloorReport(rows: readonly FloorSummaryRow[], streams: readonly StreamFigures[], rss: { gateway: number | null; bare: number | null }): string {
+export function formatFloorReport(
+  rows: readonly FloorSummaryRow[],
+  streams: readonly StreamFigures[],
+  rss: { gateway: number | null; bare: number | null },
+  outages: readonly OutageFigures[] = [],
+): string {
   const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
   const lines = ['', 'target    conc.  p50 ms  p99 ms   req/s  CPU-ms/req (process)  CPU-ms/req (Temporal server)'];
   for (const row of rows) {
@@ -292,5 +369,14 @@ export function formatFloorReport(rows: readonly FloorSummaryRow[], streams: rea
     );
   }
   lines.push(`  RSS after the run: gateway process ${fixed(rss.gateway ?? NaN, 0)} MiB, bare ${fixed(rss.bare ?? NaN, 0)} MiB`);
+  const healthy = outages.find((outage) => outage.primary === 'healthy');
+  if (healthy) {
+    lines.push('', 'an outage of the primary, concurrency 4 (target: p99 ≤ 2 × healthy; the dead primary called at most breaker threshold + probes):');
+    for (const outage of outages) {
+      lines.push(
+        `  primary ${outage.primary.padEnd(10)}: ${outage.ok}/${outage.sent} ok, p50 ${fixed(outage.p50Ms)} ms, p99 ${fixed(outage.p99Ms)} ms (${fixed(outage.p99Ms / healthy.p99Ms, 2)} × healthy), ${outage.primaryCalls} calls to the primary, ${outage.failedOver} answered by another model`,
+      );
+    }
+  }
   return lines.join('\n');
 }

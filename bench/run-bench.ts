@@ -48,6 +48,7 @@ interface Options {
   embedded: boolean;
   rounds: number;
   cpuProfileDir: string | undefined;
+  outageRequests: number;
   workers: number;
   promptCost: boolean;
   maxTokens: number;
@@ -75,6 +76,7 @@ function readOptions(): Options {
       production: { type: 'boolean', default: false },
       embedded: { type: 'boolean', default: false },
       'cpu-prof-dir': { type: 'string' },
+      'outage-requests': { type: 'string', default: '200' },
       rounds: { type: 'string', default: '3' },
       workers: { type: 'string', default: '4' },
       'prompt-cost': { type: 'boolean', default: false },
@@ -86,7 +88,7 @@ function readOptions(): Options {
   });
   if (values.help) {
     console.log(
-      'usage: npm run bench -- [--rounds 3] [--concurrency 1,16] [--requests 200] [--warmup 30] [--stream-requests 50] [--cpu-prof-dir DIR] [--out bench/results/floor.json]\n' +
+      'usage: npm run bench -- [--rounds 3] [--concurrency 1,16] [--requests 200] [--warmup 30] [--stream-requests 50] [--outage-requests 200] [--cpu-prof-dir DIR] [--out bench/results/floor.json]\n' +
         '       npm run bench -- --embedded [--concurrency 1,4,16] [--requests 300] [--warmup 50] [--max-seconds 120] [--timeout-ms 30000] [--stream-requests 100] [--tracing] [--local-activities] [--out bench/results/latest.json]\n' +
         '       npm run bench -- --local-model [--requests 20] [--concurrency 1,2,4] [--max-tokens 128] [--slots N] [--out bench/results/local-model.json]\n' +
         '       npm run bench -- --governance [--requests 200] [--warmup 20] [--out bench/results/governance.json]\n' +
@@ -136,6 +138,7 @@ function readOptions(): Options {
     embedded: values.embedded || !floor,
     rounds: positive('rounds', values.rounds, 20),
     cpuProfileDir: values['cpu-prof-dir'] === undefined ? undefined : resolve(values['cpu-prof-dir']),
+    outageRequests: values['outage-requests'] === '0' ? 0 : positive('outage-requests', values['outage-requests'], 100_000),
     workers: positive('workers', values.workers, 16),
     promptCost: values['prompt-cost'],
     maxTokens: positive('max-tokens', values['max-tokens'], 2_048),
@@ -230,6 +233,7 @@ async function main(): Promise<number> {
       streamRequests: options.streamRequests,
       timeoutMs: options.timeoutMs,
       cpuProfileDir: options.cpuProfileDir,
+      outageRequests: options.outageRequests,
       out: options.out,
       log,
       signal: interrupt.signal,
