@@ -249,7 +249,7 @@ function requestBreakdowns(series: { requests: Samples; fallbacks: Samples; cost
   for (const { labels, value } of series.costs) add(spend, String(labels.model), value);
   const validation = new Map<string, { valid: number; invalid: number }>();
   for (const { labels, value } of series.validations) {
-    const key = `${String(labels.model)} ${String(labels.format)}`;
+    const key = JSON.stringify([String(labels.model), String(labels.format)]);
     const row = validation.get(key) ?? { valid: 0, invalid: 0 };
     row[labels.result === 'valid' ? 'valid' : 'invalid'] += value;
     validation.set(key, row);
@@ -264,7 +264,7 @@ function requestBreakdowns(series: { requests: Samples; fallbacks: Samples; cost
     // Every model's spend (failed attempts included) over the requests it answered.
     costPerSuccess: sorted(spend).map(([model, usd]) => ({ model, spendUsd: usd, successes: successes.get(model) ?? 0, usdPerSuccess: successes.get(model) ? usd / (successes.get(model) ?? 1) : null })),
     validations: sorted(validation).map(([key, row]) => {
-      const [model, format] = key.split(' ');
+      const [model, format] = JSON.parse(key) as [string, string];
       return { model, format, ...row, passRate: row.valid + row.invalid > 0 ? row.valid / (row.valid + row.invalid) : null };
     }),
     tokensByFeature: sorted(byFeature).map(([feature, count]) => ({ feature, tokens: count })),

@@ -6,6 +6,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { enableOtelMetrics } from './otel-metrics';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 
@@ -47,7 +48,10 @@ export function startTracing(env: Readonly<Record<string, string | undefined>>):
           resource,
           readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: exportInterval(env.OTEL_METRIC_EXPORT_INTERVAL) })],
         });
-  if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
+  if (meterProvider) {
+    metrics.setGlobalMeterProvider(meterProvider);
+    enableOtelMetrics();
+  }
   return {
     plugin: new OpenTelemetryPlugin({ resource, spanProcessor }),
     shutdown: async () => {

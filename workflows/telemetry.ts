@@ -8,8 +8,7 @@ import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse } from '../common/response-schema';
 
 /** How a request came in: the `entry` label of the request series. */
-export const REQUEST_ENTRIES = ['chat', 'messages', 'async', 'batch', 'agent', 'client'] as const;
-export type RequestEntry = (typeof REQUEST_ENTRIES)[number];
+export type RequestEntry = 'chat' | 'messages' | 'async' | 'batch' | 'agent' | 'client';
 
 /** How a request ended, for its metrics: an answer, the deterministic answer, or why there was none. */
 export type EndedOutcome = 'success' | 'fallback_answer' | 'invalid_request' | 'budget_exceeded' | 'cancelled' | 'error';
