@@ -2,6 +2,7 @@ import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@te
 import { own } from '../common/own';
 import { addUsage, NO_USAGE, usageOf } from '../common/pricing';
 import type { Usage } from '../common/response-schema';
+import type { CallModelResult } from '../common/call-target';
 import { GatewayError, PROVIDER_HEALTH_FAILURE_TYPES } from '../common/failure-types';
 import { imageUrlMode, type ProviderConfig } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
@@ -24,15 +25,7 @@ import { redactRequest } from '../services/prompt/sensitive-data';
 import { toApplicationFailure } from './to-application-failure';
 import { validateOutput } from './validate-output';
 
-/** What `callModel` and `streamModel` return: the model's output and how many tries Temporal needed. */
-export interface CallModelResult {
-  output: ModelOutput;
-  tries: number;
-  /** Tokens the provider reported over every try (a refused output is billed too). */
-  billedUsage?: Usage;
-  /** Earlier tries lost with their worker or cut off by a timeout: each may have been billed, unseen. */
-  lostTries?: number;
-}
+export type { CallModelResult };
 
 export interface ActivityDependencies {
   /** The config in force and its adapters (swapped whole on a reload). */
@@ -183,7 +176,7 @@ export async function callProvider(
     } catch (error) {
       // A cancelled or shut-down activity is not the provider's failure.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('provider call cancelled');
-      const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt);
+      const failure = toApplicationFailure(error, provider.retry.maxRetryAfterMs, attempt, target.failoverAtOnce === true);
       if (isHealthFailure(failure.type)) stats?.record(target.model, { ok: false, durationMs: Date.now() - started });
       countAttempt(target, failure.type ?? 'ProviderUnavailable', Date.now() - started);
       if (failure.type === 'AccessDenied') {

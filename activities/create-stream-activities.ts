@@ -3,6 +3,10 @@ import type { CanonicalRequest } from '../common/request-schema';
 import { readCallTarget, type RecordedCallModelInput } from '../common/call-target';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 import type { StreamRelay } from '../services/stream-relay';
+import { costOfUsage } from '../common/pricing';
+import { buildResponse, type StreamAnswerContext } from '../common/respond';
+import type { Attempt, CanonicalResponse } from '../common/response-schema';
+import type { CallModelInput } from '../common/routing-snapshot-schema';
 
 /**
  * The streaming activity. It runs only in API processes, on each process's
@@ -18,14 +22,19 @@ export function createStreamActivities(dependencies: ActivityDependencies & { re
      * next model streams instead); after it, a non-retryable
      * `StreamInterrupted`, so no try ever repeats text the caller holds.
      */
-    async streamModel(request: CanonicalRequest, recorded: RecordedCallModelInput): Promise<CallModelResult> {
+    async streamModel(request: CanonicalRequest, recorded: RecordedCallModelInput, answerContext?: StreamAnswerContext): Promise<CallModelResult> {
+      const startedAt = Date.now();
       const target = readCallTarget(recorded);
       // Activities started by a workflow always carry its execution; the relay is keyed by workflow id.
-      const channel = dependencies.relay.channel(activityInfo().workflowExecution?.workflowId ?? '');
+      const workflowId = activityInfo().workflowExecution?.workflowId ?? '';
+      const channel = dependencies.relay.channel(workflowId);
+      // This call answered in full before and only its completion was lost: the same answer, not an interrupted stream.
+      const answered = channel.answered;
+      if (answered) return answered;
       if (channel.deltasSent > 0) {
         throw interrupted(channel.deltasSent, 'an earlier try failed mid-stream');
       }
-      return callProvider(dependencies, request, target, {
+      const result = await callProvider(dependencies, request, target, {
         call: (adapter, sent, signal) =>
           adapter.stream(sent, {
             upstreamModel: target.upstreamModel,
@@ -36,11 +45,36 @@ export function createStreamActivities(dependencies: ActivityDependencies & { re
         reviseFailure: (failure) =>
           channel.deltasSent > 0 ? interrupted(channel.deltasSent, `${failure.type ?? 'failure'}: ${failure.message}`, failure.details?.[0]) : failure,
       });
+      channel.answer(result, answerContext && streamedResponse(answerContext, workflowId, target, result, Date.now() - startedAt));
+      return result;
     },
   };
 }
 
 export type StreamActivities = ReturnType<typeof createStreamActivities>;
+
+/**
+ * The response the workflow returns for this answer, built as the workflow
+ * builds it: the attempts before this call, then this one (its duration as
+ * this process measured it).
+ */
+function streamedResponse(context: StreamAnswerContext, workflowId: string, target: CallModelInput, result: CallModelResult, durationMs: number): CanonicalResponse {
+  const usage = result.billedUsage ?? result.output.usage;
+  const attempt: Attempt = {
+    position: context.position,
+    provider: target.provider,
+    model: target.model,
+    outcome: 'success',
+    tries: result.tries,
+    durationMs,
+    usage,
+    costUsd: costOfUsage(usage, context.pricing),
+  };
+  return buildResponse(
+    { requestId: context.requestId, workflowId, configVersion: context.configVersion, route: context.route, cache: context.cache, createdAt: new Date() },
+    { output: result.output, model: target.model, provider: target.provider, outcome: 'success', attempts: [...context.attempts, attempt] },
+  );
+}
 
 function interrupted(deltasSent: number, reason: string, facts?: unknown): ApplicationFailure {
   return ApplicationFailure.create({

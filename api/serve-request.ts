@@ -220,7 +220,9 @@ function parseTimeoutHeader(value: string | undefined): number | undefined {
  * Serves a streamed request. The listener is registered before the workflow
  * starts, so no piece can be missed; the workflow runs the model on this
  * process's streaming queue and every piece is written as it arrives. The
- * response status is sent with the first piece: a request that fails before
+ * response status is sent with the first piece, and the stream ends as soon
+ * as the answer is complete (the streaming activity hands over the response
+ * the workflow will return). A request that fails before
  * any piece (a 400 from every model, a cancel) gets an ordinary error
  * response; one that fails after gets an explicit error event.
  */
@@ -257,12 +259,21 @@ async function streamRequest(
     }
     response.write(text);
   };
+  // The stream ends once the answer is complete (the workflow's bookkeeping after it is not the caller's wait), or with the workflow's result.
+  const end = (result: CanonicalResponse): void => {
+    if (response.writableEnded || response.destroyed) return;
+    // An answer from the cache arrives whole, before any header went out: say where it came from.
+    if (!response.headersSent && result.cache !== undefined) response.setHeader('x-gateway-cache', result.cache);
+    write(renderer.finish(result, streamed));
+    response.end();
+  };
   const { handle, detach } = await startStreamedRequest(options.runner, options.streaming, options.canonical, workflowId, options.idempotency, {
     onDelta(delta, target) {
       if (!streamed) options.onFirstPiece(target.model);
       streamed = true;
       write(renderer.delta(delta, target));
     },
+    onAnswer: end,
   }, options.delivery);
   try {
     // A caller that leaves mid-stream stops the spending, unless it sent an
@@ -286,10 +297,7 @@ async function streamRequest(
       response.end();
       return undefined;
     }
-    // An answer from the cache arrives whole, before any header went out: say where it came from.
-    if (!response.headersSent && result.cache !== undefined) response.setHeader('x-gateway-cache', result.cache);
-    write(renderer.finish(result, streamed));
-    response.end();
+    end(result);
     return result;
   } finally {
     detach();

@@ -1,4 +1,5 @@
-// Zod-free, so workflow code may import it.
+// Zod-free, so workflow code may import it. What a provider call is given and what it returns.
+import type { ModelOutput, Usage } from './response-schema';
 import type { CallModelInput } from './routing-snapshot-schema';
 
 /**
@@ -13,4 +14,14 @@ export function readCallTarget(recorded: RecordedCallModelInput): CallModelInput
   if (!('modelId' in recorded)) return recorded;
   const { modelId, providerId, ...rest } = recorded;
   return { model: modelId, provider: providerId, ...rest };
+}
+
+/** What `callModel` and `streamModel` return: the model's output and how many tries Temporal needed. */
+export interface CallModelResult {
+  output: ModelOutput;
+  tries: number;
+  /** Tokens the provider reported over every try (a refused output is billed too). */
+  billedUsage?: Usage;
+  /** Earlier tries lost with their worker or cut off by a timeout: each may have been billed, unseen. */
+  lostTries?: number;
 }

@@ -18,6 +18,14 @@ export const RetrySettingsSchema = z
     maximumIntervalMs: z.number().int().positive().default(5_000),
     /** A Retry-After longer than this falls over at once instead of waiting. @default 10000 */
     maxRetryAfterMs: z.number().int().nonnegative().default(10_000),
+    /**
+     * When another model follows in the chain, a 5xx, a 429 or a timeout
+     * from this provider: `at-once` asks the next model straight away (the
+     * retries above are kept for brief transients — a refused or reset
+     * connection, a malformed body — and for the chain's last model);
+     * `after-retries` retries this model first. @default at-once
+     */
+    failover: z.enum(['at-once', 'after-retries']).optional(),
   })
   .strict()
   .refine((r) => r.maximumIntervalMs >= r.initialIntervalMs, {

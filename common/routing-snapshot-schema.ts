@@ -224,6 +224,11 @@ export interface CallModelInput {
   /** Redact detected personal data before sending (a model that is not self-hosted, under a `redact` class). */
   redact?: boolean;
   /**
+   * Another model follows in the chain and the provider's `retry.failover` is
+   * `at-once`: a 5xx, a 429 or a timeout moves on instead of being retried.
+   */
+  failoverAtOnce?: true;
+  /**
    * The budgets this priced attempt reserved its worst case in. A try that
    * follows one lost with its worker (which may have been billed) reserves
    * the worst case again before it calls, under `<reservationId>/try-<n>`.

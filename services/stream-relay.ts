@@ -1,22 +1,35 @@
 import type { CallModelInput } from '../common/routing-snapshot-schema';
+import type { CanonicalResponse } from '../common/response-schema';
 import type { StreamDelta } from '../activities/providers/model-adapter';
+import type { CallModelResult } from '../common/call-target';
 
 /** Receives a streamed answer's pieces for one request, in the process that holds its HTTP response. */
 export interface StreamListener {
   /** One piece of the answer of `target`, in order; must not throw. */
   onDelta(delta: StreamDelta, target: CallModelInput): void;
+  /**
+   * The answer is complete and valid: the response the workflow is about to
+   * return (its own durations aside), so the caller's stream can end now
+   * instead of after the workflow's bookkeeping. Must not throw.
+   */
+  onAnswer?(response: CanonicalResponse): void;
 }
 
 /** What a streaming activity writes to: the request's listener, if one is still there. */
 export interface StreamChannel {
   /** Pieces delivered to the listener so far, by every try of this request in this process. */
   readonly deltasSent: number;
+  /** The call that completed the answer, when one did: a retry of that call (its completion was lost) returns it again. */
+  readonly answered: CallModelResult | undefined;
   send(delta: StreamDelta, target: CallModelInput): void;
+  /** Hands the complete answer to the listener, and keeps `result` for a retry of the same call. */
+  answer(result: CallModelResult, response: CanonicalResponse | undefined): void;
 }
 
 interface Entry {
   listener: StreamListener;
   deltasSent: number;
+  answered?: CallModelResult;
 }
 
 /**
@@ -51,11 +64,20 @@ export class StreamRelay {
       get deltasSent() {
         return entries.get(workflowId)?.deltasSent ?? 0;
       },
+      get answered() {
+        return entries.get(workflowId)?.answered;
+      },
       send(delta, target) {
         const entry = entries.get(workflowId);
         if (!entry) return;
         entry.deltasSent += 1;
         entry.listener.onDelta(delta, target);
+      },
+      answer(result, response) {
+        const entry = entries.get(workflowId);
+        if (!entry) return;
+        entry.answered = result;
+        if (response) entry.listener.onAnswer?.(response);
       },
     };
   }

@@ -9,7 +9,7 @@ import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../common/response-schema';
 import type { PromptAssessment, RouteCandidate, RoutePlan, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import { cacheUse } from './cache-policy';
-import { attemptTable } from './describe-attempts';
+import { attemptTable, routeSummary } from './describe-attempts';
 import { planRoute } from './plan-route';
 import { progressQuery, type RequestProgress } from './progress-query';
 import { BudgetHolds } from './request/budget-holds';
@@ -97,6 +97,11 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   progress.phase = 'calling';
   progress.chainLength = plan.candidates.length;
   const chain: ChainContext = { request, snapshot, attempts, progress, holds, delivery: { streamTaskQueue: delivery.streamTaskQueue } };
+  if (delivery.streamTaskQueue !== undefined) {
+    // The streaming call ends the caller's stream with this response as soon as its answer is complete.
+    const cache = answeredCacheState(caching, snapshot);
+    chain.streamAnswer = { requestId: request.requestId, configVersion: snapshot.configVersion, route: routeSummary(plan), ...(cache === undefined ? {} : { cache }) };
+  }
   const deadline = request.timeoutMs === undefined ? undefined : Date.now() + request.timeoutMs;
   let answer: { candidate: RouteCandidate; output: ModelOutput } | undefined;
   for (const [index, candidate] of plan.candidates.entries()) {
@@ -152,8 +157,13 @@ async function finish(
   const model = answer?.candidate.model ?? stale?.model ?? FALLBACK_MODEL_ID;
   record(plan, attempts, snapshot, provider, model, outcome);
   const output = answer?.output ?? (stale ? { ...stale.output, usage: { inputTokens: 0, outputTokens: 0 } } : fallbackOutput(snapshot));
-  const cacheState: CacheState | undefined = caching.use ? (stale ? 'stale' : 'miss') : snapshot.cache ? 'bypass' : undefined;
+  const cacheState: CacheState | undefined = stale ? 'stale' : answeredCacheState(caching, snapshot);
   return respond(request, snapshot, plan, { output, model, provider, outcome, attempts, cache: cacheState });
+}
+
+/** What the cache did for a request a model answered. */
+function answeredCacheState(caching: { use: boolean }, snapshot: RoutingSnapshot): CacheState | undefined {
+  return caching.use ? 'miss' : snapshot.cache ? 'bypass' : undefined;
 }
 
 /**

@@ -41,44 +41,75 @@ describe('POST /v1/chat/completions', () => {
     assert.deepEqual((await harness.calls())['model-a'], 1);
   });
 
-  test('a 5xx is retried within the provider budget, then the next model answers', async () => {
+  test('a 5xx fails over to the next model at once, without a retry on the dead one', async () => {
     await harness.setFault('model-a', { status: 503 });
     const { headers, gateway } = await ask();
     assert.equal(headers.get('x-gateway-model'), 'model-b');
     assert.equal(headers.get('x-gateway-fallbacks'), '1');
     assert.equal(gateway.attempts[0]?.failureType, 'ProviderUnavailable');
-    assert.equal(gateway.attempts[0]?.tries, TEST_RETRY.maximumAttempts);
+    assert.equal(gateway.attempts[0]?.tries, 1);
     const calls = await harness.calls();
-    assert.equal(calls['model-a'], TEST_RETRY.maximumAttempts);
+    assert.equal(calls['model-a'], 1);
     assert.equal(calls['model-b'], 1);
   });
 
-  test('a 429 with Retry-After is waited out and the same model answers', async () => {
-    await harness.setFault('model-a', { status: 429, retryAfterSeconds: 1, times: 1 });
-    const started = Date.now();
+  test('a dropped connection is a brief transient: retried on the same model, which answers', async () => {
+    await harness.setFault('model-a', { cutStreamAfterChunks: 0, times: 1 });
     const { headers, gateway } = await ask();
-    // A lower bound only: the retry cannot come before the provider allowed it.
-    assert.ok(Date.now() - started >= 1_000, 'the retry waited for Retry-After');
     assert.equal(headers.get('x-gateway-model'), 'model-a');
     assert.equal(gateway.fallbacks, 0);
     assert.equal(gateway.attempts[0]?.tries, 2);
     assert.equal((await harness.calls())['model-a'], 2);
   });
 
-  test('a Retry-After longer than the provider allows falls over at once', async () => {
-    await harness.setFault('model-a', { status: 429, retryAfterSeconds: 60 });
+  test("the chain's last model retries a 5xx within its provider budget", async () => {
+    await harness.setFault('model-a', { status: 503 });
+    await harness.setFault('model-b', { status: 503 });
+    await harness.setFault('model-c', { status: 503, times: TEST_RETRY.maximumAttempts - 1 });
+    const { headers, gateway } = await ask();
+    assert.equal(headers.get('x-gateway-model'), 'model-c');
+    assert.equal(gateway.attempts[2]?.tries, TEST_RETRY.maximumAttempts);
+    const calls = await harness.calls();
+    assert.deepEqual([calls['model-a'], calls['model-b'], calls['model-c']], [1, 1, TEST_RETRY.maximumAttempts]);
+  });
+
+  test('a 429 falls over at once while another model follows', async () => {
+    await harness.setFault('model-a', { status: 429, retryAfterSeconds: 1, times: 1 });
     const { headers, gateway } = await ask();
     assert.equal(headers.get('x-gateway-model'), 'model-b');
     assert.equal(gateway.attempts[0]?.failureType, 'RateLimited');
+    assert.equal(gateway.attempts[0]?.tries, 1);
     assert.equal((await harness.calls())['model-a'], 1);
   });
 
-  test('a provider that hangs times out, is retried once at most, and the next model answers', async () => {
+  test("on the chain's last model a 429 with Retry-After is waited out and that model answers", async () => {
+    await harness.setFault('model-a', { status: 503 });
+    await harness.setFault('model-b', { status: 503 });
+    await harness.setFault('model-c', { status: 429, retryAfterSeconds: 1, times: 1 });
+    const started = Date.now();
+    const { headers, gateway } = await ask();
+    // A lower bound only: the retry cannot come before the provider allowed it.
+    assert.ok(Date.now() - started >= 1_000, 'the retry waited for Retry-After');
+    assert.equal(headers.get('x-gateway-model'), 'model-c');
+    assert.equal(gateway.attempts[2]?.tries, 2);
+    assert.equal((await harness.calls())['model-c'], 2);
+  });
+
+  test("on the chain's last model a Retry-After longer than the provider allows is not waited for", async () => {
+    for (const model of ['model-a', 'model-b']) await harness.setFault(model, { status: 503 });
+    await harness.setFault('model-c', { status: 429, retryAfterSeconds: 60 });
+    const { headers, gateway } = await ask();
+    assert.equal(headers.get('x-gateway-model'), 'fallback');
+    assert.equal(gateway.attempts[2]?.failureType, 'RateLimited');
+    assert.equal((await harness.calls())['model-c'], 1);
+  });
+
+  test('a provider that hangs times out and the next model answers at once', async () => {
     await harness.setFault('model-a', { hang: true });
     const { headers, gateway } = await ask();
     assert.equal(headers.get('x-gateway-model'), 'model-b');
     assert.equal(gateway.attempts[0]?.failureType, 'Timeout');
-    assert.equal((await harness.calls())['model-a'], 2);
+    assert.equal((await harness.calls())['model-a'], 1);
   });
 
   test('a 401 falls over at once without a retry', async () => {

@@ -33,6 +33,14 @@ test('retries and failover behave as with regular activities', async () => {
   await harness.setFault('model-a', { status: 503 });
   const { data } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'fall over locally' }] }).withResponse();
   assert.equal(data.model, 'model-b');
-  // Three tries of model-a (its retry policy), then model-b.
-  assert.deepEqual(await harness.calls(), { 'model-a': 3, 'model-b': 1 });
+  // One try of model-a (a 503 fails over at once while another model follows), then model-b.
+  assert.deepEqual(await harness.calls(), { 'model-a': 1, 'model-b': 1 });
+});
+
+test('a dropped connection is retried on the same model, as with regular activities', async () => {
+  await harness.resetCalls();
+  await harness.setFault('model-a', { cutStreamAfterChunks: 0, times: 1 });
+  const { data } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'retry locally' }] }).withResponse();
+  assert.equal(data.model, 'model-a');
+  assert.deepEqual(await harness.calls(), { 'model-a': 2 });
 });

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
-import { killAll, startEntryPoint } from '../support/processes';
+import { killAll, startEntryPoint, until } from '../support/processes';
 import { parseExposition, value, type Sample } from '../support/metrics-exposition';
 
 let harness: Harness;
@@ -28,8 +28,17 @@ test('a request that fell over once shows its failed attempt, the fallback with 
   const prompt = 'metrics should never carry this sentence';
   const { data, response } = await openai.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: prompt }] }).withResponse();
   assert.equal(data.model, 'model-b');
-  const stream = await openai.chat.completions.create({ model: 'model-c', stream: true, messages: [{ role: 'user', content: 'stream me' }] });
+  const { data: stream, response: streamed } = await openai.chat.completions
+    .create({ model: 'model-c', stream: true, messages: [{ role: 'user', content: 'stream me' }] })
+    .withResponse();
   for await (const chunk of stream) assert.ok(chunk);
+  // The stream ends with the answer; the API process serves the request until its workflow ends, just after.
+  await harness.client.workflow.getHandle(streamed.headers.get('x-gateway-workflow-id') ?? '').result();
+  await until(
+    async () => parseExposition(await (await fetch(`${harness.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text()),
+    (samples) => value(samples, 'switchyard_requests_in_flight', { route: 'chat_completions' }) === 0,
+    'no request in flight',
+  );
 
   // The API's port answers /metrics to operators only (test/e2e/safe-defaults.test.ts has the refusals).
   const scraped = await fetch(`${harness.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });

@@ -77,8 +77,12 @@ test('a synchronous chat completion counts once under chat, with its tokens and 
 test('a streamed chat completion counts once under chat', async () => {
   assertOnly(
     await moved(async () => {
+      const counted = async () => total(await scrape(), 'switchyard_requests_total', { entry: 'chat' });
+      const before = await counted();
       const stream = await openai.chat.completions.create({ model: 'model-a', stream: true, messages: [{ role: 'user', content: 'stream and count' }] });
       for await (const chunk of stream) assert.ok(chunk);
+      // The stream ends with the answer; the worker counts the request when its workflow ends, just after.
+      await until(counted, (count) => count > before, 'the streamed request is counted');
     }),
     'chat',
     1,

@@ -11,6 +11,7 @@ import { TENANT_KEY, startHarness, type Harness } from '../support/gateway-harne
 import { killAll, startEntryPoint } from '../support/processes';
 
 let harness: Harness;
+let worker: ChildProcess;
 const children: ChildProcess[] = [];
 
 async function startProcess(entry: string, ready: string): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
@@ -43,7 +44,7 @@ async function activityQueues(workflowId: string): Promise<{ type: string; queue
 
 before(async () => {
   harness = await startHarness({ embeddedGateway: false });
-  await startProcess('worker/main.ts', 'worker started');
+  worker = (await startProcess('worker/main.ts', 'worker started')).child;
 });
 
 after(async () => {
@@ -106,4 +107,45 @@ test('a request whose API process dies mid-stream still finishes without streami
   assert.equal(queues[0]?.type, 'streamModel');
   assert.deepEqual(queues.at(-1), { type: 'callModel', queue: harness.env.SWITCHYARD_TASK_QUEUE });
   assert.equal(result.attempts.length, 1);
+});
+
+test('the stream ends as soon as the answer is complete: the caller does not wait for the workflow to finish', async () => {
+  const api = await startApi();
+  const openai = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 60_000 });
+  await harness.setFault('model-a', { holdStreamAfterChunks: 2, times: 1 });
+  const { data: stream, response } = await openai.chat.completions
+    .create({ model: 'model-a', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'end before the bookkeeping' }] })
+    .withResponse();
+  const workflowId = response.headers.get('x-gateway-workflow-id') ?? '';
+  const iterator = stream[Symbol.asyncIterator]();
+  const chunks: OpenAI.Chat.ChatCompletionChunk[] = [];
+  const first = await iterator.next();
+  assert.equal(first.done, false);
+  chunks.push(first.value);
+  await eventually(async () => (await harness.control.heldStreams()) === 1, 'the provider is mid-stream');
+  // The worker that runs the workflow is frozen: whatever it would do after the answer cannot happen yet.
+  worker.kill('SIGSTOP');
+  try {
+    await harness.control.releaseStreams();
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) chunks.push(next.value);
+    assert.equal((await harness.client.workflow.getHandle(workflowId).describe()).status.name, 'RUNNING', 'the stream ended while the workflow still ran');
+  } finally {
+    worker.kill('SIGCONT');
+  }
+  const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
+  const last = chunks.filter((chunk) => chunk.choices[0]?.finish_reason).at(-1) as OpenAI.Chat.ChatCompletionChunk & {
+    gateway?: { outcome: string; fallbacks: number; cost_usd: number; attempts: { model: string; outcome: string; tries: number; usage: unknown; costUsd: number }[] };
+  };
+  assert.equal(last.choices[0]?.finish_reason, 'stop');
+  // What the caller got is what the workflow returns.
+  const result = await harness.client.workflow.getHandle(workflowId).result();
+  assert.equal(text, result.text);
+  assert.deepEqual(chunks.at(-1)?.usage, { prompt_tokens: result.usage.inputTokens, completion_tokens: result.usage.outputTokens, total_tokens: result.usage.inputTokens + result.usage.outputTokens });
+  assert.equal(last.gateway?.outcome, result.outcome);
+  assert.equal(last.gateway?.fallbacks, result.fallbacks);
+  assert.equal(last.gateway?.cost_usd, result.costUsd);
+  const withoutDuration = (attempts: readonly object[]) => attempts.map((attempt) => ({ ...attempt, durationMs: 0 }));
+  assert.deepEqual(withoutDuration(last.gateway?.attempts ?? []), withoutDuration(result.attempts));
+  api.child.kill('SIGTERM');
+  await new Promise((resolve) => api.child.once('exit', resolve));
 });

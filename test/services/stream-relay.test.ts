@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StreamDelta } from '../../activities/providers/model-adapter';
+import type { CanonicalResponse } from '../../common/response-schema';
 import { StreamRelay } from '../../services/stream-relay';
 
 const TARGET = { model: 'm', provider: 'p', upstreamModel: 'u' };
@@ -41,4 +42,17 @@ test('after the listener leaves, pieces are dropped and the request is forgotten
   listener?.close();
   assert.ok(newer);
   assert.equal(relay.size, 1);
+});
+
+test('the complete answer reaches the listener once, and stays for a retry of the call that gave it', () => {
+  const relay = new StreamRelay();
+  const answers: string[] = [];
+  relay.listen('wf-1', { onDelta: () => undefined, onAnswer: (response) => answers.push(response.workflowId) });
+  const channel = relay.channel('wf-1');
+  assert.equal(channel.answered, undefined);
+  const result = { output: { text: 'hi', toolCalls: [], finishReason: { unified: 'stop' as const, raw: 'stop' }, refusal: null, usage: { inputTokens: 1, outputTokens: 1 }, warnings: [] }, tries: 1 };
+  channel.answer(result, { workflowId: 'wf-1' } as CanonicalResponse);
+  assert.deepEqual(answers, ['wf-1']);
+  assert.equal(relay.channel('wf-1').answered, result);
+  assert.equal(relay.channel('wf-2').answered, undefined);
 });

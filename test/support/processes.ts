@@ -28,7 +28,6 @@ export function spawnWorkerProcess(env: Readonly<Record<string, string | undefin
   return spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** Polls `condition` every 100 ms for up to a minute. */
 /**
  * Reads `read` until `done` holds and returns what it read last; gives up
  * after 600 reads (`intervalMs` apart, 100 ms by default), naming `what` and

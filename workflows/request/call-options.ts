@@ -37,6 +37,15 @@ export function callOptions(snapshot: RoutingSnapshot, candidate: RouteCandidate
   };
 }
 
+/**
+ * Whether an outage answer (5xx, 429, timeout) from this candidate moves to
+ * the next one at once: another model follows, and its provider does not ask
+ * for `failover: after-retries`. The chain's last model keeps its retries.
+ */
+export function failsOverAtOnce(snapshot: RoutingSnapshot, candidate: RouteCandidate, position: number, chainLength: number): boolean {
+  return position < chainLength && own(snapshot.providers, candidate.provider)?.retry.failover !== 'after-retries';
+}
+
 /** `callModel` with `options`: a local activity when the config runs provider calls so, else a regular one. */
 export function callModel(snapshot: RoutingSnapshot, options: CallOptions, request: CanonicalRequest, target: CallModelInput): Promise<CallModelResult> {
   return snapshot.providerCallsAs === 'local'

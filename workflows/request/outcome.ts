@@ -4,6 +4,7 @@
 import { patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { own } from '../../common/own';
 import { roundUsd } from '../../common/pricing';
+import { buildResponse, fallbackCount, totalCost, type ResponseContext } from '../../common/respond';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome } from '../../common/response-schema';
 import type { RoutePlan, RoutingSnapshot } from '../../common/routing-snapshot-schema';
@@ -21,14 +22,7 @@ const FALLBACK_COUNT_PATCH = 'fallbacks-defined-once';
  */
 const OUTCOME_RECORD_PATCH = 'outcome-recorded-once';
 
-/**
- * The request's fallbacks: every attempt that moved it on to the next model,
- * failed or skipped (breaker open, over budget). The one definition of the
- * response's `fallbacks`, the `FallbackCount` search attribute and the UI's headline.
- */
-export function fallbackCount(attempts: readonly Attempt[]): number {
-  return attempts.filter((attempt) => attempt.outcome !== 'success').length;
-}
+export { fallbackCount };
 
 /** How a request ended, as its search attribute says. */
 export type RecordedOutcome = Outcome | 'invalid_request' | 'stream_interrupted' | 'budget_exceeded';
@@ -59,26 +53,18 @@ export function respond(
     cache: CacheState | undefined;
   },
 ): CanonicalResponse {
-  const { output, attempts } = answer;
+  return buildResponse(responseContext(request, snapshot, plan, answer.cache), answer);
+}
+
+/** The parts of the response that the chain's answer does not decide. */
+export function responseContext(request: CanonicalRequest, snapshot: RoutingSnapshot, plan: RoutePlan, cache: CacheState | undefined): ResponseContext {
   return {
     requestId: request.requestId,
     workflowId: workflowInfo().workflowId,
-    model: answer.model,
-    provider: answer.provider,
-    outcome: answer.outcome,
-    text: output.text,
-    toolCalls: output.toolCalls,
-    finishReason: output.finishReason,
-    refusal: output.refusal,
-    usage: output.usage,
-    costUsd: totalCost(attempts),
-    ...(answer.cache === undefined ? {} : { cache: answer.cache }),
-    fallbacks: fallbackCount(attempts),
-    attempts,
     configVersion: snapshot.configVersion,
     route: routeSummary(plan),
-    warnings: output.warnings,
-    createdAt: new Date(Date.now()).toISOString(),
+    cache,
+    createdAt: new Date(Date.now()),
   };
 }
 
@@ -113,9 +99,4 @@ function costByModel(attempts: readonly Attempt[]): Record<string, number> {
     costs[attempt.model] = roundUsd((own(costs, attempt.model) ?? 0) + attempt.costUsd);
   }
   return costs;
-}
-
-/** Every attempt's cost, failed ones included (USD). */
-function totalCost(attempts: readonly Attempt[]): number {
-  return roundUsd(attempts.reduce((sum, attempt) => sum + (attempt.costUsd ?? 0), 0));
 }

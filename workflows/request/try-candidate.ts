@@ -7,13 +7,14 @@ import type { CallModelResult } from '../../activities/create-activities';
 import { STOP_CHAIN_FAILURE_TYPES } from '../../common/failure-types';
 import { own } from '../../common/own';
 import { costOfUsage } from '../../common/pricing';
+import type { StreamAnswerContext } from '../../common/respond';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { Attempt, ModelOutput } from '../../common/response-schema';
 import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../../common/routing-snapshot-schema';
 import { classifyActivityFailure, type ClassifiedFailure } from '../classify-activity-failure';
 import type { RequestProgress } from '../progress-query';
 import type { BudgetHolds } from './budget-holds';
-import { callModel, callOptions, isPickupTimeout, streamOn } from './call-options';
+import { callModel, callOptions, failsOverAtOnce, isPickupTimeout, streamOn } from './call-options';
 
 /** What a request's chain shares while it is tried. */
 export interface ChainContext {
@@ -24,6 +25,8 @@ export interface ChainContext {
   holds: BudgetHolds;
   /** Where the answer streams to; cleared when the caller's API process is gone. */
   delivery: { streamTaskQueue?: string };
+  /** Streamed requests: the response's parts known before any call, so the streaming call can end the caller's stream. */
+  streamAnswer?: Omit<StreamAnswerContext, 'attempts' | 'position' | 'pricing'>;
 }
 
 /** How one candidate ended: its answer, skipped (over budget; `refuse` ends the chain), failed, or a failure that stops the chain. */
@@ -48,9 +51,11 @@ export async function tryCandidate(
     provider: candidate.provider,
     upstreamModel: candidate.upstreamModel,
     ...(candidate.redact ? { redact: true } : {}),
+    ...(failsOverAtOnce(snapshot, candidate, position, chainLength) ? { failoverAtOnce: true as const } : {}),
   };
   progress.position = position;
   progress.current = { model: candidate.model, provider: candidate.provider, streaming: delivery.streamTaskQueue !== undefined };
+  const pricing = own(snapshot.models, candidate.model)?.pricing;
   // A priced attempt goes out only once every budget it counts against has reserved its worst case.
   const reservation = await holds.reserve(candidate, position, options.scheduleToCloseTimeout);
   if (reservation?.granted === false) {
@@ -70,12 +75,17 @@ export async function tryCandidate(
   const attemptTarget: CallModelInput = reservation
     ? { ...target, budget: { budgets: reservation.budgets, reservationId: reservation.reservationId, worstCaseUsd: reservation.worstCaseUsd, leaseMs: reservation.leaseMs } }
     : target;
-  const pricing = own(snapshot.models, candidate.model)?.pricing;
   try {
     let result: CallModelResult | undefined;
     if (delivery.streamTaskQueue !== undefined) {
       try {
-        result = await streamOn(delivery.streamTaskQueue, snapshot, candidate, options, remainingMs).streamModel(request, attemptTarget);
+        const answerContext: StreamAnswerContext | undefined = chain.streamAnswer && {
+          ...chain.streamAnswer,
+          attempts: [...attempts],
+          position,
+          ...(pricing === undefined ? {} : { pricing }),
+        };
+        result = await streamOn(delivery.streamTaskQueue, snapshot, candidate, options, remainingMs).streamModel(request, attemptTarget, answerContext);
       } catch (error) {
         if (!isPickupTimeout(error)) throw error;
         // Nobody picked the stream up: the caller's API process is gone. Finish without streaming.
