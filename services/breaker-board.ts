@@ -21,6 +21,13 @@ export const RUNNING_BREAKERS_QUERY = `WorkflowType = '${providerBreakerWorkflow
 
 /** How often outcomes are sent: one signal per breaker per interval, whatever the load. */
 const FLUSH_INTERVAL_MS = 200;
+/**
+ * Outcomes that change nothing a closed breaker decides — successes, none of
+ * them a probe — wait up to this long, so a healthy provider's breaker costs
+ * a signal (and a workflow task) every few seconds, not five a second. Any
+ * failure sends everything pending, in order, at the next interval.
+ */
+const QUIET_FLUSH_MS = 5_000;
 /** How often each breaker's state is read. */
 const REFRESH_INTERVAL_MS = 1_000;
 /** Outcomes kept per breaker while Temporal cannot be reached (the oldest go first). */
@@ -50,7 +57,7 @@ export type Admission = { admitted: true; probeId?: string } | { admitted: false
 /**
  * This process's view of the shared breakers: it batches call outcomes into
  * one signal per breaker every 200 ms (starting the breaker workflow if need
- * be), keeps every breaker's state fresh (the routing view each breaker
+ * be; a closed breaker's successes wait up to 5 s, or until a failure), keeps every breaker's state fresh (the routing view each breaker
  * publishes in its memo, read for all breakers with one visibility list call
  * per second: no query or describe, so a busy breaker is never asked), and admits calls: closed → go;
  * open → fail fast; half-open → go only with a probe permit from the breaker.
@@ -61,6 +68,8 @@ export type Admission = { admitted: true; probeId?: string } | { admitted: false
  */
 export class BreakerBoard {
   private readonly pending = new Map<string, BreakerOutcome[]>();
+  /** When the oldest outcome still pending per breaker was reported. */
+  private readonly pendingSince = new Map<string, number>();
   private readonly views = new Map<string, BreakerRoutingView>();
   /** The permit request in flight per breaker, shared by every request that arrives meanwhile. */
   private readonly permits = new Map<string, Promise<PermitReply | undefined>>();
@@ -84,7 +93,7 @@ export class BreakerBoard {
     clearInterval(this.refreshTimer);
     this.flushTimer = undefined;
     this.refreshTimer = undefined;
-    await this.flush();
+    await this.flush(true);
   }
 
   /** Queues one call's outcome for the provider's breaker. */
@@ -99,6 +108,7 @@ export class BreakerBoard {
     queue.push(outcome);
     if (queue.length > MAX_PENDING) queue.splice(0, queue.length - MAX_PENDING);
     this.pending.set(providerId, queue);
+    if (!this.pendingSince.has(providerId)) this.pendingSince.set(providerId, Date.now());
   }
 
   /**
@@ -251,16 +261,27 @@ export class BreakerBoard {
     this.views.set(view.key, view);
   }
 
-  /** Sends every pending batch, one signal per breaker. */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.sendPending());
+  /** Sends the pending batches that are due (all of them with `everything`), one signal per breaker. */
+  flush(everything = false): Promise<void> {
+    this.flushing = this.flushing.then(() => this.sendPending(everything));
     return this.flushing;
   }
 
-  private async sendPending(): Promise<void> {
+  /** A batch goes now unless it is only successes (no probe) for a breaker seen closed, and younger than the quiet interval. */
+  private due(providerId: string, outcomes: readonly BreakerOutcome[], now: number): boolean {
+    if (this.views.get(providerId)?.mode !== 'closed') return true;
+    if (outcomes.some((outcome) => !outcome.ok || outcome.probeId !== undefined)) return true;
+    return now - (this.pendingSince.get(providerId) ?? 0) >= QUIET_FLUSH_MS;
+  }
+
+  private async sendPending(everything: boolean): Promise<void> {
     const settings = this.options.providers();
-    const batches = [...this.pending.entries()].filter(([, outcomes]) => outcomes.length > 0);
-    this.pending.clear();
+    const now = Date.now();
+    const batches = [...this.pending.entries()].filter(([providerId, outcomes]) => outcomes.length > 0 && (everything || this.due(providerId, outcomes, now)));
+    for (const [providerId] of batches) {
+      this.pending.delete(providerId);
+      this.pendingSince.delete(providerId);
+    }
     await Promise.all(
       batches.map(async ([providerId, outcomes]) => {
         const providerSettings = settings[providerId];
@@ -278,6 +299,7 @@ export class BreakerBoard {
           // Keep them for the next interval.
           const queue = [...outcomes, ...(this.pending.get(providerId) ?? [])].slice(-MAX_PENDING);
           this.pending.set(providerId, queue);
+          this.pendingSince.set(providerId, Math.min(now, this.pendingSince.get(providerId) ?? now));
           this.options.log?.({ level: 'warn', msg: 'breaker outcomes not sent', provider: providerId, error: String(error) });
         }
       }),
