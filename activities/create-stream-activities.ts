@@ -3,9 +3,8 @@ import type { CanonicalRequest } from '../common/request-schema';
 import { readCallTarget, type RecordedCallModelInput } from '../common/call-target';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 import type { StreamRelay } from '../services/stream-relay';
-import { costOfUsage } from '../common/pricing';
-import { buildResponse, type StreamAnswerContext } from '../common/respond';
-import type { Attempt, CanonicalResponse } from '../common/response-schema';
+import { answeredAttempt, buildResponse, type StreamAnswerContext } from '../common/respond';
+import type { CanonicalResponse } from '../common/response-schema';
 import type { CallModelInput } from '../common/routing-snapshot-schema';
 
 /**
@@ -59,17 +58,7 @@ export type StreamActivities = ReturnType<typeof createStreamActivities>;
  * this process measured it).
  */
 function streamedResponse(context: StreamAnswerContext, workflowId: string, target: CallModelInput, result: CallModelResult, durationMs: number): CanonicalResponse {
-  const usage = result.billedUsage ?? result.output.usage;
-  const attempt: Attempt = {
-    position: context.position,
-    provider: target.provider,
-    model: target.model,
-    outcome: 'success',
-    tries: result.tries,
-    durationMs,
-    usage,
-    costUsd: costOfUsage(usage, context.pricing),
-  };
+  const attempt = answeredAttempt(context.position, target, result, durationMs, context.pricing);
   return buildResponse(
     { requestId: context.requestId, workflowId, configVersion: context.configVersion, route: context.route, cache: context.cache, createdAt: new Date() },
     { output: result.output, model: target.model, provider: target.provider, outcome: 'success', attempts: [...context.attempts, attempt] },

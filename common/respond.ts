@@ -2,8 +2,8 @@
 // The canonical response built from its parts: by the workflow when a request
 // ends, and by the streaming activity when a streamed answer is complete (so
 // the caller's stream ends without waiting for the workflow's bookkeeping).
-import { roundUsd, type Pricing } from './pricing';
-import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome, RouteSummary } from './response-schema';
+import { costOfUsage, roundUsd, type Pricing } from './pricing';
+import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome, RouteSummary, Usage } from './response-schema';
 
 /**
  * The request's fallbacks: every attempt that moved it on to the next model,
@@ -25,14 +25,23 @@ export function totalCost(attempts: readonly Attempt[]): number {
  * before the call (no workflow id or time: the activity knows both), the
  * attempts before this one, this attempt's position, and its model's prices.
  */
-export interface StreamAnswerContext {
-  requestId: string;
-  configVersion: string;
-  route: RouteSummary;
+export type StreamAnswerContext = Pick<ResponseContext, 'requestId' | 'configVersion' | 'route'> & {
   cache?: CacheState;
   attempts: Attempt[];
   position: number;
   pricing?: Pricing;
+};
+
+/** The attempt that answered, priced: as the workflow records it and as a stream's last chunk shows it. */
+export function answeredAttempt(
+  position: number,
+  target: { provider: string; model: string },
+  result: { output: ModelOutput; tries: number; billedUsage?: Usage },
+  durationMs: number,
+  pricing: Pricing | undefined,
+): Attempt {
+  const usage = result.billedUsage ?? result.output.usage;
+  return { position, provider: target.provider, model: target.model, outcome: 'success', tries: result.tries, durationMs, usage, costUsd: costOfUsage(usage, pricing) };
 }
 
 /** What a response says besides the answer: where the request stands. */

@@ -22,8 +22,6 @@ const FALLBACK_COUNT_PATCH = 'fallbacks-defined-once';
  */
 const OUTCOME_RECORD_PATCH = 'outcome-recorded-once';
 
-export { fallbackCount };
-
 /** How a request ended, as its search attribute says. */
 export type RecordedOutcome = Outcome | 'invalid_request' | 'stream_interrupted' | 'budget_exceeded';
 
@@ -57,7 +55,7 @@ export function respond(
 }
 
 /** The parts of the response that the chain's answer does not decide. */
-export function responseContext(request: CanonicalRequest, snapshot: RoutingSnapshot, plan: RoutePlan, cache: CacheState | undefined): ResponseContext {
+function responseContext(request: CanonicalRequest, snapshot: RoutingSnapshot, plan: RoutePlan, cache: CacheState | undefined): ResponseContext {
   return {
     requestId: request.requestId,
     workflowId: workflowInfo().workflowId,

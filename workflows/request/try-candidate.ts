@@ -7,7 +7,7 @@ import type { CallModelResult } from '../../activities/create-activities';
 import { STOP_CHAIN_FAILURE_TYPES } from '../../common/failure-types';
 import { own } from '../../common/own';
 import { costOfUsage } from '../../common/pricing';
-import type { StreamAnswerContext } from '../../common/respond';
+import { answeredAttempt, type StreamAnswerContext } from '../../common/respond';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { Attempt, ModelOutput } from '../../common/response-schema';
 import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../../common/routing-snapshot-schema';
@@ -94,17 +94,7 @@ export async function tryCandidate(
       }
     }
     result ??= await callModel(snapshot, options, request, attemptTarget);
-    const usage = result.billedUsage ?? result.output.usage;
-    attempts.push({
-      position,
-      provider: candidate.provider,
-      model: candidate.model,
-      outcome: 'success',
-      tries: result.tries,
-      durationMs: Date.now() - startedAt,
-      usage,
-      costUsd: costOfUsage(usage, pricing),
-    });
+    attempts.push(answeredAttempt(position, candidate, result, Date.now() - startedAt, pricing));
     await holds.settle(reservation, attempts.at(-1)?.costUsd, result.lostTries ?? 0, true);
     return { kind: 'answered', output: result.output };
   } catch (error) {
