@@ -84,6 +84,8 @@ async function readTotals(): Promise<Totals> {
   let errors = 0;
   let latencySeconds = 0;
   for (const value of duration.values) {
+    // Callers' traffic: an eval run's cases are the gateway's own (their spend still counts).
+    if (value.labels.entry === 'eval') continue;
     if (value.metricName?.endsWith('_count')) {
       requests += value.value;
       if (value.labels.outcome === 'error') errors += value.value;

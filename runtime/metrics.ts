@@ -32,7 +32,7 @@ export const metrics = {
   }),
   requests: new Counter({
     name: 'switchyard_requests_total',
-    help: 'Requests that ended, by tenant, entry (chat, messages, async, batch, agent, client), the model that answered and outcome.',
+    help: 'Requests that ended, by tenant, entry (chat, messages, async, batch, agent, client, eval), the model that answered and outcome.',
     labelNames: ['tenant', 'entry', 'model', 'outcome'] as const,
     registers: [registry],
   }),
@@ -57,14 +57,14 @@ export const metrics = {
   }),
   tokens: new Counter({
     name: 'switchyard_tokens_total',
-    help: 'Tokens the providers reported, for every attempt that was billed (failed ones included), by tenant, feature, model and direction (input, output).',
-    labelNames: ['tenant', 'feature', 'model', 'direction'] as const,
+    help: 'Tokens the providers reported, for every attempt that was billed (failed ones included), by tenant, entry, feature, model and direction (input, output).',
+    labelNames: ['tenant', 'entry', 'feature', 'model', 'direction'] as const,
     registers: [registry],
   }),
   cost: new Counter({
     name: 'switchyard_cost_usd_total',
-    help: 'Cost of requests from reported usage and configured prices (USD), failed attempts included, by tenant, feature and the model that incurred it.',
-    labelNames: ['tenant', 'feature', 'model'] as const,
+    help: 'Cost of requests from reported usage and configured prices (USD), failed attempts included, by tenant, entry, feature and the model that incurred it.',
+    labelNames: ['tenant', 'entry', 'feature', 'model'] as const,
     registers: [registry],
   }),
   outputValidations: new Counter({

@@ -53,10 +53,10 @@ export function recordRequestEnded(ended: RequestEnded): void {
     }
     if (attempt.failureType === 'BudgetExceeded') count('budgetRefusals', { tenant, model: attempt.model });
     if (attempt.usage) {
-      count('tokens', { tenant, feature, model: attempt.model, direction: 'input' }, attempt.usage.inputTokens);
-      count('tokens', { tenant, feature, model: attempt.model, direction: 'output' }, attempt.usage.outputTokens);
+      count('tokens', { tenant, entry, feature, model: attempt.model, direction: 'input' }, attempt.usage.inputTokens);
+      count('tokens', { tenant, entry, feature, model: attempt.model, direction: 'output' }, attempt.usage.outputTokens);
     }
-    if (attempt.costUsd !== undefined && attempt.costUsd > 0) count('cost', { tenant, feature, model: attempt.model }, attempt.costUsd);
+    if (attempt.costUsd !== undefined && attempt.costUsd > 0) count('cost', { tenant, entry, feature, model: attempt.model }, attempt.costUsd);
     if (ended.format !== 'text' && (attempt.outcome === 'success' || attempt.failureType === 'InvalidOutput')) {
       count('outputValidations', { model: attempt.model, format: ended.format, result: attempt.outcome === 'success' ? 'valid' : 'invalid' });
     }

@@ -4,11 +4,12 @@
 // never on replay, so each is counted once.
 import { isCancellation, proxySinks, workflowInfo, type Sinks } from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
+import type { FailureType } from '../common/failure-types';
 import type { CanonicalRequest } from '../common/request-schema';
 import type { Attempt, CacheState, CanonicalResponse } from '../common/response-schema';
 
 /** How a request came in: the `entry` label of the request series. */
-export type RequestEntry = 'chat' | 'messages' | 'async' | 'batch' | 'agent' | 'client';
+export type RequestEntry = 'chat' | 'messages' | 'async' | 'batch' | 'agent' | 'client' | 'eval';
 
 /** How a request ended, for its metrics: an answer, the deterministic answer, or why there was none. */
 export type EndedOutcome = 'success' | 'fallback_answer' | 'invalid_request' | 'budget_exceeded' | 'cancelled' | 'error';
@@ -68,6 +69,50 @@ export function reportRequestEnded(
     durationMs: Math.max(0, Date.now() - workflowInfo().startTime.getTime()),
     ...(response?.cache ? { cache: response.cache } : {}),
     attempts: response?.attempts ?? attempts,
+  });
+}
+
+/** What one eval case's model call came to, as telemetry needs it. */
+export interface EvalCaseCall {
+  /** The output format the case asked for: `text`, `json_object` or `json_schema`. */
+  format: string;
+  latencyMs: number;
+  costUsd: number;
+  /** The tokens the provider billed (absent when it billed none, and in results recorded before 2026-12-03). */
+  usage?: { inputTokens: number; outputTokens: number };
+  /** Why there was no acceptable answer (`InvalidOutput`, or the provider's failure when the case could not run); absent when the model answered. */
+  failureType?: FailureType;
+}
+
+/**
+ * Reports one eval case's model call to the worker's telemetry, once (sinks
+ * are not called on replay), under the `eval` entry and the `evals` tenant,
+ * with the task class as its feature: an eval run's calls, tokens and spend
+ * are counted like any request's.
+ */
+export function reportEvalCaseEnded(taskClass: string, target: { model: string; provider: string }, call: EvalCaseCall): void {
+  const answered = call.failureType === undefined;
+  telemetry.requestEnded({
+    entry: 'eval',
+    tenant: 'evals',
+    feature: taskClass,
+    format: call.format,
+    outcome: answered ? 'success' : 'error',
+    model: answered ? target.model : 'none',
+    durationMs: call.latencyMs,
+    attempts: [
+      {
+        position: 1,
+        provider: target.provider,
+        model: target.model,
+        outcome: answered ? 'success' : 'failed',
+        ...(call.failureType ? { failureType: call.failureType } : {}),
+        tries: 1,
+        durationMs: call.latencyMs,
+        ...(call.usage ? { usage: call.usage } : {}),
+        ...(call.costUsd > 0 ? { costUsd: call.costUsd } : {}),
+      },
+    ],
   });
 }
 

@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { EvalCaseSchema, type EvalCase, type ModelScore } from '../../common/eval-schema';
-import { PROVIDER_HEALTH_FAILURE_TYPES } from '../../common/failure-types';
+import { PROVIDER_HEALTH_FAILURE_TYPES, isFailureType, type FailureType } from '../../common/failure-types';
 import { own } from '../../common/own';
 import { costOfUsage } from '../../common/pricing';
 import type { CanonicalRequest } from '../../common/request-schema';
+import type { Usage } from '../../common/response-schema';
 import type { CallModelInput } from '../../common/routing-snapshot-schema';
 import { readCallTarget, type RecordedCallModelInput } from '../../common/call-target';
 import { callProvider, type ActivityDependencies } from '../call-provider';
@@ -28,6 +29,10 @@ export interface EvalCaseResult {
   failures: string[];
   latencyMs: number;
   costUsd: number;
+  /** The tokens the provider billed for the answer (refused ones included). */
+  usage?: Usage;
+  /** Why the answer was not acceptable (`InvalidOutput`, `ContentRefused`, …); absent when the model answered. */
+  failureType?: FailureType;
 }
 
 /** Reads `<dir>/<task class>.jsonl`; every line must be a valid case (the error names the line). */
@@ -120,18 +125,21 @@ export function createEvalActivities(dependencies: ActivityDependencies) {
           call: (adapter, sent, signal) => adapter.complete(sent, { upstreamModel: target.upstreamModel, signal }),
         });
         const score = scoreCase(evalCase, result.output);
-        return { ...score, latencyMs: Date.now() - started, costUsd: costOfUsage(result.billedUsage ?? result.output.usage, pricing) };
+        const usage = result.billedUsage ?? result.output.usage;
+        return { ...score, latencyMs: Date.now() - started, costUsd: costOfUsage(usage, pricing), usage };
       } catch (error) {
         const type = error instanceof ApplicationFailure ? error.type : undefined;
         if ((PROVIDER_HEALTH_FAILURE_TYPES as readonly (string | null | undefined)[]).includes(type) || type === 'BreakerOpen') throw error;
         if (!(error instanceof ApplicationFailure)) throw error;
         // The model answered, but not acceptably (invalid output, a refusal by content policy, …): a failed case.
-        const billed = (error.details?.[0] as { billedUsage?: { inputTokens: number; outputTokens: number } } | undefined)?.billedUsage;
+        const billed = (error.details?.[0] as { billedUsage?: Usage } | undefined)?.billedUsage;
         return {
           passed: false,
           failures: [`${type ?? 'failed'}: ${error.message.slice(0, 160)}`],
           latencyMs: Date.now() - started,
           costUsd: billed ? costOfUsage(billed, pricing) : 0,
+          ...(billed ? { usage: billed } : {}),
+          failureType: isFailureType(type) ? type : 'InvalidOutput',
         };
       }
     },

@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { readEvalScores } from '../../services/quality-board';
 import { EVAL_SCHEDULE_ID, ensureEvalSchedule } from '../../worker/eval-schedule';
 import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
-import { parseExposition, value } from '../support/metrics-exposition';
+import { parseExposition, total, value } from '../support/metrics-exposition';
 
 const run = promisify(execFile);
 let harness: Harness;
@@ -92,6 +92,11 @@ test('an eval run scores every candidate of a task class, and routing follows th
   assert.ok(Math.abs(gauge('switchyard_eval_pass_rate', 'model-a') - 1 / 3) < 1e-9);
   assert.ok(Math.abs(gauge('switchyard_eval_pass_rate_change', 'model-a') - (1 / 3 - 1)) < 1e-9, 'model-a dropped two thirds since the run before');
   assert.equal(gauge('switchyard_eval_pass_rate_change', 'model-b'), 0);
+  // Each case's call counts once under the eval entry (two runs of 9), its tokens and spend under the evals tenant.
+  assert.equal(total(samples, 'switchyard_requests_total', { entry: 'eval' }), 18, 'two runs of 9 cases, each counted once');
+  assert.equal(total(samples, 'switchyard_requests_total', { entry: 'eval', tenant: 'evals', model: 'model-a', outcome: 'success' }), 6);
+  assert.ok(total(samples, 'switchyard_tokens_total', { entry: 'eval', tenant: 'evals', feature: 'chat', model: 'model-b', direction: 'output' }) > 0, 'eval tokens');
+  assert.ok(total(samples, 'switchyard_cost_usd_total', { entry: 'eval', tenant: 'evals', feature: 'chat', model: 'model-a' }) > 0, 'eval spend');
 });
 
 test('a broken eval set or an unknown task class is a clear error', async () => {

@@ -14,7 +14,7 @@ import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/ga
 import { parseExposition, total, type Sample } from '../support/metrics-exposition';
 import { until } from '../support/processes';
 
-const ENTRIES = ['chat', 'messages', 'async', 'batch', 'agent', 'client'] as const;
+const ENTRIES = ['chat', 'messages', 'async', 'batch', 'agent', 'client', 'eval'] as const;
 type Entry = (typeof ENTRIES)[number];
 
 let harness: Harness;
@@ -69,9 +69,9 @@ test('a synchronous chat completion counts once under chat, with its tokens and 
   assertOnly(result, 'chat', 1);
   const grew = (name: string, labels: Record<string, string>) => total(result.after, name, labels) - total(result.before, name, labels);
   assert.equal(grew('switchyard_requests_total', { tenant: 'alpha', entry: 'chat', model: 'model-a', outcome: 'success' }), 1);
-  assert.ok(grew('switchyard_tokens_total', { tenant: 'alpha', feature: 'checkout', model: 'model-a', direction: 'input' }) > 0, 'input tokens by feature');
-  assert.ok(grew('switchyard_tokens_total', { tenant: 'alpha', feature: 'checkout', model: 'model-a', direction: 'output' }) > 0, 'output tokens by feature');
-  assert.ok(grew('switchyard_cost_usd_total', { tenant: 'alpha', feature: 'checkout', model: 'model-a' }) > 0, 'cost by feature');
+  assert.ok(grew('switchyard_tokens_total', { tenant: 'alpha', entry: 'chat', feature: 'checkout', model: 'model-a', direction: 'input' }) > 0, 'input tokens by feature');
+  assert.ok(grew('switchyard_tokens_total', { tenant: 'alpha', entry: 'chat', feature: 'checkout', model: 'model-a', direction: 'output' }) > 0, 'output tokens by feature');
+  assert.ok(grew('switchyard_cost_usd_total', { tenant: 'alpha', entry: 'chat', feature: 'checkout', model: 'model-a' }) > 0, 'cost by feature');
 });
 
 test('a streamed chat completion counts once under chat', async () => {

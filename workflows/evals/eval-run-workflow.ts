@@ -5,6 +5,8 @@ import type { EvalCase, ModelScore } from '../../common/eval-schema';
 import { roundUsd } from '../../common/pricing';
 import type { CallModelInput } from '../../common/routing-snapshot-schema';
 import { readCallTarget } from '../../common/call-target';
+import { isFailureType } from '../../common/failure-types';
+import { reportEvalCaseEnded } from '../telemetry';
 import { evalReportMarkdown } from './eval-scores-workflow';
 
 export interface EvalRunInput {
@@ -72,11 +74,19 @@ export async function evalRunWorkflow(input: EvalRunInput = {}): Promise<EvalRun
         const result = await runEvalCase(job.taskClass, job.target, job.evalCase);
         outcomes.push({ ...job, result });
         if (result.passed) progress.passed += 1;
+        reportEvalCaseEnded(job.taskClass, job.target, { format: job.evalCase.output?.type ?? 'text', ...result });
       } catch (error) {
         if (isCancellation(error)) throw error;
         if (!(error instanceof ActivityFailure)) throw error;
         outcomes.push(job);
         progress.notRun += 1;
+        const type = error.cause instanceof ApplicationFailure ? error.cause.type : undefined;
+        reportEvalCaseEnded(job.taskClass, job.target, {
+          format: job.evalCase.output?.type ?? 'text',
+          latencyMs: 0,
+          costUsd: 0,
+          failureType: isFailureType(type) ? type : 'ProviderUnavailable',
+        });
       }
       progress.done += 1;
     }
