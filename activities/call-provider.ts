@@ -127,6 +127,16 @@ export async function callProvider(
     // Under a `redact` sensitivity class, a model that is not self-hosted never sees the detected data.
     const redacted = target.redact ? redactRequest(request).request : request;
     const started = Date.now();
+    // A hedged call with no answer by the hedge is, to its breaker, a timeout there and then (though it goes on):
+    // a hanging provider's breaker opens after as many hedges as failures would open it. Its end is not counted again.
+    let overtaken = false;
+    const hedge =
+      target.hedgeAfterMs === undefined || !breakers
+        ? undefined
+        : setTimeout(() => {
+            overtaken = true;
+            breakers.report(target.provider, { model: target.model, ok: false, failureType: 'Timeout', latencyMs: Date.now() - started, ...(probeId ? { probeId } : {}) });
+          }, target.hedgeAfterMs);
     try {
       // A provider that takes images inline gets their bytes, fetched here under the provider's imageFetch rules.
       const sent =
@@ -171,7 +181,7 @@ export async function callProvider(
       const latencyMs = Date.now() - started;
       countAttempt(target, 'success', latencyMs);
       stats?.record(target.model, { ok: true, durationMs: latencyMs });
-      breakers?.report(target.provider, { model: target.model, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
+      if (!overtaken) breakers?.report(target.provider, { model: target.model, ok: true, latencyMs, ...(probeId ? { probeId } : {}) });
       return { output, tries: attempt, billedUsage: billed, ...(lost.lostTries > 0 ? { lostTries: lost.lostTries } : {}) };
     } catch (error) {
       // A cancelled or shut-down activity is not the provider's failure.
@@ -184,7 +194,7 @@ export async function callProvider(
         audit?.record({ audit: 'provider_access_denied', provider: target.provider, model: target.model, status, message: failure.message }, `${target.provider}/${target.model}`);
       }
       const retryAfterMs = (failure.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-      breakers?.report(target.provider, {
+      if (!overtaken) breakers?.report(target.provider, {
         model: target.model,
         ok: false,
         failureType: failure.type ?? 'ProviderUnavailable',
@@ -200,6 +210,8 @@ export async function callProvider(
         if (lost.lostTries > 0) (details as { lostTries?: number }).lostTries = lost.lostTries;
       }
       throw final;
+    } finally {
+      clearTimeout(hedge);
     }
   }
 }

@@ -48,8 +48,22 @@ export const TimeoutSettingsSchema = z
      * @default 300000
      */
     streamMs: z.number().int().positive().default(300_000),
+    /**
+     * Hedging: a non-streamed call to this provider still without an answer
+     * after this long asks the next model in the chain too, and the first
+     * answer wins (the other call is cancelled). The overtaken call counts
+     * as a timeout for this provider's breaker, so a hanging provider is
+     * skipped after as many hedges as would open it. A hedge may pay for two
+     * calls; requests that count against a budget are not hedged. Off when
+     * absent; set it above the provider's usual latency (its p95 or p99).
+     */
+    hedgeAfterMs: z.number().int().positive().optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.hedgeAfterMs === undefined || t.hedgeAfterMs < t.requestMs, {
+    message: 'hedgeAfterMs must be below requestMs (a hedge comes before the call times out)',
+    path: ['hedgeAfterMs'],
+  });
 export type TimeoutSettings = z.infer<typeof TimeoutSettingsSchema>;
 
 /** When a provider's shared circuit breaker opens, and how it comes back. */

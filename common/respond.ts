@@ -11,7 +11,8 @@ import type { Attempt, CacheState, CanonicalResponse, ModelOutput, Outcome, Rout
  * response's `fallbacks`, the `FallbackCount` search attribute and the UI's headline.
  */
 export function fallbackCount(attempts: readonly Attempt[]): number {
-  return attempts.filter((attempt) => attempt.outcome !== 'success').length;
+  // A hedge cancelled because the model before it answered is skipped without a failure: no fallback.
+  return attempts.filter((attempt) => attempt.outcome !== 'success' && attempt.failureType !== undefined).length;
 }
 
 /** Every attempt's cost, failed ones included (USD). */

@@ -229,6 +229,13 @@ export interface CallModelInput {
    */
   failoverAtOnce?: true;
   /**
+   * The workflow hedges this call after this long (the provider's
+   * `timeouts.hedgeAfterMs`): still without an answer then, the call tells
+   * the provider's breaker it timed out, while it goes on until it answers
+   * or the workflow cancels it.
+   */
+  hedgeAfterMs?: number;
+  /**
    * The budgets this priced attempt reserved its worst case in. A try that
    * follows one lost with its worker (which may have been billed) reserves
    * the worst case again before it calls, under `<reservationId>/try-<n>`.

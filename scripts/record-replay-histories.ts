@@ -74,6 +74,9 @@ const scenarios: Scenario[] = [
   },
   { name: 'deadline-ends-in-fallback', faults: { 'model-a': { latencyMs: 5_000 } }, headers: { 'x-gateway-timeout-ms': '700' } },
   { name: 'cancelled-during-call', faults: { 'model-a': { latencyMs: 30_000 } }, headers: { 'x-gateway-async': 'true' }, cancel: true },
+  // Hedging (route replay-hedged: model-h, whose provider hedges after 200 ms, then model-b).
+  { name: 'hedge-overtakes-hanging-model', faults: { 'model-h': { hang: true } }, model: 'replay-hedged' },
+  { name: 'hedge-cancelled-when-first-answers', faults: { 'model-h': { latencyMs: 1_200 }, 'model-b': { hang: true } }, model: 'replay-hedged' },
 ];
 
 /** Budgets of the budget scenarios: one with room, one too small for any priced model. */
@@ -114,7 +117,12 @@ async function main(): Promise<void> {
   const harness = await startHarness({
     configure: (config) => ({
       ...config,
-      routes: { ...config.routes, 'replay-budgeted': ['model-a', 'model-c'] },
+      providers: {
+        ...config.providers,
+        'mock-hedged': { ...(config.providers['mock-openai'] ?? { type: 'openai', baseUrl: '' }), timeouts: { requestMs: 10_000, totalMs: 20_000, heartbeatMs: 1_000, hedgeAfterMs: 200 } },
+      },
+      models: { ...config.models, 'model-h': { ...config.models['model-a'], provider: 'mock-hedged', fallbacks: ['model-b'] } },
+      routes: { ...config.routes, 'replay-budgeted': ['model-a', 'model-c'], 'replay-hedged': ['model-h', 'model-b'] },
       budgets: BUDGETS,
       cache: { enabled: true, sqliteFile: join(cacheDirectory, 'cache.sqlite'), taskClassTtlSeconds: { summarize: 1 } },
       batch: { ...config.batch, pageSize: 2 },

@@ -48,7 +48,8 @@ export function recordRequestEnded(ended: RequestEnded): void {
   ended.attempts.forEach((attempt, index) => {
     // A model that did not answer is a fallback when the request went on past it.
     const wentOn = answered || index < ended.attempts.length - 1;
-    if (attempt.outcome !== 'success' && wentOn) {
+    // (A hedge cancelled because the model before it answered has no failure type: no fallback.)
+    if (attempt.outcome !== 'success' && attempt.failureType !== undefined && wentOn) {
       count('fallbacks', { entry, provider: attempt.provider, model: attempt.model, reason: attempt.failureType ?? 'unknown' });
     }
     if (attempt.failureType === 'BudgetExceeded') count('budgetRefusals', { tenant, model: attempt.model });

@@ -15,6 +15,7 @@ import { progressQuery, type RequestProgress } from './progress-query';
 import { BudgetHolds } from './request/budget-holds';
 import { fallbackOutput, record, respond } from './request/outcome';
 import { reportRequestEnded, type RequestEntry } from './telemetry';
+import { hedgeAfter, tryHedged, type TriedResult } from './request/hedge';
 import { tryCandidate, type ChainContext } from './request/try-candidate';
 
 const { getRoutingSnapshot } = proxyLocalActivities<GatewayActivities>({
@@ -104,10 +105,20 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   }
   const deadline = request.timeoutMs === undefined ? undefined : Date.now() + request.timeoutMs;
   let answer: { candidate: RouteCandidate; output: ModelOutput } | undefined;
-  for (const [index, candidate] of plan.candidates.entries()) {
+  for (let index = 0; index < plan.candidates.length; index += 1) {
     const remainingMs = deadline === undefined ? undefined : deadline - Date.now();
     if (remainingMs !== undefined && remainingMs <= 0) break;
-    const result = await tryCandidate(chain, candidate, index + 1, plan.candidates.length, remainingMs);
+    const current = plan.candidates[index];
+    if (current === undefined) break;
+    // A provider with `timeouts.hedgeAfterMs` is joined by the next model once it runs that long without an answer.
+    const hedgeMs = hedgeAfter(chain, plan.candidates, index);
+    const next = plan.candidates[index + 1];
+    const tried: TriedResult =
+      hedgeMs !== undefined && next !== undefined
+        ? await tryHedged(chain, current, next, index + 1, plan.candidates.length, remainingMs, hedgeMs)
+        : { result: await tryCandidate(chain, current, index + 1, plan.candidates.length, remainingMs), candidate: current, used: 1 };
+    index += tried.used - 1;
+    const { result, candidate } = tried;
     if (result.kind === 'answered') answer = { candidate, output: result.output };
     if (result.kind === 'answered' || (result.kind === 'skipped' && result.refuse)) break;
     if (result.kind === 'stopped') {

@@ -85,6 +85,10 @@ test('errors name the bad field', () => {
     [{ ...valid, providers: { openai: { ...valid.providers.openai, baseUrl: 'not a url' } } }, /providers\.openai\.baseUrl/],
     [{ ...valid, providers: { openai: { ...valid.providers.openai, typo: 1 } } }, /providers\.openai.*typo/],
     [{ ...valid, providers: { openai: { ...valid.providers.openai, type: 'gemini' } } }, /providers\.openai\.type/],
+    [
+      { ...valid, providers: { openai: { ...valid.providers.openai, timeouts: { requestMs: 5_000, hedgeAfterMs: 5_000 } } } },
+      /providers\.openai\.timeouts\.hedgeAfterMs: hedgeAfterMs must be below requestMs/,
+    ],
     [{ ...valid, taskClasses: { chat: { models: ['ghost'] } } }, /taskClasses\.chat\.models\.0: unknown model "ghost"/],
     [{ ...valid, defaultTaskClass: 'chat' }, /defaultTaskClass: unknown task class "chat"/],
     [{ ...valid, models: { 'gpt-4o-mini': { provider: 'openai', approvedFor: ['secret'] } } }, /models\.gpt-4o-mini\.approvedFor\.0: unknown sensitivity class "secret"/],

@@ -12,7 +12,8 @@ import type { CanonicalRequest } from '../../common/request-schema';
 import type { CallModelInput, RouteCandidate, RoutingSnapshot } from '../../common/routing-snapshot-schema';
 import { activitySummary } from '../describe-attempts';
 
-export type CallOptions = ReturnType<typeof callOptions>;
+/** A call's options; a hedged pair's calls do not wait for their cancellation to reach the activity. */
+export type CallOptions = ReturnType<typeof callOptions> & { cancellationType?: 'TRY_CANCEL' };
 
 /** Temporal options for one model's activity, from its provider's config. */
 export function callOptions(snapshot: RoutingSnapshot, candidate: RouteCandidate, position: number, chainLength: number, remainingMs: number | undefined) {
@@ -54,6 +55,7 @@ export function callModel(snapshot: RoutingSnapshot, options: CallOptions, reque
         scheduleToCloseTimeout: options.scheduleToCloseTimeout,
         retry: options.retry,
         summary: options.summary,
+        ...(options.cancellationType ? { cancellationType: options.cancellationType } : {}),
       }).callModel(request, target)
     : proxyActivities<GatewayActivities>(options).callModel(request, target);
 }

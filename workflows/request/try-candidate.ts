@@ -42,16 +42,20 @@ export async function tryCandidate(
   position: number,
   chainLength: number,
   remainingMs: number | undefined,
+  /** One of a hedged pair (`afterMs`: the first one, which the hedge joins then): cancelled at once when the other answers. */
+  hedged?: { afterMs?: number },
 ): Promise<CandidateResult> {
   const { request, snapshot, attempts, progress, holds, delivery } = chain;
   const startedAt = Date.now();
-  const options = callOptions(snapshot, candidate, position, chainLength, remainingMs);
+  const hedgeAfterMs = hedged?.afterMs;
+  const options = { ...callOptions(snapshot, candidate, position, chainLength, remainingMs), ...(hedged ? { cancellationType: 'TRY_CANCEL' as const } : {}) };
   const target: CallModelInput = {
     model: candidate.model,
     provider: candidate.provider,
     upstreamModel: candidate.upstreamModel,
     ...(candidate.redact ? { redact: true } : {}),
     ...(failsOverAtOnce(snapshot, candidate, position, chainLength) ? { failoverAtOnce: true as const } : {}),
+    ...(hedgeAfterMs === undefined ? {} : { hedgeAfterMs }),
   };
   progress.position = position;
   progress.current = { model: candidate.model, provider: candidate.provider, streaming: delivery.streamTaskQueue !== undefined };
