@@ -67,6 +67,8 @@ export interface OutageFigures {
   primaryCalls: number;
   /** Answers by another model than the primary. */
   failedOver: number;
+  /** The five slowest requests: latency and place among the phase's answers (1 = the first to end). */
+  slowest?: { ms: number; place: number }[];
 }
 
 export interface StreamFigures {
@@ -234,6 +236,10 @@ export async function runFloorBench(options: {
           p99Ms: latency.p99,
           primaryCalls: ((await control.calls())[MODEL] ?? 0) - before,
           failedOver,
+          slowest: result.latenciesMs
+            .map((ms, index) => ({ ms: Math.round(ms), place: index + 1 }))
+            .sort((left, right) => right.ms - left.ms)
+            .slice(0, 5),
         };
         log(`[bench] outage, primary ${primary}: ${figures.ok}/${figures.sent} ok, p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, ${figures.primaryCalls} calls to the primary, ${figures.failedOver} answered by another model`);
         outages.push(figures);
@@ -374,7 +380,8 @@ export function formatFloorReport(
     lines.push('', 'an outage of the primary, concurrency 4 (target: p99 ≤ 2 × healthy; the dead primary called at most breaker threshold + probes):');
     for (const outage of outages) {
       lines.push(
-        `  primary ${outage.primary.padEnd(10)}: ${outage.ok}/${outage.sent} ok, p50 ${fixed(outage.p50Ms)} ms, p99 ${fixed(outage.p99Ms)} ms (${fixed(outage.p99Ms / healthy.p99Ms, 2)} × healthy), ${outage.primaryCalls} calls to the primary, ${outage.failedOver} answered by another model`,
+        `  primary ${outage.primary.padEnd(10)}: ${outage.ok}/${outage.sent} ok, p50 ${fixed(outage.p50Ms)} ms, p99 ${fixed(outage.p99Ms)} ms (${fixed(outage.p99Ms / healthy.p99Ms, 2)} × healthy), ${outage.primaryCalls} calls to the primary, ${outage.failedOver} answered by another model` +
+          (outage.slowest?.length ? `; slowest ${outage.slowest.map(({ ms, place }) => `${ms} ms (#${place})`).join(', ')}` : ''),
       );
     }
   }

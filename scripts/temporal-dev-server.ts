@@ -29,13 +29,16 @@ export interface DevServer {
 
 /**
  * The dev server flags the gateway relies on: its search attributes, eager
- * start, and a transfer-queue poll rate that removes the default ~50 ms wait
- * before every workflow task (see shared/TEMPORAL.md §1.1a).
+ * start, a transfer-queue poll rate that removes the default ~50 ms wait
+ * before every workflow task (see shared/TEMPORAL.md §1.1a), and a timer
+ * time shift of 50 ms instead of 1 s, so a short timer (a hedge, a retry's
+ * backoff) fires on time instead of about a second late (docs/decisions.md).
  */
 export function devServerFlags(): string[] {
   return [
     ...searchAttributeFlags().flatMap((pair) => ['--search-attribute', pair]),
     '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=10000',
+    '--dynamic-config-value', 'history.timerProcessorMaxTimeShift="50ms"',
     '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
   ];
 }

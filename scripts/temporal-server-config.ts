@@ -29,12 +29,14 @@ const HISTORY_SHARDS = 4;
 /**
  * Dynamic config for tests: new search attributes visible at once, and the
  * transfer-queue poll rate that removes the ~50 ms wait before each workflow
- * task (shared/TEMPORAL.md §1.1a), as the dev server gets.
+ * task (shared/TEMPORAL.md §1.1a) and the 50 ms timer time shift, as the dev
+ * server gets.
  */
 export function dynamicConfigYaml(): string {
   const values: Record<string, unknown> = {
     'system.forceSearchAttributesCacheRefreshOnRead': true,
     'history.transferProcessorMaxPollRPS': 10_000,
+    'history.timerProcessorMaxTimeShift': '50ms',
     'system.enableEagerWorkflowStart': true,
   };
   return stringify(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, [{ value, constraints: {} }]])));
