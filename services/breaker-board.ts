@@ -1,5 +1,6 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BreakerSettings } from '../common/config-schema';
+import { PROVIDER_HEALTH_FAILURE_TYPES } from '../common/failure-types';
 import { metrics } from '../runtime/metrics';
 import type { BreakerSnapshot } from '../common/routing-snapshot-schema';
 import type { BreakerOutcome, ModelHealth } from '../workflows/breaker/breaker-state';
@@ -38,6 +39,14 @@ const QUERY_DEADLINE_MS = 2_000;
 const PERMIT_DEADLINE_MS = 1_000;
 /** After a permit is refused, this process asks that breaker again no sooner than this. */
 const PERMIT_RETRY_MS = 200;
+/**
+ * A breaker this process saw fail its threshold of calls in a row is open
+ * here at once, for this long, while the shared breaker hears of it: the
+ * failures reach its workflow and come back through visibility only at a
+ * later refresh, and calls admitted meanwhile would go to a dead provider.
+ */
+const LOCAL_OPEN_MS = 2 * REFRESH_INTERVAL_MS;
+const COUNTED_FAILURES: ReadonlySet<string> = new Set(PROVIDER_HEALTH_FAILURE_TYPES);
 
 /** A breaker's answer to a probe-permit request. */
 type PermitReply = { probeId: string | null; mode: BreakerView['mode'] };
@@ -75,6 +84,10 @@ export class BreakerBoard {
   private readonly permits = new Map<string, Promise<PermitReply | undefined>>();
   /** Per breaker: no new permit request before this time (one was just refused). */
   private readonly permitQuietUntil = new Map<string, number>();
+  /** Per breaker: this process's counted failures in a row. */
+  private readonly failuresInARow = new Map<string, number>();
+  /** Per breaker: open here (this process's own failures) until then, whatever a refresh reads before. */
+  private readonly openHereUntil = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -104,11 +117,40 @@ export class BreakerBoard {
       this.views.set(providerId, { ...view, mode: 'closed' });
       this.permitQuietUntil.delete(providerId);
     }
+    this.countHere(providerId, outcome);
     const queue = this.pending.get(providerId) ?? [];
     queue.push(outcome);
     if (queue.length > MAX_PENDING) queue.splice(0, queue.length - MAX_PENDING);
     this.pending.set(providerId, queue);
     if (!this.pendingSince.has(providerId)) this.pendingSince.set(providerId, Date.now());
+  }
+
+  /** A closed breaker (not forced) whose threshold of failures in a row this process saw is open here at once, for a while. */
+  private countHere(providerId: string, outcome: BreakerOutcome): void {
+    if (outcome.ok || !COUNTED_FAILURES.has(outcome.failureType ?? '')) {
+      if (outcome.ok) this.failuresInARow.delete(providerId);
+      return;
+    }
+    const failures = (this.failuresInARow.get(providerId) ?? 0) + 1;
+    this.failuresInARow.set(providerId, failures);
+    const threshold = this.options.providers()[providerId]?.consecutiveFailures;
+    const view = this.views.get(providerId) ?? { key: providerId, mode: 'closed', automaticMode: 'closed', forced: null, reason: null, openUntil: null, models: {} };
+    if (threshold === undefined || failures < threshold || view.mode !== 'closed' || view.forced !== null) return;
+    const until = Date.now() + LOCAL_OPEN_MS;
+    this.openHereUntil.set(providerId, until);
+    this.failuresInARow.delete(providerId);
+    this.views.set(providerId, { ...view, mode: 'open', reason: `${failures} consecutive failures seen by this process; the shared breaker decides`, openUntil: until });
+  }
+
+  /** Whether this process holds `providerId`'s breaker open on its own failures (a refresh that reads it closed does not close it yet). */
+  private openHere(providerId: string, read: BreakerRoutingView | undefined): boolean {
+    const until = this.openHereUntil.get(providerId);
+    if (until === undefined) return false;
+    if (until <= Date.now() || (read !== undefined && (read.mode !== 'closed' || read.forced !== null))) {
+      this.openHereUntil.delete(providerId);
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -215,12 +257,12 @@ export class BreakerBoard {
     await Promise.all(
       providers.map(async (providerId) => {
         if (!running.has(providerId)) {
-          this.views.delete(providerId);
+          if (!this.openHere(providerId, undefined)) this.views.delete(providerId);
           return;
         }
         try {
           const view = running.get(providerId) ?? (await this.query(providerId));
-          if (view) this.views.set(providerId, view);
+          if (view && !this.openHere(providerId, view)) this.views.set(providerId, view);
         } catch (error) {
           this.options.log?.({ level: 'warn', msg: 'breaker state unreadable', provider: providerId, error: String(error) });
         }

@@ -1,12 +1,13 @@
 // The breaker board batches call outcomes into signals: a closed breaker's
 // successes wait (they change nothing it decides), a failure or a probe sends
-// everything pending, in order, and stopping sends what is left.
+// everything pending, in order, and stopping sends what is left. A process
+// that sees a breaker's threshold of failures in a row opens it here at once.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, mock, test } from 'node:test';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { BreakerBoard } from '../../services/breaker-board';
 import type { BreakerOutcome } from '../../workflows/breaker/breaker-state';
-import type { BreakerView } from '../../workflows/breaker/provider-breaker-workflow';
+import { BREAKER_MEMO_KEY, type BreakerView } from '../../workflows/breaker/provider-breaker-workflow';
 
 let sent: { workflowId: string; outcomes: BreakerOutcome[] }[];
 let board: BreakerBoard;
@@ -67,4 +68,51 @@ test('stopping sends whatever is pending', async () => {
   board.report('p', ok('m'));
   await board.stop();
   assert.equal(sent.length, 1);
+});
+
+describe("this process's own failures in a row", () => {
+  /** What the breakers' memos say (visibility), as the board's refresh reads it. */
+  let published: Map<string, BreakerView>;
+  let local: BreakerBoard;
+
+  beforeEach(() => {
+    published = new Map();
+    const reading = {
+      withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn(),
+      workflow: {
+        signalWithStart: async () => undefined,
+        async *list() {
+          for (const [key, published_] of published) yield { workflowId: `breaker-${key}`, memo: { [BREAKER_MEMO_KEY]: published_ } };
+        },
+      },
+    } as unknown as Client;
+    local = new BreakerBoard({ client: reading, taskQueue: 'q', providers: () => ({ p: { consecutiveFailures: 3 } as never }) });
+    published.set('p', view('p', 'closed'));
+  });
+
+  test('open the breaker here at once, before the shared breaker is read open, and a closed read does not close it until the hold ends', async () => {
+    await local.refresh();
+    local.report('p', failed('m'));
+    local.report('p', failed('m'));
+    assert.deepEqual(await local.admit('p'), { admitted: true }, 'two failures: below the threshold');
+    local.report('p', failed('m'));
+    const refused = await local.admit('p');
+    assert.equal(refused.admitted, false);
+    assert.match(refused.admitted ? '' : refused.reason, /3 consecutive failures seen by this process/);
+    await local.refresh();
+    assert.equal((await local.admit('p')).admitted, false, 'the breaker still reads closed: held open here');
+    mock.timers.tick(2_000);
+    await local.refresh();
+    assert.deepEqual(await local.admit('p'), { admitted: true }, 'the hold is over and the shared breaker stayed closed');
+  });
+
+  test('a success resets the run, and a breaker forced closed is never opened here', async () => {
+    await local.refresh();
+    for (const outcome of [failed('m'), failed('m'), ok('m'), failed('m'), failed('m')]) local.report('p', outcome);
+    assert.deepEqual(await local.admit('p'), { admitted: true });
+    published.set('p', { ...view('p', 'closed'), forced: 'closed' });
+    await local.refresh();
+    for (let call = 0; call < 5; call += 1) local.report('p', failed('m'));
+    assert.deepEqual(await local.admit('p'), { admitted: true });
+  });
 });

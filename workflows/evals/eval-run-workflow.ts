@@ -5,7 +5,7 @@ import type { EvalCase, ModelScore } from '../../common/eval-schema';
 import { roundUsd } from '../../common/pricing';
 import type { CallModelInput } from '../../common/routing-snapshot-schema';
 import { readCallTarget } from '../../common/call-target';
-import { isFailureType } from '../../common/failure-types';
+import { classifyActivityFailure } from '../classify-activity-failure';
 import { reportEvalCaseEnded } from '../telemetry';
 import { evalReportMarkdown } from './eval-scores-workflow';
 
@@ -80,13 +80,8 @@ export async function evalRunWorkflow(input: EvalRunInput = {}): Promise<EvalRun
         if (!(error instanceof ActivityFailure)) throw error;
         outcomes.push(job);
         progress.notRun += 1;
-        const type = error.cause instanceof ApplicationFailure ? error.cause.type : undefined;
-        reportEvalCaseEnded(job.taskClass, job.target, {
-          format: job.evalCase.output?.type ?? 'text',
-          latencyMs: 0,
-          costUsd: 0,
-          failureType: isFailureType(type) ? type : 'ProviderUnavailable',
-        });
+        // Counted with why it could not run (an outage: nothing billed).
+        reportEvalCaseEnded(job.taskClass, job.target, { format: job.evalCase.output?.type ?? 'text', latencyMs: 0, costUsd: 0, failureType: classifyActivityFailure(error).type });
       }
       progress.done += 1;
     }
