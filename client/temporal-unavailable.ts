@@ -159,6 +159,9 @@ export function cancelLateStart(
   pending: Promise<unknown>,
   log: (line: Record<string, unknown>) => void = logLine,
 ): void {
+  // Every start watched here ends in exactly one line: cancelled, never taken, or cancelling it failed.
+  log({ level: 'info', msg: 'start answered 503 may still reach Temporal; watching it', workflowId });
+  const neverTaken = (): void => log({ level: 'info', msg: 'start answered 503 never reached Temporal', workflowId });
   const cancel = async (known: boolean): Promise<void> => {
     try {
       await boundedTemporalCall(client, () => client.workflow.getHandle(workflowId).cancel());
@@ -166,7 +169,7 @@ export function cancelLateStart(
     } catch (error) {
       // Probing a start that timed out: no such workflow is the usual answer, and an unreachable
       // server has most likely taken nothing either.
-      if (!known && (error instanceof WorkflowNotFoundError || (error instanceof HttpError && error.status === 503))) return;
+      if (!known && (error instanceof WorkflowNotFoundError || (error instanceof HttpError && error.status === 503))) return neverTaken();
       log({ level: 'error', msg: 'workflow may have started after its caller was answered 503; cancelling it failed', workflowId, error: error instanceof Error ? error.message : String(error) });
     }
   };
@@ -177,7 +180,7 @@ export function cancelLateStart(
       (error: unknown) => {
         if (error instanceof WorkflowExecutionAlreadyStartedError) return cancel(true);
         if (unavailability(error) === 'timedOut') return cancel(false);
-        return undefined;
+        return neverTaken();
       },
     )
     .catch(() => undefined);

@@ -18,6 +18,7 @@ let apiUrl: string;
 /** The dev server now serving the harness's port and database (a restart replaces it). */
 let temporal: DevServer;
 const children: ChildProcess[] = [];
+let workerProcess: ChildProcess;
 /** What happened, in order: Temporal stopping and coming back, and each answer. */
 const events: string[] = [];
 /** The API process's log lines. */
@@ -31,6 +32,7 @@ before(async () => {
   temporal = harness.devServer;
   const worker = await startEntryPoint('worker/main.ts', 'worker started', harness.env);
   children.push(worker.child);
+  workerProcess = worker.child;
   const api = await startEntryPoint('api/main.ts', 'api listening', harness.env, (line) => apiLines.push(line));
   children.push(api.child);
   apiUrl = String(api.line.url);
@@ -99,6 +101,18 @@ function assertOpenAiShape(label: string, body: Record<string, unknown>): void {
   assert.match(String(error.message), /Temporal/, label);
 }
 
+/** The workflow ids of the API's log lines about starts answered 503 whose message contains `what`. */
+function lateStarts(what: string): string[] {
+  return apiLines.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line) as { msg?: unknown; workflowId?: unknown };
+      return typeof parsed.msg === 'string' && parsed.msg.includes(what) && typeof parsed.workflowId === 'string' ? [parsed.workflowId] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let round = 0; round < 600; round += 1) {
     if (await check().catch(() => false)) return;
@@ -152,7 +166,20 @@ test('while Temporal is down every route that needs it answers 503 with Retry-Af
     assert.equal(healthBody.temporal, 'unreachable', JSON.stringify(healthBody));
     events.push('healthz unhealthy');
 
-    await restartTemporal();
+    // The worker is frozen while Temporal comes back, so what this test checks is the API's cancel of each late
+    // start, not which of the two is faster: every start the API still watches ends (cancelled or never taken)
+    // before the worker may run anything.
+    workerProcess.kill('SIGSTOP');
+    try {
+      await restartTemporal();
+      await eventually(async () => {
+        const watched = lateStarts('watching it');
+        const ended = [...lateStarts('cancelled'), ...lateStarts('never reached Temporal'), ...lateStarts('cancelling it failed')];
+        return watched.every((workflowId) => ended.includes(workflowId));
+      }, 'the API settled every start it answered 503 (cancelled, or never taken)');
+    } finally {
+      workerProcess.kill('SIGCONT');
+    }
     // Every answer came while Temporal was down, not once it was back.
     assert.equal(events[0], 'temporal stopped');
     assert.equal(events.at(-1), 'temporal back');
