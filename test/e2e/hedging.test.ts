@@ -4,9 +4,10 @@
 // gets at most as many calls as open its breaker. Through the real path: the
 // official `openai` client → the API → Temporal → the worker → the mock.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import OpenAI from 'openai';
-import { ADMIN_KEY, TENANT_KEY, startHarness, type Harness } from '../support/gateway-harness';
+import { test } from 'node:test';
+import type OpenAI from 'openai';
+import { ADMIN_KEY, type Harness } from '../support/gateway-harness';
+import { harnessPerFile } from '../support/harness-per-file';
 
 const HEDGE_MS = 200;
 const OPENS_AFTER = 3;
@@ -14,8 +15,9 @@ const OPENS_AFTER = 3;
 let harness: Harness;
 let openai: OpenAI;
 
-before(async () => {
-  harness = await startHarness({
+harnessPerFile(
+  (started) => ({ harness, openai } = started),
+  {
     breakers: true,
     breaker: { consecutiveFailures: OPENS_AFTER, minimumVolume: 1_000, coolDownMs: 600_000, maxCoolDownMs: 600_000 },
     // A call may run 20 s: without the hedge, a hanging primary would hold each request that long.
@@ -25,13 +27,8 @@ before(async () => {
       assert.ok(openaiProvider);
       return { ...config, providers: { ...config.providers, 'mock-openai': { ...openaiProvider, timeouts: { requestMs: 20_000, totalMs: 60_000, heartbeatMs: 2_000, hedgeAfterMs: HEDGE_MS } } } };
     },
-  });
-  openai = new OpenAI({ baseURL: `${harness.apiUrl}/v1`, apiKey: TENANT_KEY, maxRetries: 0, timeout: 120_000 });
-});
-
-after(async () => {
-  await harness?.stop();
-});
+  },
+);
 
 interface GatewayBlock {
   model: string;
@@ -59,7 +56,6 @@ test('a primary slower than the hedge but first to answer wins; the hedge is can
     ],
   );
   assert.match(gateway.attempts[1]?.message ?? '', /hedge after 200 ms, cancelled: model-a answered first/);
-  await harness.clearFaults();
 });
 
 test('a hanging primary is overtaken by the next model at the hedge, and its breaker opens after as many hedges as failures open it', async () => {
@@ -91,5 +87,4 @@ test('a hanging primary is overtaken by the next model at the hedge, and its bre
   // The first test's call, overtaken at the hedge though it answered later, was already one timeout; calls
   // admitted while the breaker board sends the failures on may add a few.
   assert.ok(calls >= OPENS_AFTER - 1 && calls <= OPENS_AFTER + 3, `model-a got ${calls} calls, about the breaker's threshold of ${OPENS_AFTER}`);
-  await harness.clearFaults();
 });
