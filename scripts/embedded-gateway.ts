@@ -25,6 +25,8 @@ export interface EmbeddedGatewayOptions {
   dataConverter?: DataConverter;
   /** OpenTelemetry tracing (see `startTracing`); off when absent. */
   tracing?: Tracing;
+  /** Bundle the workflow code in a process of its own (see `bundleInOwnProcess`): `npm start` does, tests share one bundle per process. */
+  bundleApart?: boolean;
   apiHost: string;
   apiPort: number;
 }
@@ -59,7 +61,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     breakers: options.breakers,
   });
   const { client, breakers, budgets, quality, audit } = services;
-  const worker = await createWorker(services);
+  const worker = await createWorker({ ...services, bundleApart: options.bundleApart });
   const stream = await createStreamWorker(services);
   const running = Promise.all([worker.run(), stream.worker.run()]);
   const app = createApp({

@@ -98,6 +98,7 @@ async function main(): Promise<void> {
       configPath: settings.configPath,
       dataConverter: dataConverterFor(settings),
       tracing: startTracing(settings.env),
+      bundleApart: true,
       apiHost: settings.apiHost,
       apiPort: settings.apiPort,
     });

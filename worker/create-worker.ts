@@ -1,4 +1,4 @@
-import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { AuditTrail } from '../services/audit-trail';
@@ -15,7 +15,7 @@ import { telemetrySinks } from './request-telemetry';
 import { logLine } from '../runtime/json-logger';
 import type { Tracing } from '../runtime/tracing';
 import type { LoadedConfig } from '../runtime/load-config';
-
+import { bundleInOwnProcess, bundleWorkflows, getWorkflowBundle } from './workflow-bundle';
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -38,24 +38,12 @@ export interface CreateWorkerOptions {
   dataConverter?: DataConverter;
   /** OpenTelemetry tracing (workflow and activity spans); off when absent. */
   tracing?: Tracing;
-}
-
-const bundles = new Map<string | undefined, Promise<WorkflowBundleWithSourceMap>>();
-
-/**
- * Bundles the workflow code once per process (and failure converter):
- * bundling takes seconds. A prebuilt bundle ignores the worker's
- * `failureConverterPath`, so the bundle is built with the one the data
- * converter names; without it, failures a workflow raises would be stored in
- * plain text under history encryption.
- */
-export function getWorkflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
-  let bundle = bundles.get(failureConverterPath);
-  if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger, failureConverterPath });
-    bundles.set(failureConverterPath, bundle);
-  }
-  return bundle;
+  /**
+   * Bundle the workflow code in a process of its own, so this long-running
+   * one never loads the bundler (see `bundleInOwnProcess`); else once per
+   * process, here.
+   */
+  bundleApart?: boolean;
 }
 
 /** A worker that runs the gateway's workflows and provider activities. */
@@ -75,8 +63,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const workflowBundle =
     options.workflowBundle ??
     (options.tracing
-      ? await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger, plugins, failureConverterPath })
-      : await getWorkflowBundle(failureConverterPath));
+      ? await bundleWorkflows(failureConverterPath, plugins)
+      : options.bundleApart
+        ? await bundleInOwnProcess(failureConverterPath)
+        : await getWorkflowBundle(failureConverterPath));
   const worker = await Worker.create({
     plugins,
     dataConverter: options.dataConverter,
@@ -101,16 +91,3 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
 function maxRequestTimeout(config: LoadedConfig): number {
   return Math.max(1_000, ...Object.values(config.config.providers).map((provider) => provider.timeouts.requestMs));
 }
-
-const quietBundlerLogger = {
-  log() {},
-  trace() {},
-  debug() {},
-  info() {},
-  warn(message: string, meta?: Record<string, unknown>) {
-    console.warn(message, meta ?? '');
-  },
-  error(message: string, meta?: Record<string, unknown>) {
-    console.error(message, meta ?? '');
-  },
-};

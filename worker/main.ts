@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     tracing: startTracing(settings.env),
   });
   try {
-    const worker = await createWorker(services);
+    const worker = await createWorker({ ...services, bundleApart: true });
     const metricsServer = await serveMetrics({ host: settings.metricsHost, port: settings.metricsPort, sdkMetricsAddress: settings.sdkMetricsAddress });
     console.error(
       JSON.stringify({ msg: 'worker started', metrics: metricsServer.url, taskQueue: settings.taskQueue, temporal: settings.temporal.summary, configVersion: config.version }),

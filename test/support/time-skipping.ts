@@ -4,7 +4,7 @@ import { after, before } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { resolveTemporalTestServer } from '../../scripts/temporal-dev-server';
-import { getWorkflowBundle } from '../../worker/create-worker';
+import { getWorkflowBundle } from '../../worker/workflow-bundle';
 
 export interface TimeSkipping {
   /** The environment (its client, its clock); set once `before` ran. */

@@ -11,7 +11,7 @@ import { Worker } from '@temporalio/worker';
 import type { CanonicalRequest } from '../../common/request-schema';
 import type { CallModelInput, RoutingSnapshot } from '../../common/routing-snapshot-schema';
 import { readCallTarget, type RecordedCallModelInput } from '../../common/call-target';
-import { getWorkflowBundle } from '../../worker/create-worker';
+import { getWorkflowBundle } from '../../worker/workflow-bundle';
 import type { DeliveryOptions } from '../../workflows/llm-request-workflow';
 import { planRoute } from '../../workflows/plan-route';
 import { fixturePaths, HISTORIES_DIRECTORY, readFixtures, readManifest, sha256OfFile, type HistoryEvent } from '../support/history-fixtures';
