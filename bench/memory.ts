@@ -29,6 +29,8 @@ const RETRY = { maximumAttempts: 1 };
 const PROVIDERS = ['mock-openai', 'mock-anthropic', 'mock-local'];
 const FAULTS = { 'model-a': 503, 'model-b': 500, 'model-c': 500 } as const;
 const SAMPLE_INTERVAL_MS = 1_000;
+/** Long enough for every breaker report a process still holds to reach its breaker. */
+const REPORTS_LAND_MS = 2_000;
 /** Heap figures come from each process's /metrics, read every this many samples. */
 const HEAP_EVERY = 5;
 /** Times a request the API turned away is sent again. */
@@ -124,6 +126,9 @@ export async function runMemoryBench(options: { requests: number; concurrency: n
 async function prepare(harness: Harness, apiUrl: string, phase: Phase, log: (line: string) => void): Promise<string[]> {
   await harness.clearFaults();
   if (phase === 'failing') for (const [model, status] of Object.entries(FAULTS)) await harness.setFault(model, { status });
+  // The failing phase's last failures are still on their way to the breakers (each board sends every
+  // 200 ms): released before they land, a breaker would count them and open for the succeeding phase.
+  else await new Promise((wake) => setTimeout(wake, REPORTS_LAND_MS));
   const failures: string[] = [];
   for (const provider of PROVIDERS) {
     const input = phase === 'failing' ? { mode: 'closed' as const, reason: 'memory bench: every call must go out' } : { mode: 'auto' as const, reason: 'memory bench: failing phase over' };
