@@ -7,6 +7,7 @@ import type { AuditTrail } from '../services/audit-trail';
 import type { BreakerBoard } from '../services/breaker-board';
 import type { BudgetBoard } from '../services/budget-board';
 import type { QualityBoard } from '../services/quality-board';
+import type { ObservedStats } from '../services/observed-stats';
 import type { LiveRouting } from '../services/routing-snapshot';
 import { authenticate } from './authenticate';
 import { TrafficSampler } from './dashboard-data';
@@ -47,6 +48,12 @@ export interface AppDependencies {
   /** This process's side of the shared budgets and eval scores: routing's pre-check and `/v1/route/explain` read them as the workflow does. */
   budgets?: BudgetBoard;
   quality?: QualityBoard;
+  /**
+   * The call statistics of a worker in this process (the embedded default):
+   * the API then routes as that worker would and hands each request its
+   * routing snapshot, which the workflow would otherwise take in a local activity.
+   */
+  stats?: ObservedStats;
   /** The shared audit trail, for admin actions and `/admin/audit`. */
   audit?: AuditTrail;
   /** The history codec, served at `/codec` for the Temporal UI and CLI. */
@@ -66,6 +73,7 @@ export function createApp({
   breakers,
   budgets,
   quality,
+  stats,
   audit,
   codec,
   temporalUiUrl = 'http://127.0.0.1:8233',
@@ -89,7 +97,7 @@ export function createApp({
   app.use(spendRouter(client, store));
   app.use('/v1', authenticate(() => currentConfig().tenants), jsonBody(MAX_BODY_BYTES));
   app.use(modelsRouter(currentConfig, Math.floor(Date.now() / 1000)));
-  const live: LiveRouting = { breakers, budgets, quality };
+  const live: LiveRouting = { breakers, budgets, quality, ...(stats ? { stats } : {}) };
   app.use(chatCompletionsRouter(store, runner, live));
   app.use(messagesRouter(store, runner, live));
   app.use(requestsRouter(client));

@@ -23,7 +23,9 @@ import {
   type StreamingOptions,
 } from '../client/run-request';
 import type { StreamRenderer } from '../dialects/stream-renderer';
-import type { LiveRouting } from '../services/routing-snapshot';
+import { takeRoutingSnapshot, type LiveRouting } from '../services/routing-snapshot';
+import { assessTags } from '../services/prompt/assess-request';
+import type { LoadedConfig } from '../runtime/load-config';
 import type { PromptAssessment } from '../common/routing-snapshot-schema';
 import type { DeliveryOptions } from '../workflows/llm-request-workflow';
 
@@ -74,6 +76,7 @@ export async function serveRequest(
   assertRoutable(plan);
   // The workflow's snapshot takes the prompt's tokens and findings from here: a prompt is tokenised and scanned once.
   const prompt: PromptAssessment | undefined = plan.promptTokens === undefined ? undefined : { promptTokens: plan.promptTokens, findings: plan.findings ?? {} };
+  const routing = routingInput(canonical, loaded, options.live, prompt);
   const idempotency =
     idempotencyKey === undefined
       ? undefined
@@ -88,7 +91,7 @@ export async function serveRequest(
       `${request.method} ${request.path}`,
       SpanKind.SERVER,
       { 'http.request.method': request.method, 'http.route': request.path, 'gen_ai.request.model': canonical.model, 'switchyard.workflow_id': workflowId },
-      () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds, delivery: { prompt, entry: wantsAsyncAnswer ? 'async' : options.route === 'messages' ? 'messages' : 'chat' } }),
+      () => dispatch({ request, response, options, canonical, workflowId, requestId, tenantId, idempotency, wantsAsyncAnswer, config, seconds, delivery: { ...routing, entry: wantsAsyncAnswer ? 'async' : options.route === 'messages' ? 'messages' : 'chat' } }),
       // A caller's `traceparent` makes this span its child: one trace from the caller to the provider.
       callerContext(request.headers),
     );
@@ -99,6 +102,22 @@ export async function serveRequest(
   } finally {
     metrics.requestsInFlight.dec({ route: options.route });
   }
+}
+
+/**
+ * What the workflow needs to take its routing snapshot: with a worker's call
+ * statistics in this process, the snapshot itself, taken as that worker's
+ * `getRoutingSnapshot` would (the request's own tags, latency budget
+ * included); else the prompt's assessment, so the worker does not repeat it.
+ */
+function routingInput(
+  canonical: CanonicalRequest,
+  loaded: LoadedConfig,
+  live: LiveRouting,
+  prompt: PromptAssessment | undefined,
+): Pick<DeliveryOptions, 'prompt' | 'snapshot'> {
+  if (live.stats === undefined || prompt === undefined) return prompt === undefined ? {} : { prompt };
+  return { snapshot: takeRoutingSnapshot(loaded, live, canonical, { ...prompt, tags: assessTags(canonical, loaded.config) }) };
 }
 
 /** Headers that change how a request is served: the same key with other values is another request. */

@@ -142,7 +142,7 @@ export function whatIf(records: readonly RecordedRequest[], draft: LoadedConfig,
 
 /**
  * The finished request workflows since `since`, each with its request, its
- * routing snapshot (the first local activity's result) and its response,
+ * routing snapshot (in its input, or the first local activity's result) and its response,
  * decoded with the process's data converter (encrypted histories included).
  */
 export async function readRecordedRequests(
@@ -159,8 +159,9 @@ export async function readRecordedRequests(
     const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
     const request = await decode<CanonicalRequest>(input[0] as Payload | undefined);
     const delivery = (await decode<DeliveryOptions>(input[1] as Payload | undefined)) ?? {};
-    const marker = events.find((event) => event.markerRecordedEventAttributes?.details?.result)?.markerRecordedEventAttributes;
-    const snapshot = await decode<RoutingSnapshot>(marker?.details?.result?.payloads?.[0] as Payload | undefined);
+    // An embedded API hands the workflow its snapshot in the input; else the first local activity took it.
+    const marker = delivery.snapshot ? undefined : events.find((event) => event.markerRecordedEventAttributes?.details?.result)?.markerRecordedEventAttributes;
+    const snapshot = delivery.snapshot ?? (await decode<RoutingSnapshot>(marker?.details?.result?.payloads?.[0] as Payload | undefined));
     const completed = events.find((event) => event.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
     const response = await decode<CanonicalResponse>(completed?.result?.payloads?.[0] as Payload | undefined);
     if (request === undefined || snapshot === undefined) continue;

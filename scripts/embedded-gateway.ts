@@ -5,6 +5,7 @@ import { createApp } from '../api/create-app';
 import { listen } from '../runtime/listen';
 import { createStreamWorker } from '../worker/create-stream-worker';
 import { createWorker } from '../worker/create-worker';
+import { ObservedStats } from '../services/observed-stats';
 import { startProcessServices } from '../services/process-services';
 import type { BreakerBoard } from '../services/breaker-board';
 import { ConfigStore } from '../services/config-store';
@@ -61,7 +62,9 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     breakers: options.breakers,
   });
   const { client, breakers, budgets, quality, audit } = services;
-  const worker = await createWorker({ ...services, bundleApart: options.bundleApart });
+  // One set of call statistics: the API routes each request as this worker would and hands the workflow its snapshot.
+  const stats = new ObservedStats();
+  const worker = await createWorker({ ...services, stats, bundleApart: options.bundleApart });
   const stream = await createStreamWorker(services);
   const running = Promise.all([worker.run(), stream.worker.run()]);
   const app = createApp({
@@ -73,6 +76,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     breakers,
     budgets,
     quality,
+    stats,
     audit,
     codec: options.dataConverter?.payloadCodecs?.[0],
   });

@@ -38,6 +38,8 @@ export interface CreateWorkerOptions {
   dataConverter?: DataConverter;
   /** OpenTelemetry tracing (workflow and activity spans); off when absent. */
   tracing?: Tracing;
+  /** What this process observes of each model's calls; an API in the same process routes on it too. @default one of its own */
+  stats?: ObservedStats;
   /**
    * Bundle the workflow code in a process of its own, so this long-running
    * one never loads the bundler (see `bundleInOwnProcess`); else once per
@@ -50,7 +52,7 @@ export interface CreateWorkerOptions {
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const activities = createActivities({
     store: options.store,
-    stats: new ObservedStats(),
+    stats: options.stats ?? new ObservedStats(),
     breakers: options.breakers,
     budgets: options.budgets,
     cache: options.cache,

@@ -41,6 +41,13 @@ export interface DeliveryOptions {
   streamTaskQueue?: string;
   /** The API's tokens and findings of the prompt: the routing snapshot takes them instead of assessing it again. */
   prompt?: PromptAssessment;
+  /**
+   * The routing snapshot itself, taken by an API that shares its process
+   * (and so the worker's call statistics, breakers, budgets and scores) with
+   * the worker: recorded in the workflow's input, it saves the local
+   * activity and the activation that would take it.
+   */
+  snapshot?: RoutingSnapshot;
   /** How the request came in, for its metrics. @default 'client' */
   entry?: RequestEntry;
 }
@@ -68,7 +75,7 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   const progress: RequestProgress = { phase: 'routing', position: 0, chainLength: 0, current: null, attempts };
   setHandler(progressQuery, () => progress);
 
-  const snapshot = await (delivery.prompt ? getRoutingSnapshot(request, delivery.prompt) : getRoutingSnapshot(request));
+  const snapshot = delivery.snapshot ?? (await (delivery.prompt ? getRoutingSnapshot(request, delivery.prompt) : getRoutingSnapshot(request)));
   const plan = planRoute(request, snapshot, { streaming: delivery.streamTaskQueue !== undefined });
   const holds = new BudgetHolds(snapshot);
   // The decision is on the workflow's page from the start, and again with the attempts at the end.
