@@ -8,8 +8,7 @@ import type { CacheLookup } from '../services/response-cache/response-cache';
 import { createAgentToolActivities } from './agent/agent-tools';
 import { createBatchActivities } from './batch/batch-activities';
 import { createEvalActivities } from './evals/eval-activities';
-import { takeRoutingSnapshot } from '../services/routing-snapshot';
-import { assessTags } from '../services/prompt/assess-request';
+import { takeAssessedRoutingSnapshot, takeRoutingSnapshot } from '../services/routing-snapshot';
 import { callProvider, type ActivityDependencies, type CallModelResult } from './call-provider';
 
 export type { ActivityDependencies, CallModelResult } from './call-provider';
@@ -28,9 +27,9 @@ export function createActivities(dependencies: ActivityDependencies) {
      */
     async getRoutingSnapshot(request?: CanonicalRequest, prompt?: PromptAssessment): Promise<RoutingSnapshot> {
       const { loaded } = dependencies.store.current;
-      // The API already tokenised and scanned the prompt: only the tags are assessed here (the workflow's own, latency budget included).
-      const assessment = request !== undefined && prompt !== undefined ? { ...prompt, tags: assessTags(request, loaded.config) } : undefined;
-      return takeRoutingSnapshot(loaded, dependencies, request, assessment);
+      // The API already tokenised and scanned the prompt: only the tags are assessed then.
+      if (request !== undefined && prompt !== undefined) return takeAssessedRoutingSnapshot(loaded, dependencies, request, prompt);
+      return takeRoutingSnapshot(loaded, dependencies, request);
     },
 
     /** Reserves an attempt's worst case in every budget it counts against (all or none). */

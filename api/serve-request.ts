@@ -23,8 +23,7 @@ import {
   type StreamingOptions,
 } from '../client/run-request';
 import type { StreamRenderer } from '../dialects/stream-renderer';
-import { takeRoutingSnapshot, type LiveRouting } from '../services/routing-snapshot';
-import { assessTags } from '../services/prompt/assess-request';
+import { takeAssessedRoutingSnapshot, type LiveRouting } from '../services/routing-snapshot';
 import type { LoadedConfig } from '../runtime/load-config';
 import type { PromptAssessment } from '../common/routing-snapshot-schema';
 import type { DeliveryOptions } from '../workflows/llm-request-workflow';
@@ -117,7 +116,7 @@ function routingInput(
   prompt: PromptAssessment | undefined,
 ): Pick<DeliveryOptions, 'prompt' | 'snapshot'> {
   if (live.stats === undefined || prompt === undefined) return prompt === undefined ? {} : { prompt };
-  return { snapshot: takeRoutingSnapshot(loaded, live, canonical, { ...prompt, tags: assessTags(canonical, loaded.config) }) };
+  return { snapshot: takeAssessedRoutingSnapshot(loaded, live, canonical, prompt) };
 }
 
 /** Headers that change how a request is served: the same key with other values is another request. */

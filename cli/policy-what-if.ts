@@ -160,7 +160,7 @@ export async function readRecordedRequests(
     const request = await decode<CanonicalRequest>(input[0] as Payload | undefined);
     const delivery = (await decode<DeliveryOptions>(input[1] as Payload | undefined)) ?? {};
     // An embedded API hands the workflow its snapshot in the input; else the first local activity took it.
-    const marker = delivery.snapshot ? undefined : events.find((event) => event.markerRecordedEventAttributes?.details?.result)?.markerRecordedEventAttributes;
+    const marker = events.find((event) => event.markerRecordedEventAttributes?.details?.result)?.markerRecordedEventAttributes;
     const snapshot = delivery.snapshot ?? (await decode<RoutingSnapshot>(marker?.details?.result?.payloads?.[0] as Payload | undefined));
     const completed = events.find((event) => event.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
     const response = await decode<CanonicalResponse>(completed?.result?.payloads?.[0] as Payload | undefined);

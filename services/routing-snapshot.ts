@@ -5,12 +5,12 @@
 // would decide.
 import { imageUrlMode } from '../common/config-schema';
 import type { CanonicalRequest } from '../common/request-schema';
-import type { RequestAssessment, RoutingSnapshot } from '../common/routing-snapshot-schema';
+import type { PromptAssessment, RequestAssessment, RoutingSnapshot } from '../common/routing-snapshot-schema';
 import type { LoadedConfig } from '../runtime/load-config';
 import type { BreakerBoard } from './breaker-board';
 import type { BudgetBoard } from './budget-board';
 import type { ObservedStats } from './observed-stats';
-import { assessRequest } from './prompt/assess-request';
+import { assessRequest, assessTags } from './prompt/assess-request';
 import { metrics } from '../runtime/metrics';
 import type { QualityBoard } from './quality-board';
 
@@ -49,6 +49,20 @@ export function takeRoutingSnapshot(
     ...(budgetsOfRequest.length === 0 ? {} : { budgets: budgetsOfRequest }),
     ...(measuredQuality === undefined ? {} : { measuredQuality }),
   };
+}
+
+/**
+ * The routing snapshot of `request` whose prompt was already tokenised and
+ * scanned (by the API, off its event loop): only its tags are assessed here,
+ * the request's own (latency budget included) over its tenant's defaults.
+ */
+export function takeAssessedRoutingSnapshot(
+  loaded: LoadedConfig,
+  live: LiveRouting,
+  request: CanonicalRequest,
+  prompt: PromptAssessment,
+): RoutingSnapshot {
+  return takeRoutingSnapshot(loaded, live, request, { ...prompt, tags: assessTags(request, loaded.config) });
 }
 
 const built = new WeakMap<LoadedConfig, RoutingSnapshot>();

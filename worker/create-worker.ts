@@ -16,6 +16,7 @@ import { logLine } from '../runtime/json-logger';
 import type { Tracing } from '../runtime/tracing';
 import type { LoadedConfig } from '../runtime/load-config';
 import { bundleInOwnProcess, bundleWorkflows, getWorkflowBundle } from './workflow-bundle';
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;

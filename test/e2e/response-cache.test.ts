@@ -79,6 +79,8 @@ test('a streamed repeat is served from the cache too', async () => {
       .withResponse();
     let content = '';
     for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? '';
+    // The stream ends at the last token; the answer goes to the cache as its workflow closes, just after.
+    await harness.client.workflow.getHandle(response.headers.get('x-gateway-workflow-id') ?? '').result();
     return { content, cache: response.headers.get('x-gateway-cache') };
   };
   const first = await text();
