@@ -77,6 +77,9 @@ const scenarios: Scenario[] = [
   // Hedging (route replay-hedged: model-h, whose provider hedges after 200 ms, then model-b).
   { name: 'hedge-overtakes-hanging-model', faults: { 'model-h': { hang: true } }, model: 'replay-hedged' },
   { name: 'hedge-cancelled-when-first-answers', faults: { 'model-h': { latencyMs: 1_200 }, 'model-b': { hang: true } }, model: 'replay-hedged' },
+  // The common case of a hedged provider: it answers, or fails for good, before the hedge; the timer is cancelled.
+  { name: 'hedged-model-answers-before-the-hedge', faults: {}, model: 'replay-hedged' },
+  { name: 'hedged-model-fails-before-the-hedge', faults: { 'model-h': { status: 401 } }, model: 'replay-hedged' },
 ];
 
 /** Budgets of the budget scenarios: one with room, one too small for any priced model. */

@@ -59,16 +59,19 @@ export interface DeliveryOptions {
  * every model failed. Fails only for an invalid request (no model can fix it)
  * or a stream that broke after part of the answer reached the caller.
  */
-export async function llmRequestWorkflow(request: CanonicalRequest, delivery: DeliveryOptions = {}): Promise<CanonicalResponse> {
+export function llmRequestWorkflow(request: CanonicalRequest, delivery: DeliveryOptions = {}): Promise<CanonicalResponse> {
   const attempts: Attempt[] = [];
-  try {
-    const response = await serve(request, delivery, attempts);
-    reportRequestEnded(request, delivery.entry, attempts, { response });
-    return response;
-  } catch (error) {
-    reportRequestEnded(request, delivery.entry, attempts, { error });
-    throw error;
-  }
+  // One `then` rather than an async wrapper: every promise a workflow makes costs the SDK a stack capture.
+  return serve(request, delivery, attempts).then(
+    (response) => {
+      reportRequestEnded(request, delivery.entry, attempts, { response });
+      return response;
+    },
+    (error: unknown) => {
+      reportRequestEnded(request, delivery.entry, attempts, { error });
+      throw error;
+    },
+  );
 }
 
 async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attempts: Attempt[]): Promise<CanonicalResponse> {
@@ -82,7 +85,7 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
   if (plan.refused !== undefined) throw ApplicationFailure.nonRetryable(plan.refused, 'InvalidRequest');
   if (plan.budgetExceeded !== undefined) {
-    await holds.releaseHeld();
+    if (holds.holding) await holds.releaseHeld();
     record(plan, attempts, snapshot, FALLBACK_MODEL_ID, FALLBACK_MODEL_ID, 'budget_exceeded');
     throw ApplicationFailure.nonRetryable(plan.budgetExceeded, 'BudgetExceeded');
   }
@@ -93,7 +96,7 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   const cached = caching.use ? await orMiss(lookupCache(request, plan.resolvedFrom)) : undefined;
   if (caching.use && cached?.entry !== undefined && Date.now() - cached.entry.storedAt < caching.ttlMs) {
     const { entry } = cached;
-    await holds.releaseHeld();
+    if (holds.holding) await holds.releaseHeld();
     Object.assign(progress, { phase: 'finished', current: null });
     record(plan, attempts, snapshot, entry.provider, entry.model, 'success');
     // Nothing was billed for this answer.
@@ -130,29 +133,33 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
     if (result.kind === 'answered' || (result.kind === 'skipped' && result.refuse)) break;
     if (result.kind === 'stopped') {
       const { failure } = result;
-      await holds.releaseHeld();
+      if (holds.holding) await holds.releaseHeld();
       Object.assign(progress, { phase: 'finished', current: null });
       record(plan, attempts, snapshot, candidate.provider, candidate.model, failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request');
       throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: true, details: [{ attempts }] });
     }
   }
 
+  // What the chain's end waits for first: the money still held, then the answer's place in the cache.
+  if (holds.holding) await holds.releaseHeld();
+  if (answer && caching.use && cached !== undefined) {
+    await orMiss(storeCache(cached.key, { output: answer.output, model: answer.candidate.model, provider: answer.candidate.provider, storedAt: Date.now() }));
+  }
   return finish(chain, plan, { ...caching, cached }, answer);
 }
 
 /**
- * The chain is over: free what the request still holds, and answer with the
- * model that answered, else a budget's refusal (429), else a fresh-enough
- * cached answer, else the deterministic one; an answer goes to the cache.
+ * The chain is over (the request holds no money, an answer is in the cache):
+ * answer with the model that answered, else a budget's refusal (429), else a
+ * fresh-enough cached answer, else the deterministic one.
  */
-async function finish(
+function finish(
   chain: ChainContext,
   plan: RoutePlan,
   caching: ReturnType<typeof cacheUse> & { cached: Awaited<ReturnType<GatewayActivities['lookupCache']>> | undefined },
   answer: { candidate: RouteCandidate; output: ModelOutput } | undefined,
-): Promise<CanonicalResponse> {
-  const { request, snapshot, attempts, progress, holds } = chain;
-  await holds.releaseHeld();
+): CanonicalResponse {
+  const { request, snapshot, attempts, progress } = chain;
   Object.assign(progress, { phase: 'finished', current: null });
   const overBudget = attempts.filter((attempt) => attempt.failureType === 'BudgetExceeded');
   if (!answer && overBudget.length > 0) {
@@ -167,9 +174,6 @@ async function finish(
   }
   // Every model failed: a fresh-enough cached answer to the same request stands in before the deterministic one.
   const stale = !answer && caching.use && caching.cached?.entry !== undefined && Date.now() - caching.cached.entry.storedAt < caching.staleMs ? caching.cached.entry : undefined;
-  if (answer && caching.use && caching.cached !== undefined) {
-    await orMiss(storeCache(caching.cached.key, { output: answer.output, model: answer.candidate.model, provider: answer.candidate.provider, storedAt: Date.now() }));
-  }
   const outcome: Outcome = answer ? 'success' : 'fallback_answer';
   const provider = answer?.candidate.provider ?? stale?.provider ?? FALLBACK_MODEL_ID;
   const model = answer?.candidate.model ?? stale?.model ?? FALLBACK_MODEL_ID;

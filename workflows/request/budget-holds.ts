@@ -46,9 +46,23 @@ export class BudgetHolds {
     this.heldPrefix = `${workflowInfo().workflowId}/${workflowInfo().runId}/`;
   }
 
+  /**
+   * Whether the request may still hold money to free. Callers ask before they
+   * await `releaseHeld`, so a request with no budgets makes no promise for it
+   * (each promise in workflow code costs the SDK a stack capture).
+   */
+  get holding(): boolean {
+    return this.refs.length > 0 && !this.released;
+  }
+
+  /** Whether an attempt on `candidate` reserves anything: not without budgets, nor for a free model. */
+  reserves(candidate: RouteCandidate): boolean {
+    return this.refs.length > 0 && (candidate.estimatedCostUsd ?? 0) > 0;
+  }
+
   /** Frees whatever the request still holds (once). */
   async releaseHeld(): Promise<void> {
-    if (this.refs.length === 0 || this.released) return;
+    if (!this.holding) return;
     this.released = true;
     try {
       await CancellationScope.nonCancellable(() => releaseBudgets(this.refs, this.heldPrefix));
@@ -60,7 +74,7 @@ export class BudgetHolds {
   /** Reserves a priced attempt's worst case; undefined when nothing needs reserving. */
   async reserve(candidate: RouteCandidate, position: number, callMs: number): Promise<Reservation | undefined> {
     const worstCase = candidate.estimatedCostUsd ?? 0;
-    if (this.refs.length === 0 || worstCase === 0) return undefined;
+    if (!this.reserves(candidate)) return undefined;
     const id = `${this.heldPrefix}${position}`;
     const leaseMs = callMs + BUDGET_LEASE_MARGIN_MS;
     try {
@@ -85,8 +99,7 @@ export class BudgetHolds {
    * request may still hold: one ledger update instead of two. A ledger out of
    * reach for minutes is left to the lease.
    */
-  async settle(reservation: AttemptBudget | undefined, costUsd: number | undefined, lostTries: number, final = false): Promise<void> {
-    if (!reservation) return;
+  async settle(reservation: AttemptBudget, costUsd: number | undefined, lostTries: number, final = false): Promise<void> {
     try {
       await settleBudget(this.refs, reservation.reservationId, costUsd ?? 0, final ? this.heldPrefix : undefined, lostTries);
     } catch (error) {

@@ -52,16 +52,18 @@ export async function tryHedged(
   afterMs: number,
 ): Promise<TriedResult> {
   const startedAt = Date.now();
+  // One scope holds the hedge timer and the first call: whichever of the two is still pending when the
+  // other side wins is the one to cancel (a scope less to make). The timer's command goes first, the order
+  // every recorded hedge has.
   const primaryScope = new CancellationScope();
-  const primary = settled(primaryScope.run(() => tryCandidate(chain, candidate, position, chainLength, remainingMs, { afterMs })));
-  const timerScope = new CancellationScope();
-  const timer = timerScope.run(() => sleep(afterMs)).then(
+  const timer = primaryScope.run(() => sleep(afterMs)).then(
     () => undefined,
     () => undefined,
   );
+  const primary = settled(primaryScope.run(() => tryCandidate(chain, candidate, position, chainLength, remainingMs, { afterMs })));
   const alone = await Promise.race([primary, timer]);
   if (alone !== undefined) {
-    timerScope.cancel();
+    primaryScope.cancel();
     return { result: unwrap(alone), candidate, used: 1 };
   }
 

@@ -61,7 +61,7 @@ export async function tryCandidate(
   progress.current = { model: candidate.model, provider: candidate.provider, streaming: delivery.streamTaskQueue !== undefined };
   const pricing = own(snapshot.models, candidate.model)?.pricing;
   // A priced attempt goes out only once every budget it counts against has reserved its worst case.
-  const reservation = await holds.reserve(candidate, position, options.scheduleToCloseTimeout);
+  const reservation = holds.reserves(candidate) ? await holds.reserve(candidate, position, options.scheduleToCloseTimeout) : undefined;
   if (reservation?.granted === false) {
     attempts.push({
       position,
@@ -99,13 +99,13 @@ export async function tryCandidate(
     }
     result ??= await callModel(snapshot, options, request, attemptTarget);
     attempts.push(answeredAttempt(position, candidate, result, Date.now() - startedAt, pricing));
-    await holds.settle(reservation, attempts.at(-1)?.costUsd, result.lostTries ?? 0, true);
+    if (reservation) await holds.settle(reservation, attempts.at(-1)?.costUsd, result.lostTries ?? 0, true);
     return { kind: 'answered', output: result.output };
   } catch (error) {
     if (isCancellation(error)) {
       // The call in flight may have been billed, unseen: its worst case is charged, never freed.
-      await CancellationScope.nonCancellable(() => holds.settle(reservation, 0, 1));
-      await holds.releaseHeld();
+      if (reservation) await CancellationScope.nonCancellable(() => holds.settle(reservation, 0, 1));
+      if (holds.holding) await holds.releaseHeld();
       throw error;
     }
     const failure = classifyActivityFailure(error);
@@ -120,7 +120,7 @@ export async function tryCandidate(
       durationMs: Date.now() - startedAt,
       ...(failure.billedUsage ? { usage: failure.billedUsage, costUsd: costOfUsage(failure.billedUsage, pricing) } : {}),
     });
-    await holds.settle(reservation, attempts.at(-1)?.costUsd, failure.lostTries ?? 0);
+    if (reservation) await holds.settle(reservation, attempts.at(-1)?.costUsd, failure.lostTries ?? 0);
     return STOP_CHAIN_FAILURE_TYPES.includes(failure.type) ? { kind: 'stopped', failure } : { kind: 'failed' };
   }
 }
