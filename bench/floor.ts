@@ -10,8 +10,9 @@
 //   client   — the same gateway process, requests started with the typed client.
 // Per target and level: p50/p99, requests/s, CPU-ms per request of the
 // target's process and of the Temporal server, RSS; medians over the rounds;
-// ratios gateway/bare against the targets of issue 27; and streaming: time to
-// first token and from the last token to the stream's end, over direct.
+// ratios gateway/bare against the targets of issue 27; and streaming (direct,
+// the bare workflow's streamed twin, the gateway): time to first token and
+// from the last token to the stream's end, over direct.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,7 +73,7 @@ export interface OutageFigures {
 }
 
 export interface StreamFigures {
-  target: 'direct' | 'gateway';
+  target: 'direct' | 'bare' | 'gateway';
   ok: number;
   firstTokenP50Ms: number;
   /** From reading the last text chunk to reading `[DONE]`. */
@@ -193,8 +194,9 @@ export async function runFloorBench(options: {
 
     const streams: StreamFigures[] = [];
     if (options.streamRequests > 0) {
-      log(`[bench] streaming: ${options.streamRequests} streamed requests direct, then through the gateway, one at a time`);
+      log(`[bench] streaming: ${options.streamRequests} streamed requests direct, through the bare workflow, then through the gateway, one at a time`);
       streams.push(await timeStreams('direct', `${mock.url}/v1/chat/completions`, MOCK_KEY, options.streamRequests, body, options.signal));
+      streams.push(await timeStreams('bare', bareUrl, '', options.streamRequests, body, options.signal));
       streams.push(await timeStreams('gateway', `${apiUrl}/v1/chat/completions`, DEV_KEY, options.streamRequests, body, options.signal));
     }
     // RSS before the outage phases: what the same load left behind.
@@ -270,7 +272,7 @@ export async function runFloorBench(options: {
 
 /** Streamed requests one at a time: time to the first text chunk, and from the last text chunk to `[DONE]`. */
 async function timeStreams(
-  target: 'direct' | 'gateway',
+  target: StreamFigures['target'],
   url: string,
   key: string,
   count: number,
@@ -368,10 +370,18 @@ export function formatFloorReport(
     }
   }
   const direct = streams.find((stream) => stream.target === 'direct');
+  const bareStream = streams.find((stream) => stream.target === 'bare');
   const gateway = streams.find((stream) => stream.target === 'gateway');
   if (direct && gateway) {
     lines.push(
       `  streaming: first token ${fixed(gateway.firstTokenP50Ms - direct.firstTokenP50Ms)} ms after direct (target ≤ 15); stream end ${fixed(gateway.endAfterLastTokenP50Ms)} ms after the last token (direct ${fixed(direct.endAfterLastTokenP50Ms)}; target ≤ 5)`,
+    );
+  }
+  if (direct && bareStream) {
+    // The floor of any first token that waits for a workflow to start and dispatch its activity.
+    lines.push(
+      `  streaming, bare workflow: first token ${fixed(bareStream.firstTokenP50Ms - direct.firstTokenP50Ms)} ms after direct; stream end ${fixed(bareStream.endAfterLastTokenP50Ms)} ms after the last token` +
+        (gateway ? `; the gateway's first token ${fixed(gateway.firstTokenP50Ms - bareStream.firstTokenP50Ms)} ms after bare's` : ''),
     );
   }
   lines.push(`  RSS after the run: gateway process ${fixed(rss.gateway ?? NaN, 0)} MiB, bare ${fixed(rss.bare ?? NaN, 0)} MiB`);

@@ -7,7 +7,7 @@
 // environment) as the gateway under test. Prints one JSON line
 // `{"msg":"bare listening","url":…}` on stderr when ready.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { heartbeat } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
@@ -15,15 +15,42 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { dataConverterFor } from '../../runtime/data-converter';
 import { readSettings } from '../../runtime/settings';
-import type { bareRequestWorkflow } from './bare-workflow';
+import type { bareRequestWorkflow, bareStreamWorkflow } from './bare-workflow';
 
 const TASK_QUEUE = 'bench-bare';
 
-export function createBareActivities(openai: OpenAI) {
+/** A chat-completion body as the bench sends it. */
+export interface BareBody {
+  model: string;
+  messages: { role: 'user'; content: string }[];
+  stream?: boolean;
+}
+
+/**
+ * The bare activities: one provider call, and its streamed twin, which
+ * relays the provider's chunks to the caller's connection (held by this same
+ * process, under `streamId`) and returns the text; the caller's stream ends
+ * with the last chunk, before the workflow closes, as the gateway's does.
+ */
+export function createBareActivities(openai: OpenAI, connections: ReadonlyMap<string, ServerResponse> = new Map()) {
   return {
-    async callModel(body: { model: string; messages: { role: 'user'; content: string }[] }): Promise<unknown> {
+    async callModel(body: BareBody): Promise<unknown> {
       heartbeat();
       return openai.chat.completions.create({ model: body.model, messages: body.messages });
+    },
+    async streamModel(body: BareBody, streamId: string): Promise<string> {
+      heartbeat();
+      const response = connections.get(streamId);
+      if (!response) throw new Error(`no caller connection for stream ${streamId}`);
+      const stream = await openai.chat.completions.create({ model: body.model, messages: body.messages, stream: true });
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      let text = '';
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
+      response.end('data: [DONE]\n\n');
+      return text;
     },
   };
 }
@@ -34,11 +61,12 @@ async function main(): Promise<void> {
   const dataConverter = dataConverterFor(settings);
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
   const openai = new OpenAI({ baseURL: `${process.env.MOCK_PROVIDER_URL}/v1`, apiKey: process.env.MOCK_PROVIDER_KEY ?? 'mock-key', maxRetries: 0 });
+  const connections = new Map<string, ServerResponse>();
   const worker = await Worker.create({
     connection,
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('./bare-workflow'),
-    activities: createBareActivities(openai),
+    activities: createBareActivities(openai, connections),
     dataConverter,
   });
   const running = worker.run();
@@ -47,7 +75,18 @@ async function main(): Promise<void> {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Parameters<typeof bareRequestWorkflow>[0];
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as BareBody;
+      if (body.stream) {
+        const streamId = randomUUID();
+        connections.set(streamId, response);
+        client.workflow
+          .execute<typeof bareStreamWorkflow>('bareStreamWorkflow', { taskQueue: TASK_QUEUE, workflowId: `bare-${streamId}`, args: [body, streamId], requestEagerStart: true })
+          .catch((error: unknown) => {
+            if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) }));
+          })
+          .finally(() => connections.delete(streamId));
+        return;
+      }
       client.workflow
         .execute<typeof bareRequestWorkflow>('bareRequestWorkflow', { taskQueue: TASK_QUEUE, workflowId: `bare-${randomUUID()}`, args: [body], requestEagerStart: true })
         .then((result) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result)))

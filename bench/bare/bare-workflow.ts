@@ -4,14 +4,19 @@
 // gateway's), its answer the result. Nothing else: no routing, no budgets,
 // no cache, no telemetry, no search attributes.
 import { proxyActivities } from '@temporalio/workflow';
-import type { BareActivities } from './bare-server';
+import type { BareActivities, BareBody } from './bare-server';
 
-const { callModel } = proxyActivities<BareActivities>({
+const { callModel, streamModel } = proxyActivities<BareActivities>({
   startToCloseTimeout: 25_000,
   heartbeatTimeout: 5_000,
   retry: { maximumAttempts: 3, initialInterval: 200 },
 });
 
-export async function bareRequestWorkflow(body: { model: string; messages: { role: 'user'; content: string }[] }): Promise<unknown> {
+export async function bareRequestWorkflow(body: BareBody): Promise<unknown> {
   return callModel(body);
+}
+
+/** The streamed floor: the same one activity, relaying the provider's stream to the caller's connection. */
+export async function bareStreamWorkflow(body: BareBody, streamId: string): Promise<string> {
+  return streamModel(body, streamId);
 }
