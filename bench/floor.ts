@@ -27,6 +27,8 @@ import { dataConverterFor } from '../runtime/data-converter';
 import { readSettings, PROJECT_ROOT } from '../runtime/settings';
 import { startEntryPoint, stopChild } from '../scripts/entry-point';
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
+import { BARE_TASK_QUEUE } from './bare/bare-task-queue';
+import type { bareRequestWorkflow } from './bare/bare-workflow';
 import { processTreeCpuMs } from './cpu';
 import { processCpuMs, residentMiB } from './gateway-processes';
 import { runLoad, summarize, type RequestOutcome } from './load';
@@ -40,7 +42,12 @@ const MOCK_KEY = 'mock-key';
 /** Time the processes get after a phase to finish background work before CPU is read. */
 const SETTLE_MS = 500;
 
-export const FLOOR_TARGETS = ['direct', 'bare', 'gateway', 'client'] as const;
+/**
+ * `bare-client` starts the bare workflow from this process's own client, as the typed
+ * client starts the gateway's: no worker here, so no eager start (the first workflow
+ * task goes through the server's matching) — the floor of a start from another process.
+ */
+export const FLOOR_TARGETS = ['direct', 'bare', 'gateway', 'bare-client', 'client'] as const;
 export type FloorTarget = (typeof FLOOR_TARGETS)[number];
 
 export interface PhaseResult {
@@ -129,7 +136,8 @@ export async function runFloorBench(options: {
     const bareUrl = String(bare.line.url);
     const connection = await Connection.connect({ address: devServer.address });
     stops.push(() => connection.close());
-    const typed = new GatewayClient({ client: new Client({ connection, dataConverter: dataConverterFor(readSettings(env)) }), tenantId: 'dev', taskQueue: 'switchyard' });
+    const benchClient = new Client({ connection, dataConverter: dataConverterFor(readSettings(env)) });
+    const typed = new GatewayClient({ client: benchClient, tenantId: 'dev', taskQueue: 'switchyard' });
     const openai = new OpenAI({ baseURL: `${apiUrl}/v1`, apiKey: DEV_KEY, maxRetries: 0, timeout: options.timeoutMs });
 
     let sequence = 0;
@@ -145,12 +153,20 @@ export async function runFloorBench(options: {
         if (typeof data.choices[0]?.message.content !== 'string') return 'no choices[0].message.content';
         return response.headers.get('x-gateway-model') === MODEL ? undefined : `answered by ${response.headers.get('x-gateway-model')}`;
       },
+      async 'bare-client'() {
+        const answer = (await benchClient.workflow.execute<typeof bareRequestWorkflow>('bareRequestWorkflow', {
+          taskQueue: BARE_TASK_QUEUE,
+          workflowId: `bare-client-${(sequence += 1)}-${Date.now()}`,
+          args: [body()],
+        })) as { choices?: { message?: { content?: unknown } }[] };
+        return typeof answer.choices?.[0]?.message?.content === 'string' ? undefined : 'no choices[0].message.content';
+      },
       async client() {
         const answer = await typed.complete(body());
         return answer.model === MODEL ? undefined : `answered by ${answer.model}`;
       },
     };
-    const pids: Record<FloorTarget, number | undefined> = { direct: undefined, bare: bare.child.pid, gateway: gateway.child.pid, client: gateway.child.pid };
+    const pids: Record<FloorTarget, number | undefined> = { direct: undefined, bare: bare.child.pid, gateway: gateway.child.pid, 'bare-client': bare.child.pid, client: gateway.child.pid };
     const load = (target: FloorTarget, count: number, concurrency: number) =>
       runLoad({ send: senders[target], count, concurrency, maxMs: 300_000, timeoutMs: options.timeoutMs, abort: options.signal });
 
@@ -184,7 +200,7 @@ export async function runFloorBench(options: {
           };
           phases.push(phase);
           log(
-            `[bench] round ${round}, c${concurrency}, ${target.padEnd(7)}: ${phase.ok}/${phase.sent} ok, p50 ${phase.p50Ms.toFixed(1)} ms, p99 ${phase.p99Ms.toFixed(1)} ms, ${phase.requestsPerSecond.toFixed(1)} req/s` +
+            `[bench] round ${round}, c${concurrency}, ${target.padEnd(11)}: ${phase.ok}/${phase.sent} ok, p50 ${phase.p50Ms.toFixed(1)} ms, p99 ${phase.p99Ms.toFixed(1)} ms, ${phase.requestsPerSecond.toFixed(1)} req/s` +
               (phase.cpuMsPerRequest.process === null ? '' : `, ${phase.cpuMsPerRequest.process.toFixed(1)} CPU-ms/req`) +
               (phase.cpuMsPerRequest.temporalServer === null ? '' : ` (+${phase.cpuMsPerRequest.temporalServer.toFixed(1)} server)`),
           );
@@ -350,10 +366,10 @@ export function formatFloorReport(
   outages: readonly OutageFigures[] = [],
 ): string {
   const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-  const lines = ['', 'target    conc.  p50 ms  p99 ms   req/s  CPU-ms/req (process)  CPU-ms/req (Temporal server)'];
+  const lines = ['', 'target       conc.  p50 ms  p99 ms   req/s  CPU-ms/req (process)  CPU-ms/req (Temporal server)'];
   for (const row of rows) {
     lines.push(
-      `${row.target.padEnd(8)}  ${String(row.concurrency).padStart(5)}  ${fixed(row.p50Ms).padStart(6)}  ${fixed(row.p99Ms).padStart(6)}  ${fixed(row.requestsPerSecond).padStart(6)}  ${fixed(row.processCpuMs).padStart(20)}  ${fixed(row.serverCpuMs).padStart(28)}`,
+      `${row.target.padEnd(11)}  ${String(row.concurrency).padStart(5)}  ${fixed(row.p50Ms).padStart(6)}  ${fixed(row.p99Ms).padStart(6)}  ${fixed(row.requestsPerSecond).padStart(6)}  ${fixed(row.processCpuMs).padStart(20)}  ${fixed(row.serverCpuMs).padStart(28)}`,
     );
   }
   const find = (target: FloorTarget, concurrency: number) => rows.find((row) => row.target === target && row.concurrency === concurrency);
@@ -368,6 +384,13 @@ export function formatFloorReport(
     if (c16.gateway && c16.bare) {
       lines.push(`  ${via}, concurrency 16: ${fixed((100 * c16.gateway.requestsPerSecond) / c16.bare.requestsPerSecond, 0)} % of bare's requests/s (target ≥ 80 %)`);
     }
+  }
+  // The typed client starts from another process, which cannot start eagerly: its floor is bare-client.
+  const remote = { client: find('client', 1), bare: find('bare-client', 1) };
+  if (remote.client && remote.bare && Number.isFinite(remote.bare.p50Ms)) {
+    lines.push(
+      `  client against bare-client (both started from another process, no eager start), concurrency 1: p50 ${fixed(remote.client.p50Ms - remote.bare.p50Ms)} ms over, p99 ${fixed(remote.client.p99Ms - remote.bare.p99Ms)} ms over`,
+    );
   }
   const direct = streams.find((stream) => stream.target === 'direct');
   const bareStream = streams.find((stream) => stream.target === 'bare');

@@ -15,9 +15,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { dataConverterFor } from '../../runtime/data-converter';
 import { readSettings } from '../../runtime/settings';
+import { BARE_TASK_QUEUE } from './bare-task-queue';
 import type { bareRequestWorkflow, bareStreamWorkflow } from './bare-workflow';
-
-const TASK_QUEUE = 'bench-bare';
 
 /** A chat-completion body as the bench sends it. */
 export interface BareBody {
@@ -64,7 +63,7 @@ async function main(): Promise<void> {
   const connections = new Map<string, ServerResponse>();
   const worker = await Worker.create({
     connection,
-    taskQueue: TASK_QUEUE,
+    taskQueue: BARE_TASK_QUEUE,
     workflowsPath: require.resolve('./bare-workflow'),
     activities: createBareActivities(openai, connections),
     dataConverter,
@@ -80,7 +79,7 @@ async function main(): Promise<void> {
         const streamId = randomUUID();
         connections.set(streamId, response);
         client.workflow
-          .execute<typeof bareStreamWorkflow>('bareStreamWorkflow', { taskQueue: TASK_QUEUE, workflowId: `bare-${streamId}`, args: [body, streamId], requestEagerStart: true })
+          .execute<typeof bareStreamWorkflow>('bareStreamWorkflow', { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-${streamId}`, args: [body, streamId], requestEagerStart: true })
           .catch((error: unknown) => {
             if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) }));
           })
@@ -88,7 +87,7 @@ async function main(): Promise<void> {
         return;
       }
       client.workflow
-        .execute<typeof bareRequestWorkflow>('bareRequestWorkflow', { taskQueue: TASK_QUEUE, workflowId: `bare-${randomUUID()}`, args: [body], requestEagerStart: true })
+        .execute<typeof bareRequestWorkflow>('bareRequestWorkflow', { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-${randomUUID()}`, args: [body], requestEagerStart: true })
         .then((result) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result)))
         .catch((error: unknown) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) })));
     });
