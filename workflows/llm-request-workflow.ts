@@ -85,7 +85,7 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   setCurrentDetails(attemptTable(plan, attempts, snapshot.configVersion));
   if (plan.refused !== undefined) throw ApplicationFailure.nonRetryable(plan.refused, 'InvalidRequest');
   if (plan.budgetExceeded !== undefined) {
-    if (holds.holding) await holds.releaseHeld();
+    await holds.releaseHeld();
     record(plan, attempts, snapshot, FALLBACK_MODEL_ID, FALLBACK_MODEL_ID, 'budget_exceeded');
     throw ApplicationFailure.nonRetryable(plan.budgetExceeded, 'BudgetExceeded');
   }
@@ -96,7 +96,7 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   const cached = caching.use ? await orMiss(lookupCache(request, plan.resolvedFrom)) : undefined;
   if (caching.use && cached?.entry !== undefined && Date.now() - cached.entry.storedAt < caching.ttlMs) {
     const { entry } = cached;
-    if (holds.holding) await holds.releaseHeld();
+    await holds.releaseHeld();
     Object.assign(progress, { phase: 'finished', current: null });
     record(plan, attempts, snapshot, entry.provider, entry.model, 'success');
     // Nothing was billed for this answer.
@@ -133,7 +133,7 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
     if (result.kind === 'answered' || (result.kind === 'skipped' && result.refuse)) break;
     if (result.kind === 'stopped') {
       const { failure } = result;
-      if (holds.holding) await holds.releaseHeld();
+      await holds.releaseHeld();
       Object.assign(progress, { phase: 'finished', current: null });
       record(plan, attempts, snapshot, candidate.provider, candidate.model, failure.type === 'StreamInterrupted' ? 'stream_interrupted' : 'invalid_request');
       throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: true, details: [{ attempts }] });
@@ -141,6 +141,7 @@ async function serve(request: CanonicalRequest, delivery: DeliveryOptions, attem
   }
 
   // What the chain's end waits for first: the money still held, then the answer's place in the cache.
+  // The common path asks `holding` first: a request without budgets makes no promise here.
   if (holds.holding) await holds.releaseHeld();
   if (answer && caching.use && cached !== undefined) {
     await orMiss(storeCache(cached.key, { output: answer.output, model: answer.candidate.model, provider: answer.candidate.provider, storedAt: Date.now() }));

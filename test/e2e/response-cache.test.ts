@@ -80,7 +80,9 @@ test('a streamed repeat is served from the cache too', async () => {
     let content = '';
     for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? '';
     // The stream ends at the last token; the answer goes to the cache as its workflow closes, just after.
-    await harness.client.workflow.getHandle(response.headers.get('x-gateway-workflow-id') ?? '').result();
+    const workflowId = response.headers.get('x-gateway-workflow-id');
+    assert.ok(workflowId, 'the stream names its workflow');
+    await harness.client.workflow.getHandle(workflowId).result();
     return { content, cache: response.headers.get('x-gateway-cache') };
   };
   const first = await text();

@@ -47,9 +47,9 @@ export class BudgetHolds {
   }
 
   /**
-   * Whether the request may still hold money to free. Callers ask before they
-   * await `releaseHeld`, so a request with no budgets makes no promise for it
-   * (each promise in workflow code costs the SDK a stack capture).
+   * Whether the request may still hold money to free. The chain's common end
+   * asks before it awaits `releaseHeld`, so a request with no budgets makes no
+   * promise for it (each promise in workflow code costs the SDK a stack capture).
    */
   get holding(): boolean {
     return this.refs.length > 0 && !this.released;

@@ -105,7 +105,7 @@ export async function tryCandidate(
     if (isCancellation(error)) {
       // The call in flight may have been billed, unseen: its worst case is charged, never freed.
       if (reservation) await CancellationScope.nonCancellable(() => holds.settle(reservation, 0, 1));
-      if (holds.holding) await holds.releaseHeld();
+      await holds.releaseHeld();
       throw error;
     }
     const failure = classifyActivityFailure(error);
